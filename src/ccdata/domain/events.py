@@ -1,0 +1,387 @@
+"""The event contract, version 1: the only way anything enters ccdata.
+
+One JSON object per event. Every event carries the envelope `id`, `type`, `at` (ms since the epoch, UTC),
+`ccId` and `vdn`, and may carry `v` (the contract version, 1). The fields of each type are below; the
+contract is documented, with a complete call written out, in `docs/events.md`.
+
+Decoding is strict: wrong JSON types, out-of-range values and unknown fields are rejected with a message
+naming the field (our own contract has no reason to be lenient; the CEC facades are, where CEC is).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+
+import msgspec
+from msgspec import Meta
+
+from ccdata.domain.codes import CALL_FEATURES, REASONS, MediaType
+
+CONTRACT_VERSION: Final = 1
+
+#: 2000-01-01 and 2100-01-01 in ms: a timestamp outside is almost always seconds sent as milliseconds.
+MIN_AT: Final = 946_684_800_000
+MAX_AT: Final = 4_102_444_800_000
+
+EventId = Annotated[str, Meta(min_length=1, max_length=64)]
+Millis = Annotated[int, Meta(ge=MIN_AT, lt=MAX_AT, description="ms since the epoch, UTC")]
+CcId = Annotated[int, Meta(ge=1, le=65535)]
+Vdn = Annotated[int, Meta(ge=1, le=5000)]
+CallId = Annotated[str, Meta(min_length=1, max_length=20, description="the CEC call ID, at most 20 chars")]
+AgentId = Annotated[int, Meta(ge=101, le=999_999)]
+SkillId = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+Number = Annotated[str, Meta(max_length=32)]
+FlowId = Annotated[str, Meta(min_length=1, max_length=32)]
+CallData = Annotated[str, Meta(max_length=4096)]
+ReasonCode = Annotated[int, Meta(ge=0, le=255)]
+
+AgentMode = Literal["idle", "busy", "rest", "study", "wrapup"]
+ReleasedBy = Literal["customer", "agent", "system"]
+Campaign = Literal["manual", "preview", "predictive"]
+TransferMode = Literal["release"]
+
+_MEDIA_TYPES: Final = frozenset(int(m) for m in MediaType)
+
+
+def _check_agent_id(agent_id: int | None, field: str = "agentId") -> None:
+    # The CMS reference allows 101-59999 and 70000-999999; the gap is reserved.
+    if agent_id is not None and 60000 <= agent_id <= 69999:
+        raise ValueError(f"`{field}` {agent_id} is in the reserved range 60000-69999")
+
+
+def _check_reason(code: int, field: str = "reason") -> None:
+    if code not in REASONS:
+        raise ValueError(f"`{field}` {code} is not an enter/leave reason of the reference table")
+
+
+class _Event(
+    msgspec.Struct,
+    kw_only=True,
+    forbid_unknown_fields=True,
+    rename="camel",
+    tag_field="type",
+    omit_defaults=True,
+    gc=False,
+):
+    """The envelope every event shares."""
+
+    id: EventId
+    at: Millis
+    cc_id: CcId
+    vdn: Vdn
+    v: Literal[1] = 1
+
+
+class _CallEvent(_Event, kw_only=True, gc=False):
+    call_id: CallId
+
+
+# --- agent events ---------------------------------------------------------------------------------------
+
+
+class AgentLogin(_Event, tag="agent.login", kw_only=True, gc=False):
+    """An agent signs in (through the gateway, the simulator or a feed). `force` replaces a live session."""
+
+    agent_id: AgentId
+    skills: Annotated[list[SkillId], Meta(max_length=256)] = []
+    phone: Number = ""
+    state: Literal["idle", "wrapup"] = "idle"
+    force: bool = False
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class AgentLogout(_Event, tag="agent.logout", kw_only=True, gc=False):
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class AgentState(_Event, tag="agent.state", kw_only=True, gc=False):
+    """An agent-set or system-set state (idle, busy, rest, study, wrapup)."""
+
+    agent_id: AgentId
+    state: AgentMode
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+# --- call events ----------------------------------------------------------------------------------------
+
+
+class CallArrive(_CallEvent, tag="call.arrive", kw_only=True, gc=False):
+    """An inbound call reaches the platform. The control-block fields server/mid/place/keyId are optional."""
+
+    caller: Number
+    called: Number
+    orgi_called: Number = ""
+    media_type: int = 5
+    sub_media_type: int = -1
+    call_feature: int = 0
+    trunk_no: Annotated[int, Meta(ge=0, le=65535)] = 0
+    priority: Annotated[int, Meta(ge=0, le=255)] = 0
+    call_data: CallData = ""
+    server: Annotated[int, Meta(ge=0, le=65535)] = 0
+    mid: Annotated[int, Meta(ge=0, le=65535)] = 0
+    place: Annotated[int, Meta(ge=0, le=65535)] = 0
+    key_id: Annotated[str, Meta(max_length=64)] = ""
+
+    def __post_init__(self) -> None:
+        _check_media(self.media_type, self.sub_media_type)
+        if self.call_feature not in CALL_FEATURES:
+            raise ValueError(f"`callFeature` {self.call_feature} is not a call feature of the reference")
+
+
+class CallOriginate(_CallEvent, tag="call.originate", kw_only=True, gc=False):
+    """An outbound call starts: by an agent (`manual`, `preview`) or by a campaign (`predictive`, no agent)."""
+
+    agent_id: AgentId | None = None
+    caller: Number
+    called: Number
+    media_type: int = 5
+    campaign: Campaign = "manual"
+    call_feature: int | None = None
+    trunk_no: Annotated[int, Meta(ge=0, le=65535)] = 0
+    priority: Annotated[int, Meta(ge=0, le=255)] = 0
+    call_data: CallData = ""
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+        _check_media(self.media_type, -1)
+        if self.campaign == "predictive" and self.agent_id is not None:
+            raise ValueError("a `predictive` call is dialled by the campaign: it takes no `agentId`")
+        if self.campaign != "predictive" and self.agent_id is None:
+            raise ValueError(f"a `{self.campaign}` outbound call needs the dialling `agentId`")
+        if self.call_feature is not None and self.call_feature not in CALL_FEATURES:
+            raise ValueError(f"`callFeature` {self.call_feature} is not a call feature of the reference")
+
+
+class CallIvr(_CallEvent, tag="call.ivr", kw_only=True, gc=False):
+    """The call enters an IVR flow. `reason` is the leave reason of the device it comes from."""
+
+    flow_id: FlowId
+    reason: ReasonCode = 0
+
+    def __post_init__(self) -> None:
+        _check_reason(self.reason)
+
+
+class CallQueue(_CallEvent, tag="call.queue", kw_only=True, gc=False):
+    """The call starts waiting in a skill queue (`skillId`) or for one agent (`agentId`: its private queue).
+
+    `reason` is both the enter reason of the wait and the leave reason of the device the call comes from
+    (1 overflow, 2 timeout, 3 no agent, 4 queue cancelled, ...).
+    """
+
+    skill_id: SkillId | None = None
+    agent_id: AgentId | None = None
+    reason: ReasonCode = 0
+
+    def __post_init__(self) -> None:
+        if (self.skill_id is None) == (self.agent_id is None):
+            raise ValueError("`call.queue` takes exactly one of `skillId` and `agentId`")
+        _check_agent_id(self.agent_id)
+        _check_reason(self.reason)
+
+
+class CallAlert(_CallEvent, tag="call.alert", kw_only=True, gc=False):
+    """The call is offered to an agent: the phone rings."""
+
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallAnswer(_CallEvent, tag="call.answer", kw_only=True, gc=False):
+    """The call connects: the ringing agent (`agentId`), the dialled customer or the outside party (`party`)."""
+
+    agent_id: AgentId | None = None
+    party: Literal["customer", "outside"] | None = None
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+        if (self.agent_id is None) == (self.party is None):
+            raise ValueError("`call.answer` takes exactly one of `agentId` and `party`")
+
+
+class CallNoAnswer(_CallEvent, tag="call.noanswer", kw_only=True, gc=False):
+    """The ringing agent did not answer (reason 5) or rejected the call (reason 50)."""
+
+    agent_id: AgentId
+    reason: ReasonCode = 5
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+        _check_reason(self.reason)
+
+
+class CallHold(_CallEvent, tag="call.hold", kw_only=True, gc=False):
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallUnhold(_CallEvent, tag="call.unhold", kw_only=True, gc=False):
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class TransferTarget(msgspec.Struct, forbid_unknown_fields=True, rename="camel", gc=False):
+    """Where a transfer sends the call: exactly one of a skill queue, an agent, an IVR flow, an outside number."""
+
+    skill_id: SkillId | None = None
+    agent_id: AgentId | None = None
+    flow_id: FlowId | None = None
+    number: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
+
+    def __post_init__(self) -> None:
+        given = [f for f in ("skill_id", "agent_id", "flow_id", "number") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("a transfer `target` takes exactly one of `skillId`, `agentId`, `flowId`, `number`")
+        _check_agent_id(self.agent_id, "target.agentId")
+
+
+class CallTransfer(_CallEvent, tag="call.transfer", kw_only=True, gc=False):
+    """A connected agent transfers the call (blind transfer: the agent leaves at once)."""
+
+    agent_id: AgentId
+    target: TransferTarget
+    mode: TransferMode = "release"
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class ConferenceParty(msgspec.Struct, forbid_unknown_fields=True, rename="camel", gc=False):
+    agent_id: AgentId | None = None
+    number: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.agent_id is None) == (self.number is None):
+            raise ValueError("a conference `party` takes exactly one of `agentId` and `number`")
+        _check_agent_id(self.agent_id, "party.agentId")
+
+
+class CallConference(_CallEvent, tag="call.conference", kw_only=True, gc=False):
+    """A third party joins the connected agent and the customer (three-party conference)."""
+
+    agent_id: AgentId
+    party: ConferenceParty
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallDataChange(_CallEvent, tag="call.data", kw_only=True, gc=False):
+    """The call-associated data changes."""
+
+    call_data: CallData
+
+
+class CallRelease(_CallEvent, tag="call.release", kw_only=True, gc=False):
+    """The call ends. `leaveReason` overrides the leave reason `by` implies (15 customer, 16 agent, 0 system)."""
+
+    by: ReleasedBy
+    cause: Annotated[int, Meta(ge=0, le=2_147_483_647)] = 0
+    agent_id: AgentId | None = None
+    leave_reason: ReasonCode | None = None
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+        if self.leave_reason is not None:
+            _check_reason(self.leave_reason, "leaveReason")
+        if self.agent_id is not None and self.by != "agent":
+            raise ValueError("`agentId` on `call.release` names the releasing agent: it needs `by` = `agent`")
+
+
+class CallEvaluate(_CallEvent, tag="call.evaluate", kw_only=True, gc=False):
+    """A satisfaction result; it may arrive after the release."""
+
+    evaluation_value: Annotated[str, Meta(min_length=1, max_length=32)]
+
+
+Event = (
+    AgentLogin
+    | AgentLogout
+    | AgentState
+    | CallArrive
+    | CallOriginate
+    | CallIvr
+    | CallQueue
+    | CallAlert
+    | CallAnswer
+    | CallNoAnswer
+    | CallHold
+    | CallUnhold
+    | CallTransfer
+    | CallConference
+    | CallDataChange
+    | CallRelease
+    | CallEvaluate
+)
+
+EVENT_TYPES: Final[dict[str, type]] = {
+    cls.__struct_config__.tag: cls  # type: ignore[attr-defined]
+    for cls in Event.__args__  # type: ignore[attr-defined]
+}
+
+
+def _check_media(media_type: int, sub_media_type: int) -> None:
+    if media_type not in _MEDIA_TYPES:
+        raise ValueError(f"`mediaType` {media_type} is not a media type of the reference")
+    if sub_media_type != -1 and not 1 <= sub_media_type <= 10:
+        raise ValueError(f"`subMediaType` {sub_media_type} is not a submedia type of the reference (or -1)")
+
+
+class InvalidEvent(ValueError):
+    """An input that is not an event of the contract; `reason` says why, naming the field."""
+
+    def __init__(self, reason: str, event_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.event_id = event_id
+
+
+_decoder: Final = msgspec.json.Decoder(Event)
+_any_decoder: Final = msgspec.json.Decoder()
+_encoder: Final = msgspec.json.Encoder()
+
+
+def decode(raw: bytes | str) -> Event:
+    """Decode one JSON event; raise `InvalidEvent` with a precise reason if it is not one."""
+    try:
+        return _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise InvalidEvent(str(exc), _peek_id(raw)) from None
+    except msgspec.DecodeError as exc:
+        raise InvalidEvent(f"malformed JSON: {exc}") from None
+
+
+def from_builtins(obj: object) -> Event:
+    """Validate an already-parsed JSON value (e.g. one element of an HTTP array) as an event."""
+    try:
+        return msgspec.convert(obj, Event)
+    except msgspec.ValidationError as exc:
+        event_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
+        raise InvalidEvent(str(exc), event_id) from None
+
+
+def encode(event: Event) -> bytes:
+    """The canonical JSON of an event, as the event log stores it."""
+    return _encoder.encode(event)
+
+
+def _peek_id(raw: bytes | str) -> str | None:
+    try:
+        obj = _any_decoder.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    value = obj.get("id") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None

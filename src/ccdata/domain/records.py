@@ -1,0 +1,81 @@
+"""Durable records the engine produces: call-track rows, call results and late evaluations.
+
+Records are immutable facts. The store writes them; nothing ever edits a track row. A call result is written
+once at the release and only its `evaluation_value` changes afterwards (an `EvaluationRecord`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+LAST_ROW: int = -1  # callIdNum of a call's last track row (the only one with a releaseCause)
+
+
+class TrackRow(NamedTuple):
+    """One closed leg: a row of the call-track table (`tbilllog`) of the month of the call's arrival."""
+
+    cc_id: int
+    vdn: int
+    call_id: str
+    call_id_num: int
+    arrived_at: int  # selects the monthly table; not itself a tbilllog column
+    caller_no: str
+    callee_no: str
+    media_type: int
+    sub_media_type: int
+    wait_begin: int
+    ack_begin: int
+    call_begin: int
+    call_end: int
+    sub_cc_no: int
+    device_type: int
+    device_no: str
+    device_in: str
+    call_type: int
+    release_cause: int | None
+    enter_reason: int
+    leave_reason: int
+    current_skill_id: int
+
+
+class CallResult(NamedTuple):
+    """The call-result record (CDR + satisfaction) of a call that reached the agent (manual) service."""
+
+    cc_id: int
+    vdn: int
+    call_id: str
+    arrived_at: int
+    log_date: int
+    caller_no: str
+    callee_no: str
+    call_type: int  # the DataProcess callType table
+    media_type: int
+    sub_media_type: int
+    wait_begin: int
+    ack_begin: int
+    call_begin: int
+    call_end: int
+    leave_reason: int
+    release_cause: int
+    agent_id: int
+    skill_id: int
+    evaluation_value: str | None
+
+
+class EvaluationRecord(NamedTuple):
+    """A satisfaction result that arrived after the call result was written."""
+
+    cc_id: int
+    vdn: int
+    call_id: str
+    arrived_at: int
+    evaluation_value: str
+
+
+Record = TrackRow | CallResult | EvaluationRecord
+
+
+def month_of(ms: int) -> str:
+    """`YYYYMM` of a UTC millisecond timestamp: the month that names a call-track table."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y%m")
