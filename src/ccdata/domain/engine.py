@@ -27,6 +27,8 @@ REJECTED: Final = "rejected"
 
 #: Seven days of event time: how long a released call still takes a late satisfaction evaluation.
 DEFAULT_EVALUATION_WINDOW_MS: Final = 7 * 24 * 3600 * 1000
+#: Bumped whenever the pickled form of the engine's state changes: an older snapshot is then ignored.
+STATE_VERSION: Final = 1
 #: How many recently accepted event IDs the engine itself remembers (the event log dedups for all time).
 DEFAULT_DEDUP_WINDOW: Final = 65_536
 
@@ -102,6 +104,17 @@ class Engine:
             ev.CallRelease: self._call_release,
             ev.CallEvaluate: self._call_evaluate,
         }
+
+    def __getstate__(self) -> dict[str, object]:
+        # Snapshots pickle the state, not the handler table (bound methods of this very object).
+        state = {name: getattr(self, name) for name in self.__dict__ if name != "_handlers"}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        fresh = Engine()
+        self.__dict__.update(fresh.__dict__)
+        self.__dict__.update(state)
+        self._handlers = {kind: getattr(self, handler.__name__) for kind, handler in fresh._handlers.items()}
 
     # --- the one entry point ----------------------------------------------------------------------------
 
@@ -655,7 +668,7 @@ class Engine:
         if call.phase not in phases:
             raise Rejection(
                 "bad_transition",
-                f"{e.__struct_config__.tag} is impossible while call {call.call_id} is {call.phase.value}",
+                f"{ev.type_of(e)} is impossible while call {call.call_id} is {call.phase.value}",
             )
         return call
 

@@ -331,6 +331,12 @@ EVENT_TYPES: Final[dict[str, type]] = {
     cls.__struct_config__.tag: cls  # type: ignore[attr-defined]
     for cls in Event.__args__  # type: ignore[attr-defined]
 }
+_TYPE_OF: Final[dict[type, str]] = {cls: tag for tag, cls in EVENT_TYPES.items()}
+
+
+def type_of(event: Event) -> str:
+    """The `type` of an event, e.g. `call.arrive`."""
+    return _TYPE_OF[type(event)]
 
 
 def _check_media(media_type: int, sub_media_type: int) -> None:

@@ -1,0 +1,88 @@
+"""The store's port: what the pipeline and the read APIs need from any record store (SQLite now, PostgreSQL next).
+
+The event log and the records live in one store so that an accepted event and the records it produced are
+committed together: after a crash the log and the records always agree, and live state is rebuilt from the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
+
+from ccdata.domain.records import CallResult, Record, TrackRow
+
+
+class LoggedEvent(NamedTuple):
+    """An accepted event as the log keeps it: canonical JSON, in arrival order."""
+
+    event_id: str
+    type: str
+    at: int
+    body: bytes
+
+
+class RejectedInput(NamedTuple):
+    """An input ccdata did not apply, kept with its reason so that nothing sent is lost."""
+
+    event_id: str | None
+    reason_code: str
+    reason: str
+    body: bytes
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one commit writes, atomically."""
+
+    events: list[LoggedEvent] = field(default_factory=list)
+    rejected: list[RejectedInput] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+
+
+class Snapshot(NamedTuple):
+    """The engine's state after the event at `seq`, in the engine's own format `version`."""
+
+    seq: int
+    version: int
+    blob: bytes
+
+
+class Store(Protocol):
+    def stored_events(self, event_ids: Sequence[str]) -> dict[str, bytes]:
+        """The canonical bodies of those of `event_ids` that the log already holds."""
+        ...
+
+    def commit(self, batch: Batch) -> int:
+        """Write a batch atomically and durably; return the log sequence of its last event."""
+        ...
+
+    def events_after(self, seq: int) -> Iterator[tuple[int, bytes]]:
+        """(seq, body) of every logged event after `seq`, in order."""
+        ...
+
+    def last_seq(self) -> int: ...
+
+    def save_snapshot(self, snapshot: Snapshot) -> None: ...
+
+    def load_snapshot(self) -> Snapshot | None: ...
+
+    def track_rows(self, cc_id: int, vdn: int, call_id: str, month: str) -> list[TrackRow]:
+        """The call-track rows of a call in the table of `month` (YYYYMM), in callIdNum order, -1 last."""
+        ...
+
+    def find_track_rows(self, cc_id: int, call_id: str) -> list[TrackRow]:
+        """The call-track rows of a call, whatever its month (for operators; the CMS API selects a month)."""
+        ...
+
+    def call_results(self, cc_id: int, call_id: str) -> list[CallResult]:
+        """The call results of a call ID (one, unless the ID was reused after the evaluation window)."""
+        ...
+
+    def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]: ...
+
+    def count(self, what: str) -> int:
+        """Rows in `events`, `rejected`, `results` or `track` (all months)."""
+        ...
+
+    def close(self) -> None: ...

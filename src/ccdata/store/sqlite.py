@@ -1,0 +1,222 @@
+"""The embedded store: one SQLite file in WAL mode, zero set-up.
+
+Tables:
+- `event_log`: every accepted event, append-only, `id` unique; the source of truth for live state.
+- `rejected_input`: every input not applied, with its reason (nothing sent is lost).
+- `track_YYYYMM`: call-track rows (`tbilllog`), one table per month of the call's arrival (UTC), as `logDate`
+  of querycalltracedetail selects it.
+- `call_result`: one row per call that reached the agent service, indexed for the DataProcess filters.
+- `snapshot`: the engine's state at a log position, to shorten the replay at start.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Final
+
+from ccdata.domain.records import CallResult, EvaluationRecord, TrackRow, month_of
+from ccdata.store.ports import Batch, RejectedInput, Snapshot
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS event_log (
+    seq  INTEGER PRIMARY KEY,
+    id   TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    at   INTEGER NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejected_input (
+    seq         INTEGER PRIMARY KEY,
+    event_id    TEXT,
+    reason_code TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    body        BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS call_result (
+    cc_id            INTEGER NOT NULL,
+    vdn              INTEGER NOT NULL,
+    call_id          TEXT NOT NULL,
+    arrived_at       INTEGER NOT NULL,
+    log_date         INTEGER NOT NULL,
+    caller_no        TEXT NOT NULL,
+    callee_no        TEXT NOT NULL,
+    call_type        INTEGER NOT NULL,
+    media_type       INTEGER NOT NULL,
+    sub_media_type   INTEGER NOT NULL,
+    wait_begin       INTEGER NOT NULL,
+    ack_begin        INTEGER NOT NULL,
+    call_begin       INTEGER NOT NULL,
+    call_end         INTEGER NOT NULL,
+    leave_reason     INTEGER NOT NULL,
+    release_cause    INTEGER NOT NULL,
+    agent_id         INTEGER NOT NULL,
+    skill_id         INTEGER NOT NULL,
+    evaluation_value TEXT,
+    PRIMARY KEY (cc_id, call_id, arrived_at)
+);
+CREATE INDEX IF NOT EXISTS call_result_window ON call_result (cc_id, vdn, arrived_at);
+CREATE INDEX IF NOT EXISTS call_result_caller ON call_result (cc_id, vdn, caller_no, arrived_at);
+CREATE INDEX IF NOT EXISTS call_result_callee ON call_result (cc_id, vdn, callee_no, arrived_at);
+CREATE TABLE IF NOT EXISTS snapshot (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    seq     INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    blob    BLOB NOT NULL
+);
+"""
+
+_TRACK_COLUMNS: Final = (
+    "cc_id, vdn, call_id, call_id_num, arrived_at, caller_no, callee_no, media_type, sub_media_type, "
+    "wait_begin, ack_begin, call_begin, call_end, sub_cc_no, device_type, device_no, device_in, call_type, "
+    "release_cause, enter_reason, leave_reason, current_skill_id"
+)
+_TRACK_TABLE: Final = """
+CREATE TABLE IF NOT EXISTS {table} (
+    cc_id INTEGER NOT NULL, vdn INTEGER NOT NULL, call_id TEXT NOT NULL, call_id_num INTEGER NOT NULL,
+    arrived_at INTEGER NOT NULL, caller_no TEXT NOT NULL, callee_no TEXT NOT NULL, media_type INTEGER NOT NULL,
+    sub_media_type INTEGER NOT NULL, wait_begin INTEGER NOT NULL, ack_begin INTEGER NOT NULL,
+    call_begin INTEGER NOT NULL, call_end INTEGER NOT NULL, sub_cc_no INTEGER NOT NULL,
+    device_type INTEGER NOT NULL, device_no TEXT NOT NULL, device_in TEXT NOT NULL, call_type INTEGER NOT NULL,
+    release_cause INTEGER, enter_reason INTEGER NOT NULL, leave_reason INTEGER NOT NULL,
+    current_skill_id INTEGER NOT NULL,
+    PRIMARY KEY (cc_id, call_id, call_id_num)
+) WITHOUT ROWID
+"""
+# -1 is the last row of a call: sort it after 1..n.
+_TRACK_ORDER: Final = "ORDER BY call_id_num = -1, call_id_num"
+_MONTH: Final = re.compile(r"^\d{6}$")
+
+
+class SqliteStore:
+    """The `Store` port on one SQLite file. Not thread-safe: one writer (the pipeline) owns it."""
+
+    def __init__(self, path: str | Path, *, durable: bool = True) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL syncs the WAL at every commit: an acknowledged event survives a power cut, not only a crash.
+        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        self._db.executescript(_SCHEMA)
+        self._months = self._existing_months()
+
+    # --- the event log ---
+
+    def stored_events(self, event_ids: Sequence[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for start in range(0, len(event_ids), 500):
+            chunk = event_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT id, body FROM event_log WHERE id IN ({marks})", chunk)
+            found.update(rows.fetchall())
+        return found
+
+    def commit(self, batch: Batch) -> int:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("INSERT INTO event_log (id, type, at, body) VALUES (?, ?, ?, ?)", batch.events)
+            db.executemany(
+                "INSERT INTO rejected_input (event_id, reason_code, reason, body) VALUES (?, ?, ?, ?)",
+                batch.rejected,
+            )
+            self._write_records(batch)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self._months = self._existing_months()  # a monthly table created in the batch is gone too
+            raise
+        return self.last_seq()
+
+    def _write_records(self, batch: Batch) -> None:
+        by_month: dict[str, list[TrackRow]] = {}
+        results: list[CallResult] = []
+        evaluations: list[EvaluationRecord] = []
+        for record in batch.records:
+            if type(record) is TrackRow:
+                by_month.setdefault(month_of(record.arrived_at), []).append(record)
+            elif type(record) is CallResult:
+                results.append(record)
+            else:
+                evaluations.append(record)  # type: ignore[arg-type]
+        for month, rows in by_month.items():
+            table = self._track_table(month, create=True)
+            self._db.executemany(f"INSERT INTO {table} ({_TRACK_COLUMNS}) VALUES ({','.join('?' * 22)})", rows)
+        self._db.executemany(f"INSERT INTO call_result VALUES ({','.join('?' * 19)})", results)
+        self._db.executemany(
+            "UPDATE call_result SET evaluation_value = ? WHERE cc_id = ? AND call_id = ? AND arrived_at = ?",
+            [(e.evaluation_value, e.cc_id, e.call_id, e.arrived_at) for e in evaluations],
+        )
+
+    def events_after(self, seq: int) -> Iterator[tuple[int, bytes]]:
+        cursor = self._db.execute("SELECT seq, body FROM event_log WHERE seq > ? ORDER BY seq", (seq,))
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+    def last_seq(self) -> int:
+        return self._db.execute("SELECT coalesce(max(seq), 0) FROM event_log").fetchone()[0]
+
+    # --- snapshots ---
+
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO snapshot (id, seq, version, blob) VALUES (1, ?, ?, ?)",
+            (snapshot.seq, snapshot.version, snapshot.blob),
+        )
+
+    def load_snapshot(self) -> Snapshot | None:
+        row = self._db.execute("SELECT seq, version, blob FROM snapshot WHERE id = 1").fetchone()
+        return None if row is None else Snapshot(*row)
+
+    # --- records ---
+
+    def track_rows(self, cc_id: int, vdn: int, call_id: str, month: str) -> list[TrackRow]:
+        table = self._track_table(month, create=False)
+        if table is None:
+            return []
+        sql = f"SELECT {_TRACK_COLUMNS} FROM {table} WHERE cc_id = ? AND call_id = ? AND vdn = ? {_TRACK_ORDER}"
+        return [TrackRow(*row) for row in self._db.execute(sql, (cc_id, call_id, vdn))]
+
+    def find_track_rows(self, cc_id: int, call_id: str) -> list[TrackRow]:
+        rows: list[TrackRow] = []
+        for month in sorted(self._months):
+            sql = f"SELECT {_TRACK_COLUMNS} FROM track_{month} WHERE cc_id = ? AND call_id = ? {_TRACK_ORDER}"
+            rows.extend(TrackRow(*row) for row in self._db.execute(sql, (cc_id, call_id)))
+        return rows
+
+    def call_results(self, cc_id: int, call_id: str) -> list[CallResult]:
+        sql = "SELECT * FROM call_result WHERE cc_id = ? AND call_id = ? ORDER BY arrived_at"
+        return [CallResult(*row) for row in self._db.execute(sql, (cc_id, call_id))]
+
+    def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]:
+        sql = "SELECT event_id, reason_code, reason, body FROM rejected_input ORDER BY seq LIMIT ?"
+        return [RejectedInput(*row) for row in self._db.execute(sql, (limit,))]
+
+    def count(self, what: str) -> int:
+        if what == "track":
+            return sum(self._db.execute(f"SELECT count(*) FROM track_{m}").fetchone()[0] for m in self._months)
+        table = {"events": "event_log", "rejected": "rejected_input", "results": "call_result"}[what]
+        return self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- monthly tables ---
+
+    def _track_table(self, month: str, *, create: bool) -> str | None:
+        if not _MONTH.match(month):  # the name goes into SQL: only six digits ever do
+            raise ValueError(f"not a YYYYMM month: {month!r}")
+        if month not in self._months:
+            if not create:
+                return None
+            self._db.execute(_TRACK_TABLE.format(table=f"track_{month}"))
+            self._months.add(month)
+        return f"track_{month}"
+
+    def _existing_months(self) -> set[str]:
+        names = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'track_%'")
+        return {name[len("track_") :] for (name,) in names if _MONTH.match(name[len("track_") :])}
