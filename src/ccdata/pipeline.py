@@ -107,6 +107,8 @@ class Pipeline:
         batch = Batch()
         decoded: list[tuple[int, events.Event]] = []
         for position, item in chunk:
+            if isinstance(item, bytes | str) and not item.strip():
+                continue  # a blank line of a JSON-lines input is no event
             try:
                 decoded.append((position, _decode(item)))
             except events.InvalidEvent as exc:
