@@ -8,13 +8,13 @@ from pathlib import Path
 
 import msgspec
 from hypothesis import HealthCheck, given, settings
-from strategies import AGENTS, CallModel, Step, call_scripts
 
 from ccdata.domain import events
 from ccdata.domain.engine import ACCEPTED, DUPLICATE, Engine
 from ccdata.domain.records import LAST_ROW, CallResult, Record, TrackRow
 from ccdata.pipeline import Pipeline
 from ccdata.store.sqlite import SqliteStore
+from strategies import AGENTS, CallModel, Step, call_scripts
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -137,4 +137,3 @@ def test_rebuilding_from_the_log_after_a_restart_gives_the_same_live_state(
     assert Pipeline(store).engine.state() == live
     store.close()
     path.unlink()
-

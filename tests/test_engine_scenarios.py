@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-from support import CALL, T0, Script, rel
 
 from ccdata.domain.codes import CtiAgentState
 from ccdata.domain.engine import DUPLICATE, REJECTED, Engine
 from ccdata.domain.model import Phase
+from support import CALL, T0, Script, rel
 
 A, B, C = 1001, 1002, 1003
 IVR, SKILL, SKILL2 = "100", 7, 8
@@ -165,7 +165,10 @@ def test_agent_rejects_the_call(s: Script) -> None:
     s("call.alert", 25, callId=CALL, agentId=A)
     s("call.noanswer", 26, callId=CALL, agentId=A, reason=50)
     s("call.release", 30, callId=CALL, by="customer")
-    assert s.rows() == [(1, 2, str(A), 0, 50, 20, 25, None, 26, SKILL), (-1, 1, str(SKILL), 50, 15, 26, None, None, 30, SKILL)]
+    assert s.rows() == [
+        (1, 2, str(A), 0, 50, 20, 25, None, 26, SKILL),
+        (-1, 1, str(SKILL), 50, 15, 26, None, None, 30, SKILL),
+    ]
 
 
 # --- transfers ----------------------------------------------------------------------------------------------
@@ -285,7 +288,11 @@ def test_three_party_conference_with_an_agent(s: Script) -> None:
     assert s.engine.call(1, CALL).party_num == 4
     assert s.send("call.hold", 61, callId=CALL, agentId=A).reason_code == "in_conference"
     s("call.release", 100, callId=CALL, by="agent", agentId=A)
-    assert s.rows() == [IVR_ROW, (2, 2, str(A), 0, 16, 20, 25, 28, 100, SKILL), (-1, 2, str(B), 10, 16, 60, 60, 60, 100, 0)]
+    assert s.rows() == [
+        IVR_ROW,
+        (2, 2, str(A), 0, 16, 20, 25, 28, 100, SKILL),
+        (-1, 2, str(B), 10, 16, 60, 60, 60, 100, 0),
+    ]
     for agent_id in (A, B):
         assert s.engine.agent(1, agent_id).calls == []
         assert s.engine.agent(1, agent_id).mode == CtiAgentState.WORKING

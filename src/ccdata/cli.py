@@ -147,6 +147,9 @@ def _print_report(report: IngestReport, db: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the legs as JSON.")
 def call(call_id: str, db: Path, cc_id: int, as_json: bool) -> None:
     """Print the legs of CALLID: its call-track rows, and its open legs if it is still in progress."""
+    if not db.exists():
+        err.print(f"no store at {db} (ingest events first, or pass --db)")
+        sys.exit(1)
     store = SqliteStore(db)
     rows = store.find_track_rows(cc_id, call_id)
     results = store.call_results(cc_id, call_id)

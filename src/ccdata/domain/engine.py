@@ -39,6 +39,7 @@ _MODE_OF: Final = {
     "study": CtiAgentState.STUDY,
     "wrapup": CtiAgentState.WORKING,
 }
+_ANY_PHASE: Final = tuple(Phase)
 _RELEASE_REASON: Final = {"customer": Reason.USER_RELEASED, "agent": Reason.AGENT_RELEASED, "system": Reason.NORMAL}
 # Agents in these states cannot take a call now: a call directed to them waits in their private queue.
 _OCCUPIED: Final = frozenset({CtiAgentState.ANSWERING, CtiAgentState.TALKING, CtiAgentState.WORKING})
@@ -474,14 +475,14 @@ class Engine:
         return []
 
     def _call_data(self, e: ev.CallDataChange) -> list[Record]:
-        call = self._live_call(e, *Phase)
+        call = self._live_call(e, *_ANY_PHASE)
         call.call_data = e.call_data
         return []
 
     # --- the end of a call ------------------------------------------------------------------------------
 
     def _call_release(self, e: ev.CallRelease) -> list[Record]:
-        call = self._live_call(e, *Phase)
+        call = self._live_call(e, *_ANY_PHASE)
         if e.by == "agent":
             self._check_agent_release(call, e)
         leave_reason = _RELEASE_REASON[e.by] if e.leave_reason is None else e.leave_reason

@@ -1,0 +1,3 @@
+from ccdata.cli import main
+
+main()
