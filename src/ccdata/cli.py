@@ -25,7 +25,8 @@ from ccdata.store.sqlite import SqliteStore
 DEFAULT_DB = "ccdata.db"
 SHOWN_REJECTIONS = 20
 
-out = Console()
+# Tables are wider than 80 columns: when the output is a pipe or a file, do not squeeze them to 80.
+out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 db_option = click.option(
