@@ -1,0 +1,174 @@
+"""The TOML configuration: the contact center, its credentials and scopes, and the facades' settings.
+
+A default configuration ships with the package (`ccdata/default.toml`) and is used when none is given. Any
+string value written as `env:NAME` is read from the environment variable NAME, so secrets can stay out of files.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+
+class ConfigError(ValueError):
+    """The configuration is not valid; the message names the field."""
+
+
+class Skill(msgspec.Struct, forbid_unknown_fields=True):
+    id: Annotated[int, Meta(ge=1)]
+    name: str
+    media: Literal["voice", "video", "chat"] = "voice"
+
+
+class Vdn(msgspec.Struct, forbid_unknown_fields=True):
+    id: Annotated[int, Meta(ge=1, le=5000)]
+    name: str = ""
+    skills: list[Skill] = []
+
+
+class Agent(msgspec.Struct, forbid_unknown_fields=True):
+    id: Annotated[int, Meta(ge=101, le=999_999)]
+    vdn: int
+    password: str
+    name: str = ""
+    skills: list[int] = []
+    phone: str = ""
+    interactive: bool = False  # left for real clients by the simulator
+
+
+class CmsCredential(msgspec.Struct, forbid_unknown_fields=True):
+    """An AK/SK pair of the CC-CMS interfaces, scoped to VDNs."""
+
+    ak: str
+    sk: str
+    vdns: list[int]
+
+
+class DataProcessApp(msgspec.Struct, forbid_unknown_fields=True):
+    """An API Fabric app (tokenByAkSk), scoped to VDNs."""
+
+    app_key: str
+    app_secret: str
+    vdns: list[int]
+
+
+class CallCenter(msgspec.Struct, forbid_unknown_fields=True):
+    id: Annotated[int, Meta(ge=1, le=65535)] = 1
+    name: str = ""
+
+
+class Gateway(msgspec.Struct, forbid_unknown_fields=True):
+    auth_mode: Literal[1, 2] = 2  # 1 static GUID, 2 dynamic (rotating) GUID, the CEC default
+    guid_interval_ms: Annotated[int, Meta(ge=1000)] = 60_000  # GUIDINTERVAL: rotation period
+    guid_timeout_ms: Annotated[int, Meta(ge=1000)] = 120_000  # GUIDTIMEOUT: a rotated-out GUID's grace
+    heartbeat_timeout_ms: Annotated[int, Meta(ge=1000)] = 120_000  # no poll for this long: signed out
+    poll_wait_ms: Annotated[int, Meta(ge=0, le=30_000)] = 10_000  # long-poll wait when there is no event
+
+
+class Cms(msgspec.Struct, forbid_unknown_fields=True):
+    clock_skew_ms: Annotated[int, Meta(ge=0)] = 300_000  # auth-v2 timestamps this far off are refused
+    credentials: list[CmsCredential] = []
+
+
+class DataProcess(msgspec.Struct, forbid_unknown_fields=True):
+    max_token_expire_s: Annotated[int, Meta(ge=1, le=3600)] = 3600
+    default_limit: Annotated[int, Meta(ge=1)] = 100
+    max_limit: Annotated[int, Meta(ge=1)] = 1000
+    apps: list[DataProcessApp] = []
+
+
+class Ingest(msgspec.Struct, forbid_unknown_fields=True):
+    token: str = ""  # the bearer credential of POST /ccdata/v1/events; empty disables the endpoint
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 16 * 1024 * 1024
+
+
+class Server(msgspec.Struct, forbid_unknown_fields=True):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=0, le=65535)] = 8043
+    db: str = "ccdata.db"
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 1024 * 1024
+
+
+class AgentGroup(msgspec.Struct, forbid_unknown_fields=True):
+    """`count` agents numbered from `first`, alike but for their IDs (phones are 6 + ID)."""
+
+    first: Annotated[int, Meta(ge=101, le=999_999)]
+    count: Annotated[int, Meta(ge=1, le=100_000)]
+    vdn: int
+    password: str
+    skills: list[int] = []
+    interactive: bool = False
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
+    call_center: CallCenter = msgspec.field(default_factory=CallCenter)
+    vdns: list[Vdn] = []
+    agents: list[Agent] = []
+    agent_groups: list[AgentGroup] = []
+    cms: Cms = msgspec.field(default_factory=Cms)
+    gateway: Gateway = msgspec.field(default_factory=Gateway)
+    dataprocess: DataProcess = msgspec.field(default_factory=DataProcess)
+    ingest: Ingest = msgspec.field(default_factory=Ingest)
+    server: Server = msgspec.field(default_factory=Server)
+
+    def __post_init__(self) -> None:
+        for group in self.agent_groups:
+            self.agents.extend(
+                Agent(i, group.vdn, group.password, f"Agent {i}", list(group.skills), f"6{i}", group.interactive)
+                for i in range(group.first, group.first + group.count)
+            )
+        self._agent_index = {a.id: a for a in self.agents}
+        if len(self._agent_index) != len(self.agents):
+            raise ValueError("an agent ID is configured twice")
+        vdn_ids = {v.id for v in self.vdns}
+        self._skill_names = {(v.id, s.id): s.name for v in self.vdns for s in v.skills}
+        for agent in self.agents:
+            if agent.vdn not in vdn_ids:
+                raise ValueError(f"agent {agent.id} is in VDN {agent.vdn}, which is not configured")
+        for scoped in [*self.cms.credentials, *self.dataprocess.apps]:
+            unknown = set(scoped.vdns) - vdn_ids
+            if unknown:
+                raise ValueError(f"a credential is scoped to unconfigured VDNs {sorted(unknown)}")
+        if self.gateway.guid_interval_ms >= self.gateway.guid_timeout_ms:
+            raise ValueError("gateway.guid_interval_ms must be less than gateway.guid_timeout_ms")
+
+    def agent(self, agent_id: int) -> Agent | None:
+        return self._agent_index.get(agent_id)
+
+    def skill_name(self, vdn: int, skill_id: int) -> str:
+        """The configured name of a skill queue (the `callSkill` description), or its ID."""
+        return self._skill_names.get((vdn, skill_id), str(skill_id) if skill_id else "")
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load a configuration file, or the packaged default when `path` is None."""
+    if path is None:
+        text = resources.files("ccdata").joinpath("default.toml").read_text()
+        source = "the default configuration"
+    else:
+        text = Path(path).read_text()
+        source = str(path)
+    try:
+        raw = tomllib.loads(text)
+        return msgspec.convert(_resolve_env(raw), Config)
+    except (tomllib.TOMLDecodeError, msgspec.ValidationError, ValueError) as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _resolve_env(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _resolve_env(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env(v) for v in value]
+    if isinstance(value, str) and value.startswith("env:"):
+        name = value[4:]
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set")
+        return os.environ[name]
+    return value
