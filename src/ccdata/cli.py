@@ -253,3 +253,30 @@ def synth(count: int, target: IO[bytes], seed: int, agents: int) -> None:
             target.write(buffer)
             buffer.clear()
     target.write(buffer)
+
+
+# --- serve --------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="TOML configuration.")
+@click.option("--db", type=click.Path(dir_okay=False), help="The store (overrides [server] db).")
+@click.option("--host", help="Listen address (overrides [server] host).")
+@click.option("--port", type=int, help="Listen port (overrides [server] port).")
+def serve(config_path: str | None, db: str | None, host: str | None, port: int | None) -> None:
+    """Serve the CC-CMS, CC-Gateway, API Fabric, DataProcess and ingest interfaces."""
+    import uvicorn
+
+    from ccdata import config as configuration
+    from ccdata.api.app import create_app
+    from ccdata.service import Service
+
+    try:
+        settings = configuration.load(config_path)
+    except (configuration.ConfigError, OSError) as exc:
+        err.print(f"configuration error: {exc}")
+        sys.exit(2)
+    server = settings.server
+    service = Service(settings, SqliteStore(db or server.db))
+    err.print(f"ccdata {__version__}: replayed {service.pipeline.replayed:,} events from {db or server.db}")
+    uvicorn.run(create_app(service), host=host or server.host, port=port or server.port, log_level="info")

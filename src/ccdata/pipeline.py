@@ -11,7 +11,7 @@ from __future__ import annotations
 import pickle
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
@@ -19,10 +19,18 @@ import msgspec
 
 from ccdata.domain import events
 from ccdata.domain.engine import ACCEPTED, DUPLICATE, STATE_VERSION, Engine
+from ccdata.domain.records import Record
 from ccdata.store.ports import Batch, LoggedEvent, RejectedInput, Snapshot, Store
 
 DEFAULT_BATCH: Final = 2000
 MAX_NOTES: Final = 1000  # rejections reported one by one; the counts stay exact beyond
+
+
+class Committed(NamedTuple):
+    """An accepted event and the records it produced, after the commit that made them durable."""
+
+    event: events.Event
+    records: list[Record]
 
 
 class RejectionNote(NamedTuple):
@@ -62,9 +70,12 @@ Input = bytes | str | dict | object
 class Pipeline:
     """Owns the engine and the store's write side. Not thread-safe: callers serialise `ingest`."""
 
-    def __init__(self, store: Store, *, batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(
+        self, store: Store, *, batch_size: int = DEFAULT_BATCH, on_committed: Callable[[Committed], None] | None = None
+    ) -> None:
         self.store = store
         self.batch_size = batch_size
+        self.on_committed = on_committed  # told of each accepted event once it is durable
         self.engine = Engine()
         self.seq = 0
         self.replayed = self.rebuild()
@@ -105,6 +116,7 @@ class Pipeline:
 
     def _ingest_chunk(self, chunk: list[tuple[int, Input]], report: IngestReport) -> None:
         batch = Batch()
+        committed: list[Committed] = []
         decoded: list[tuple[int, events.Event]] = []
         for position, item in chunk:
             if isinstance(item, bytes | str) and not item.strip():
@@ -116,7 +128,7 @@ class Pipeline:
                 report.reject(RejectionNote(position, exc.event_id, "invalid_event", exc.reason))
         known = self.store.stored_events([event.id for _, event in decoded])
         for position, event in decoded:
-            self._apply(position, event, known, batch, report)
+            self._apply(position, event, known, batch, report, committed)
         try:
             last = self.store.commit(batch)
         except BaseException:
@@ -124,9 +136,18 @@ class Pipeline:
             raise
         if batch.events:
             self.seq = last
+        if self.on_committed is not None:
+            for item in committed:
+                self.on_committed(item)
 
     def _apply(
-        self, position: int, event: events.Event, known: dict[str, bytes], batch: Batch, report: IngestReport
+        self,
+        position: int,
+        event: events.Event,
+        known: dict[str, bytes],
+        batch: Batch,
+        report: IngestReport,
+        committed: list[Committed],
     ) -> None:
         body = events.encode(event)
         previous = known.get(event.id)
@@ -142,6 +163,8 @@ class Pipeline:
         if outcome.status == ACCEPTED:
             batch.events.append(LoggedEvent(event.id, events.type_of(event), event.at, body))
             batch.records.extend(outcome.records)
+            if self.on_committed is not None:
+                committed.append(Committed(event, outcome.records))
             known[event.id] = body  # a later copy in the same chunk is a duplicate (or a conflict)
             report.accepted += 1
         elif outcome.status == DUPLICATE:

@@ -433,3 +433,47 @@ RELEASE_CAUSES: Final[dict[int, str]] = {
 def reason_description(code: int) -> str:
     """The reference's description of an enter/leave reason, or a plain marker for an unlisted code."""
     return REASONS.get(code, f"Reason {code}.")
+
+
+#: Enter/leave reason descriptions of the CC-Gateway's callinfo (its own Table 6, worded differently from CMS 5.9).
+GATEWAY_REASONS: Final[dict[int, str]] = {
+    0: "Common access or transfer.",
+    1: "The call is transferred due to overflow.",
+    2: "The call is transferred due to timeout.",
+    3: "The call is transferred when no one is on duty.",
+    4: "The call is transferred when queuing is cancelled.",
+    5: "The call is transferred when an agent does not answer for a long time.",
+    6: "The suspended call is resumed.",
+    7: "The held call is connected.",
+    8: "Three-party help is initiated.",
+    9: "The call is unheld.",
+    10: "The three-party call is initiated.",
+    11: "The call is released by the party who sends the internal help request.",
+    12: "The call is intercepted.",
+    13: "The call is picked up.",
+    14: "Called number analysis is not configured for a call.",
+    15: "The user releases the call.",
+    16: "The agent releases the call.",
+    17: "The call is transferred out.",
+    18: "The call is held.",
+    19: "Internal processing error.",
+    20: "The called party is busy.",
+    21: "The line is busy.",
+    22: "The phone is powered off.",
+    23: "The phone is out of service.",
+    24: "The number is invalid.",
+    25: "No resource is available on the ACD.",
+    26: "The user does not answer the call.",
+    27: "The called party rejects the call.",
+    28: "The connected call is transferred to a queue.",
+    29: "The three-party call is transferred to a queue.",
+    30: "The connected call times out when being transferred to a queue.",
+    31: "The three-party call times out when being transferred to a queue.",
+    50: "The agent rejects the call.",
+    51: "A user call joins a conference.",
+    88: "The user hangs up after the agent answers the call.",
+    89: "The user hooks on after the agent answers the call.",
+}
+
+#: Media capability of the CC-Gateway (agent events: 1 voice, 3 voice and video, 5 text, 6 H5 video).
+MEDIA_ABILITY: Final[dict[int, int]] = {5: 1, 2: 1, 19: 3, 18: 3, 8: 3, 53: 5, 1: 5, 51: 5, 55: 6}

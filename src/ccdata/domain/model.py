@@ -59,6 +59,7 @@ class LastCall(NamedTuple):
     called: str
     orgi_called: str
     call_feature: int
+    call_type: int
     call_data: str
     skill_id: int
     priority: int

@@ -48,6 +48,24 @@ class Snapshot(NamedTuple):
     blob: bytes
 
 
+@dataclass(slots=True)
+class CallResultQuery:
+    """The DataProcess call-result filters; None leaves a filter out. `begin`/`end` bound the arrival time."""
+
+    cc_id: int
+    vdn: int
+    call_id: str | None = None
+    caller_no: str | None = None
+    callee_no: str | None = None
+    begin: int | None = None
+    end: int | None = None
+    call_type: int | None = None
+    media_type: int | None = None
+    evaluation_value: str | None = None
+    offset: int = 0
+    limit: int = 100
+
+
 class Store(Protocol):
     def stored_events(self, event_ids: Sequence[str]) -> dict[str, bytes]:
         """The canonical bodies of those of `event_ids` that the log already holds."""
@@ -77,6 +95,10 @@ class Store(Protocol):
 
     def call_results(self, cc_id: int, call_id: str) -> list[CallResult]:
         """The call results of a call ID (one, unless the ID was reused after the evaluation window)."""
+        ...
+
+    def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
+        """(how many match, the page of them), ordered by arrival time then call ID."""
         ...
 
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]: ...

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from ccdata.domain.records import CallResult, EvaluationRecord, TrackRow, month_of
-from ccdata.store.ports import Batch, RejectedInput, Snapshot
+from ccdata.store.ports import Batch, CallResultQuery, RejectedInput, Snapshot
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS event_log (
@@ -191,6 +191,34 @@ class SqliteStore:
     def call_results(self, cc_id: int, call_id: str) -> list[CallResult]:
         sql = "SELECT * FROM call_result WHERE cc_id = ? AND call_id = ? ORDER BY arrived_at"
         return [CallResult(*row) for row in self._db.execute(sql, (cc_id, call_id))]
+
+    def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
+        where = ["cc_id = ?", "vdn = ?"]
+        args: list[object] = [query.cc_id, query.vdn]
+        for column, value in (
+            ("call_id", query.call_id),
+            ("caller_no", query.caller_no),
+            ("callee_no", query.callee_no),
+            ("call_type", query.call_type),
+            ("media_type", query.media_type),
+            ("evaluation_value", query.evaluation_value),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if query.begin is not None:
+            where.append("arrived_at >= ?")
+            args.append(query.begin)
+        if query.end is not None:
+            where.append("arrived_at <= ?")
+            args.append(query.end)
+        condition = " AND ".join(where)
+        total = self._db.execute(f"SELECT count(*) FROM call_result WHERE {condition}", args).fetchone()[0]
+        page = self._db.execute(
+            f"SELECT * FROM call_result WHERE {condition} ORDER BY arrived_at, call_id LIMIT ? OFFSET ?",
+            [*args, query.limit, query.offset],
+        )
+        return total, [CallResult(*row) for row in page]
 
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]:
         sql = "SELECT event_id, reason_code, reason, body FROM rejected_input ORDER BY seq LIMIT ?"

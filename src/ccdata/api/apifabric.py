@@ -1,0 +1,53 @@
+"""API Fabric: `POST /apigovernance/api/oauth/tokenByAkSk`, the Bearer token of the DataProcess interfaces."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ccdata.api import http
+from ccdata.api.auth.apifabric import Tokens
+from ccdata.api.inputs import InvalidParameter, json_object, string
+from ccdata.service import Service
+
+DEFAULT_EXPIRE_S = 600  # the reference's example value of X-Token-Expire
+
+
+def routes(service: Service, tokens: Tokens) -> list[Route]:
+    settings = service.config.dataprocess
+
+    async def token_by_ak_sk(request: Request) -> Response:
+        try:
+            body = json_object(await http.read_body(request, service.config.server.max_body_bytes))
+            app_key = string(body, "app_key", 128)
+            app_secret = string(body, "app_secret", 256)
+            expire = _expire(request.headers.get("x-token-expire"), settings.max_token_expire_s)
+        except http.BodyTooLarge as exc:
+            return http.spring_error(request, 413, "Payload Too Large", str(exc))
+        except InvalidParameter as exc:
+            return http.spring_error(request, 400, "Bad Request", str(exc))
+        token = tokens.issue(app_key or "", app_secret or "", expire)
+        if token is None:
+            return http.spring_error(request, 401, "Unauthorized", "unknown app_key or wrong app_secret")
+        return http.json(
+            {
+                "AccessToken": token.value,
+                "ApplyType": "Bearer",
+                "CreateTime": str(token.created_at // 1000),
+                "Expires": str(expire),
+                "Scope": "",
+                "AppKey": token.app.app_key,
+                "UserID": "Anonymous",
+            }
+        )
+
+    return [Route("/apigovernance/api/oauth/tokenByAkSk", token_by_ak_sk, methods=["POST"])]
+
+
+def _expire(header: str | None, maximum: int) -> int:
+    if header is None or not header.strip():
+        return min(DEFAULT_EXPIRE_S, maximum)
+    if not header.strip().isdigit() or not 1 <= int(header) <= maximum:
+        raise InvalidParameter(f"X-Token-Expire must be a number of seconds from 1 to {maximum}")
+    return int(header)

@@ -1,0 +1,82 @@
+"""The ASGI application: the CC-CMS, CC-Gateway, API Fabric, DataProcess and ingest facades over one service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from ccdata.api import apifabric, cms, dataprocess, http, ingest, openapi
+from ccdata.api.auth.apifabric import Tokens
+from ccdata.api.gateway import Gateway
+from ccdata.domain import codes
+from ccdata.service import Service
+
+
+def create_app(service: Service, *, close_on_shutdown: bool = True) -> Starlette:
+    gateway = Gateway(service)
+    tokens = Tokens(service.config.dataprocess.apps, service.now)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_sweep(gateway))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            if close_on_shutdown:
+                service.close()
+
+    async def spec(request: Request) -> Response:
+        return http.json(openapi.document())
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(openapi.SWAGGER_PAGE)
+
+    routes = [
+        *cms.routes(service),
+        *gateway.routes(),
+        *apifabric.routes(service, tokens),
+        *dataprocess.routes(service, tokens),
+        *ingest.routes(service),
+        Route("/openapi.json", spec, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        Mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+    )
+    app.state.service = service
+    app.state.gateway = gateway
+    return app
+
+
+async def _sweep(gateway: Gateway) -> None:
+    while True:
+        await asyncio.sleep(1)
+        gateway.sweep()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    names = {404: "Not Found", 405: "Method Not Allowed"}
+    return http.spring_error(request, exc.status_code, names.get(exc.status_code, "Error"), str(exc.detail))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    # Never a stack trace on the wire; the server log has it.
+    if request.url.path.startswith(cms.PREFIX):
+        return http.json({"resultCode": codes.CMS_UNKNOWN_ERROR, "resultDesc": "Unknown error."}, 500)
+    if request.url.path.startswith("/agentgateway"):
+        return http.json({"message": "Internal error.", "retcode": "100-007", "result": None}, 500)
+    return http.spring_error(request, 500, "Internal Server Error", "internal error")

@@ -1,0 +1,217 @@
+"""The CC-Gateway facade (`/agentgateway/resource/...`): sign-in and sign-out, event polling, call info.
+
+Envelope `{message, retcode, result}`; `retcode` "0" on success, else a code of the reference (`100-006` not
+signed in, `000-003` no permission or a wrong `Guid`, `000-002` bad parameter, ...). HTTP status is 200 for
+these business answers. Signing in and out emits `agent.login` / `agent.logout` events; nothing else changes
+state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ccdata.api import http
+from ccdata.api.auth.gateway import GuidCheck, Session, Sessions
+from ccdata.api.gateway_events import agent_events
+from ccdata.api.inputs import InvalidParameter, check_agent_id, json_object
+from ccdata.domain import codes, views
+from ccdata.pipeline import Committed
+from ccdata.service import Service
+
+PREFIX = "/agentgateway/resource"
+
+
+def answer(
+    retcode: str = "0", message: str = "", result: Any = None, headers: dict[str, str] | None = None
+) -> Response:
+    return http.json({"message": message, "retcode": retcode, "result": result}, headers=headers)
+
+
+def error(retcode: str, detail: str = "") -> Response:
+    message = codes.GATEWAY_RETCODES.get(retcode, "")
+    return answer(retcode, f"{message} {detail}".strip())
+
+
+class Gateway:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.settings = service.config.gateway
+        self.sessions = Sessions(self.settings, service.now)
+        self.pending_logouts: set[int] = set()
+        service.subscribe(self._deliver)
+
+    def routes(self) -> list[Route]:
+        agent = f"{PREFIX}/onlineagent/{{agentid}}"
+        return [
+            Route(agent, self._guarded(self.sign_in, needs_guid=False), methods=["PUT"]),
+            Route(f"{agent}/forcelogin", self._guarded(self.force_sign_in, needs_guid=False), methods=["PUT"]),
+            Route(f"{agent}/logout", self._guarded(self.sign_out), methods=["DELETE"]),
+            Route(f"{PREFIX}/agentevent/{{agentid}}", self._guarded(self.poll), methods=["GET"]),
+            Route(f"{PREFIX}/calldata/{{agentid}}/callinfo", self._guarded(self.call_info), methods=["GET"]),
+            Route(
+                f"{PREFIX}/calldata/{{agentid}}/callinfobycallid/{{callid}}",
+                self._guarded(self.call_info_by_id),
+                methods=["GET"],
+            ),
+        ]
+
+    # --- plumbing ---
+
+    def _guarded(
+        self, handler: Callable[..., Awaitable[Response]], needs_guid: bool = True
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            text = request.path_params["agentid"]
+            try:
+                if not text.isdigit():
+                    raise InvalidParameter(f"agent ID {text!r} is not a number")
+                agent_id = int(text)
+                check_agent_id(agent_id, "agentid")
+            except InvalidParameter as exc:
+                return error("000-002", str(exc))
+            if not needs_guid:
+                return await handler(request, agent_id)
+            verdict, session = self.sessions.check(agent_id, request.headers.get("guid"))
+            if verdict == GuidCheck.NOT_SIGNED_IN:
+                return error("100-006")
+            if verdict == GuidCheck.WRONG_GUID or session is None:
+                return error("000-003", "The Guid header does not match this agent's session.")
+            return await handler(request, agent_id, session)
+
+        return run
+
+    def _deliver(self, item: Committed) -> None:
+        for agent_id, event in agent_events(item, self.service.engine):
+            session = self.sessions.by_agent.get(agent_id)
+            if session is not None:
+                session.events.append(event)
+                session.wakeup.set()
+
+    # --- sign-in and sign-out ---
+
+    async def sign_in(self, request: Request, agent_id: int) -> Response:
+        return await self._sign_in(request, agent_id, force=False)
+
+    async def force_sign_in(self, request: Request, agent_id: int) -> Response:
+        return await self._sign_in(request, agent_id, force=True)
+
+    async def _sign_in(self, request: Request, agent_id: int, force: bool) -> Response:
+        try:
+            body = json_object(await http.read_body(request, self.service.config.server.max_body_bytes))
+        except (InvalidParameter, http.BodyTooLarge) as exc:
+            return error("100-001", str(exc))
+        configured = self.service.config.agent(agent_id)
+        password = body.get("password")
+        if configured is None or not isinstance(password, str) or password != configured.password:
+            return error("100-004")
+        status = body.get("status", 4)
+        if status not in (4, 5, "4", "5"):
+            return error("100-011", "status must be 4 (idle) or 5 (wrap-up)")
+        live = self.service.engine.agent(self.service.cc_id, agent_id)
+        if not force and (agent_id in self.sessions.by_agent or (live is not None and live.signed_in)):
+            return error("100-002")
+        phone = body.get("phonenum", configured.phone)
+        if not isinstance(phone, str | int) or len(str(phone)) > 32:
+            return error("100-013")
+        # The session exists before the sign-in event, so that the agent's first poll returns its events.
+        session = self.sessions.open(agent_id, configured.vdn)
+        rejection = self.service.emit(
+            "agent.login",
+            configured.vdn,
+            agentId=agent_id,
+            skills=configured.skills,
+            phone=str(phone),
+            state="idle" if str(status) == "4" else "wrapup",
+            force=force,
+        )
+        if rejection is not None:
+            self.sessions.close(agent_id)
+            return error("100-007", rejection.reason)
+        self.pending_logouts.discard(agent_id)
+        media = "T" + ("T" if any(self._is_chat(configured.vdn, s) for s in configured.skills) else "F") + "F"
+        return answer(
+            result={"workno": str(agent_id), "mediatype": media},
+            headers={"Set-GUID": f"JSESSIONID={session.guid}"},
+        )
+
+    def _is_chat(self, vdn: int, skill_id: int) -> bool:
+        return any(
+            s.id == skill_id and s.media == "chat" for v in self.service.config.vdns if v.id == vdn for s in v.skills
+        )
+
+    async def sign_out(self, request: Request, agent_id: int, session: Session) -> Response:
+        rejection = self.service.emit("agent.logout", session.vdn, agentId=agent_id)
+        if rejection is not None and rejection.code == "agent_has_calls":
+            return error("100-010", "The agent has calls in progress.")
+        self.sessions.close(agent_id)
+        return answer(message="success", result={})
+
+    # --- polling ---
+
+    async def poll(self, request: Request, agent_id: int, session: Session) -> Response:
+        session.last_poll = self.service.now()
+        if not session.events and self.settings.poll_wait_ms:
+            session.wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(session.wakeup.wait(), self.settings.poll_wait_ms / 1000)
+        if self.sessions.by_agent.get(agent_id) is not session:
+            return error("100-006")  # signed out or replaced while waiting
+        session.last_poll = self.service.now()
+        rotated = self.sessions.rotate_if_due(session)
+        headers = {"Set-GUID": f"JSESSIONID={rotated}"} if rotated else None
+        event = session.events.popleft() if session.events else None
+        return http.json({"message": "", "retcode": "0", "event": event}, headers=headers)
+
+    def sweep(self) -> None:
+        """Sign out agents whose client stopped polling (the heartbeat), retrying those still on a call."""
+        for session in self.sessions.expired():
+            self.sessions.close(session.agent_id)
+            self.pending_logouts.add(session.agent_id)
+        for agent_id in list(self.pending_logouts):
+            agent = self.service.engine.agent(self.service.cc_id, agent_id)
+            if agent is None or not agent.signed_in:
+                self.pending_logouts.discard(agent_id)
+                continue
+            if self.service.emit("agent.logout", agent.vdn, agentId=agent_id) is None:
+                self.pending_logouts.discard(agent_id)
+
+    # --- call data ---
+
+    async def call_info(self, request: Request, agent_id: int, session: Session) -> Response:
+        flag = request.query_params.get("isNoContainLastCall", "false").lower()
+        if flag not in ("true", "false"):
+            return error("000-002", "isNoContainLastCall must be true or false")
+        agent = self.service.engine.agent(self.service.cc_id, agent_id)
+        if agent is None:
+            return error("100-006")
+        now = self.service.now()
+        if agent.calls:
+            call = self.service.engine.calls[(agent.cc_id, agent.calls[0])]
+            return answer(result=views.gateway_call_info(self.service.engine, agent, call, self._skill, now))
+        if flag == "true" and agent.last_call is not None:
+            return answer(result=views.gateway_call_info(self.service.engine, agent, agent.last_call, self._skill, now))
+        return answer(result=None)
+
+    async def call_info_by_id(self, request: Request, agent_id: int, session: Session) -> Response:
+        call_id = request.path_params["callid"]
+        agent = self.service.engine.agent(self.service.cc_id, agent_id)
+        if agent is None:
+            return error("100-006")
+        now = self.service.now()
+        if call_id in agent.calls:
+            call = self.service.engine.calls[(agent.cc_id, call_id)]
+            return answer(result=views.gateway_call_info(self.service.engine, agent, call, self._skill, now))
+        if agent.last_call is not None and agent.last_call.call_id == call_id:
+            return answer(result=views.gateway_call_info(self.service.engine, agent, agent.last_call, self._skill, now))
+        return error("000-002", f"Call {call_id} is neither a current call nor the last call of agent {agent_id}.")
+
+    @property
+    def _skill(self) -> Callable[[int, int], str]:
+        return self.service.config.skill_name

@@ -1,0 +1,55 @@
+"""HTTP plumbing shared by the facades: JSON responses, bounded body reading, the Spring-style error body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+_encoder = msgspec.json.Encoder()
+JSON_TYPE = "application/json;charset=UTF-8"
+
+
+def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(_encoder.encode(body), status_code=status, media_type=JSON_TYPE, headers=headers)
+
+
+def spring_error(request: Request, status: int, error: str, message: str) -> Response:
+    """The error body CEC's Spring-based services send (`timestamp`, `status`, `error`, `message`, `path`)."""
+    body = {
+        "timestamp": _now_ms(),
+        "status": status,
+        "error": error,
+        "message": message,
+        "path": request.url.path,
+    }
+    return json(body, status)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than `limit` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # later readers (signature checks) see the same bytes
+    return body
+
+
+def _now_ms() -> int:
+    import time
+
+    return time.time_ns() // 1_000_000

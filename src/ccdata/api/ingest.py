@@ -1,0 +1,57 @@
+"""`POST /ccdata/v1/events`: contract events over HTTP, into the same log and engine as `ccdata ingest`.
+
+Body: a JSON array of events, or JSON lines. Bearer credential: `[ingest] token` of the configuration (an empty
+token disables the endpoint). Idempotent: an event already in the log is counted as a duplicate. The reply counts
+accepted, duplicate and rejected events and gives each rejection's position (1-based), event id, code and reason.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ccdata.api import http
+from ccdata.service import Service
+
+PATH = "/ccdata/v1/events"
+
+
+def routes(service: Service) -> list[Route]:
+    settings = service.config.ingest
+
+    async def post_events(request: Request) -> Response:
+        if not settings.token:
+            return http.spring_error(request, 404, "Not Found", "the ingest endpoint is disabled ([ingest] token)")
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {settings.token}".encode()):
+            return http.spring_error(request, 401, "Unauthorized", "the ingest Bearer token is missing or wrong")
+        try:
+            body = await http.read_body(request, settings.max_body_bytes)
+        except http.BodyTooLarge as exc:
+            return http.spring_error(request, 413, "Payload Too Large", str(exc))
+        if body.lstrip().startswith(b"["):
+            try:
+                items: list = msgspec.json.decode(body)
+            except msgspec.DecodeError as exc:
+                return http.spring_error(request, 400, "Bad Request", f"the body is not a valid JSON array: {exc}")
+        else:
+            items = body.splitlines()
+        report = service.ingest(items)
+        return http.json(
+            {
+                "accepted": report.accepted,
+                "duplicates": report.duplicates,
+                "rejected": report.rejected,
+                "reasons": dict(report.reasons),
+                "rejections": [
+                    {"position": n.position, "eventId": n.event_id, "code": n.code, "reason": n.reason}
+                    for n in report.notes
+                ],
+            }
+        )
+
+    return [Route(PATH, post_events, methods=["POST"])]
