@@ -196,11 +196,11 @@ def _trace(leg: Leg | None, vdn: int, last: bool) -> dict[str, Any] | None:
 
 
 def track_row(row: TrackRow) -> dict[str, Any]:
-    """One `querycalltracedetail` row: every value a string, as the reference example sends them."""
+    """One `querycalltracedetail` row, typed as the reference example: strings, but for the media types."""
     return {
         "callId": row.call_id,
-        "mediaType": str(row.media_type),
-        "subMediaType": str(row.sub_media_type),
+        "mediaType": row.media_type,  # the example sends it twice, "1" then 53: the number is what parsers keep
+        "subMediaType": row.sub_media_type,
         "callIdNum": str(row.call_id_num),
         "callerNo": row.caller_no,
         "calleeNo": row.callee_no,
