@@ -240,13 +240,14 @@ def _time(ms: int) -> str:
 @click.option("--out", "target", type=click.File("wb"), default="-", show_default=True, help="JSON-lines file.")
 @click.option("--seed", default=1, show_default=True)
 @click.option("--agents", default=60, show_default=True)
-def synth(count: int, target: IO[bytes], seed: int, agents: int) -> None:
+@click.option("--start", type=int, help="Time of the first event, ms since the epoch (default 2026-01-01).")
+def synth(count: int, target: IO[bytes], seed: int, agents: int, start: int | None) -> None:
     """Write synthetic contract events (a busy contact center) as JSON lines, e.g. to try `ccdata ingest`."""
-    from ccdata.sim.synthetic import synthetic_events
+    from ccdata.sim.synthetic import DEFAULT_START, synthetic_events
 
     encoder = msgspec.json.Encoder()
     buffer = bytearray()
-    for event in synthetic_events(count, seed=seed, agents=agents):
+    for event in synthetic_events(count, seed=seed, agents=agents, start=start or DEFAULT_START):
         encoder.encode_into(event, buffer, len(buffer))
         buffer += b"\n"
         if len(buffer) > 1 << 20:
