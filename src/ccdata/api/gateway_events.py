@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ccdata.domain import codes
+from ccdata.domain import codes, views
 from ccdata.domain import events as ev
 from ccdata.domain.codes import DeviceType
 from ccdata.domain.engine import Engine
@@ -75,7 +75,7 @@ def _connected_agents(call: Any) -> list[int]:
 def _call_content(call: Any) -> dict[str, Any]:
     if call is None:
         return {}
-    feature = {0: 0, 7: 7, 43: 43, 44: 44}.get(call.call_type, call.call_feature)
+    feature = views.gateway_call_type(call.call_type, call.call_feature)
     return {
         "caller": call.caller,
         "callid": call.call_id,

@@ -21,6 +21,11 @@ SkillNames = Callable[[int, int], str]  # (vdn, skill id) -> the skill queue's d
 _GATEWAY_CALL_TYPE = {0: 0, 7: 7, 43: 43, 44: 44}
 
 
+def gateway_call_type(call_type: int, call_feature: int) -> int:
+    """The CC-Gateway "Call Type" of a call (its callinfo `callfeature`, its events' `feature`)."""
+    return _GATEWAY_CALL_TYPE.get(call_type, call_feature)
+
+
 def current_device(call: Call) -> Leg | None:
     """The device handling the call now: its agent if one is on it, else its latest open leg."""
     agent_legs = [leg for leg in call.legs if leg.device_type == DeviceType.AGENT and not leg.directed]
@@ -146,7 +151,7 @@ def gateway_call_info(
         leg, last, queue_ms, ended = call.agent_leg(agent.agent_id), False, call.queue_time_ms(now), None
     media_type = call.media_type
     return {
-        "callfeature": _GATEWAY_CALL_TYPE.get(call.call_type, call.call_feature),
+        "callfeature": gateway_call_type(call.call_type, call.call_feature),
         "callid": call.call_id,
         "caller": call.caller,
         "called": call.called,
