@@ -81,3 +81,43 @@ def test_timestamp_format_is_strict() -> None:
     assert signing.parse_timestamp("2023-11-14T22:13:20Z") == MOMENT
     with pytest.raises(ValueError):
         signing.parse_timestamp("2023-11-14T22:13:20.000Z")
+
+
+def _request(method: str, path: str, query: bytes, headers: dict[str, str], body: bytes):
+    from starlette.requests import Request
+
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    return Request(scope)
+
+
+def test_the_server_verifier_accepts_the_reference_signers_requests() -> None:
+    """The verifier, on requests as they arrive, accepts vectors 1 and 3 at the vectors' own time."""
+    from ccdata.api.auth.cms import AuthError, CmsAuth
+    from ccdata.config import CmsCredential
+
+    auth = CmsAuth([CmsCredential(AK, SK, [1])], clock_skew_ms=1000, clock=lambda: 1_700_000_000_000)
+    body = b'{"ccId":1,"vdn":1,"callId":"1453723531-574"}'
+    one = _request(
+        "POST", "/rest/cmsapp/v1/openapi/calldata/querydetailcallinfo", b"",
+        {"Host": "127.0.0.1:28443", "Authorization": "auth-v2/globalaktest/2023-11-14T22:13:20Z/host/"
+         "861399fe73c2fe50f2b1bc008efe23eff99dba142903783de3f56c49de742b65"}, body,
+    )  # fmt: skip
+    assert auth.verify(one, body).ak == AK
+    three = _request(
+        "GET", "/rest/cmsapp/v1/ping", b"a=1%2F2&b=x+y",  # a form-encoded query: '+' is a space
+        {"Host": "10.22.26.181:28080", "Authorization": "auth-v2/globalaktest/2023-11-14T22:13:20Z/host/"
+         "57091d19f2b82bfe03217d5de4b7cbd410b9443a09abc3257a84b3103933f724"}, b"",
+    )  # fmt: skip
+    assert auth.verify(three, b"").ak == AK
+    with pytest.raises(AuthError, match="does not match"):
+        auth.verify(one, body.replace(b"574", b"575"))
+    late = CmsAuth([CmsCredential(AK, SK, [1])], clock_skew_ms=1000, clock=lambda: 1_700_000_002_000)
+    with pytest.raises(AuthError, match="away from the server's clock"):
+        late.verify(one, body)
