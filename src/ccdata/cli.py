@@ -259,25 +259,167 @@ def synth(count: int, target: IO[bytes], seed: int, agents: int, start: int | No
 # --- serve --------------------------------------------------------------------------------------------------
 
 
-@main.command()
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="TOML configuration.")
-@click.option("--db", type=click.Path(dir_okay=False), help="The store (overrides [server] db).")
-@click.option("--host", help="Listen address (overrides [server] host).")
-@click.option("--port", type=int, help="Listen port (overrides [server] port).")
-def serve(config_path: str | None, db: str | None, host: str | None, port: int | None) -> None:
-    """Serve the CC-CMS, CC-Gateway, API Fabric, DataProcess and ingest interfaces."""
-    import uvicorn
+config_option = click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="TOML configuration."
+)
 
+
+def _load_config(config_path: str | None):
     from ccdata import config as configuration
-    from ccdata.api.app import create_app
-    from ccdata.service import Service
 
     try:
-        settings = configuration.load(config_path)
+        return configuration.load(config_path)
     except (configuration.ConfigError, OSError) as exc:
         err.print(f"configuration error: {exc}")
         sys.exit(2)
-    server = settings.server
-    service = Service(settings, SqliteStore(db or server.db))
-    err.print(f"ccdata {__version__}: replayed {service.pipeline.replayed:,} events from {db or server.db}")
-    uvicorn.run(create_app(service), host=host or server.host, port=port or server.port, log_level="info")
+
+
+@main.command()
+@config_option
+@click.option("--db", type=click.Path(dir_okay=False), help="The store (overrides [server] db).")
+@click.option("--host", help="Listen address (overrides [server] host).")
+@click.option("--port", type=int, help="Listen port (overrides [server] port).")
+@click.option("--simulate", is_flag=True, help="Run the live simulator beside the server.")
+@click.option("--speed", default=1.0, show_default=True, help="Simulated seconds per wall second (--simulate).")
+def serve(
+    config_path: str | None, db: str | None, host: str | None, port: int | None, simulate: bool, speed: float
+) -> None:
+    """Serve the CC-CMS, CC-Gateway, API Fabric, DataProcess and ingest interfaces."""
+    settings = _load_config(config_path)
+    _serve(settings, db or settings.server.db, host, port, simulate, speed)
+
+
+def _serve(settings, db: str, host: str | None, port: int | None, simulate: bool, speed: float) -> None:
+    from ccdata.service import Service
+    from ccdata.sim.clocks import LiveSimulator
+
+    service = Service(settings, SqliteStore(db))
+    err.print(f"ccdata {__version__}: replayed {service.pipeline.replayed:,} events from {db}")
+    _run_server(service, LiveSimulator(service, speed=speed) if simulate else None, host, port)
+
+
+def _run_server(service, live, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from ccdata.api.app import create_app
+
+    settings = service.config
+    host, port = host or settings.server.host, port or settings.server.port
+    uvicorn.run(create_app(service, live=live), host=host, port=port, log_level="warning")
+
+
+@main.command()
+@config_option
+@click.option("--db", type=click.Path(dir_okay=False), help="The store (overrides [server] db).")
+@click.option("--days", default=1.0, show_default=True, help="Days of history, ending now.")
+@click.option("--seed", type=int, help="Overrides [simulator] seed.")
+def simulate(config_path: str | None, db: str | None, days: float, seed: int | None) -> None:
+    """Backfill DAYS of simulated history into the store, as fast as the machine allows."""
+    from ccdata.service import Service, wall_clock_ms
+    from ccdata.sim.clocks import backfill
+    from ccdata.sim.contact_center import ContactCenter
+
+    settings = _load_config(config_path)
+    end = wall_clock_ms()
+    start = end - int(days * 86_400_000)
+    service = Service(settings, SqliteStore(db or settings.server.db))
+    if service.engine.clock > start:
+        err.print(f"the store already holds events up to {_time(service.engine.clock)} UTC; backfill into a new one")
+        sys.exit(2)
+    with Progress(
+        TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+        console=err, disable=not err.is_terminal,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("simulate", total=end - start)
+        simulator = ContactCenter(settings, settings.simulator, start, seed=seed)
+        report = backfill(service, simulator, end, progress=lambda ms: progress.advance(task, ms))
+    service.close()
+    _print_backfill(report, days)
+    sys.exit(1 if report.rejected else 0)
+
+
+def _print_backfill(report, days: float) -> None:
+    stats = report.stats
+    table = Table(title=f"{days:g} simulated days", show_header=False)
+    table.add_row("calls", f"{stats.calls:,} inbound, {stats.outbound:,} outbound")
+    table.add_row("events", f"{stats.events:,} ({report.rejected:,} rejected)")
+    table.add_row("events/s", f"{report.events_per_second:,.0f}")
+    table.add_row("service level", f"{stats.service_level:.1%} answered within 20 s")
+    table.add_row("average speed of answer", f"{stats.asa_s:.1f} s")
+    table.add_row("abandonment", f"{stats.abandonment:.1%} of queued calls")
+    table.add_row("wall time", f"{report.seconds:.1f} s")
+    out.print(table)
+    for code, count in report.reasons.items():
+        out.print(f"rejected {code}: {count}")
+
+
+@main.command()
+@config_option
+@click.option("--db", default="data/demo.db", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--backfill-hours", default=2.0, show_default=True, help="History simulated before going live.")
+@click.option("--speed", default=1.0, show_default=True, help="Simulated seconds per wall second.")
+@click.option("--port", type=int, help="Listen port (overrides [server] port).")
+def demo(config_path: str | None, db: str, backfill_hours: float, speed: float, port: int | None) -> None:
+    """A fresh store, a short backfill, then the server with the live simulator, and how to query it."""
+    from ccdata.service import Service, wall_clock_ms
+    from ccdata.sim.clocks import LiveSimulator, backfill
+    from ccdata.sim.contact_center import ContactCenter
+
+    settings = _load_config(config_path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(db + suffix).unlink(missing_ok=True)
+    end = wall_clock_ms()
+    service = Service(settings, SqliteStore(db))
+    # One simulation: the backfill brings it up to now, then it goes on live.
+    simulator = ContactCenter(settings, settings.simulator, end - int(backfill_hours * 3_600_000))
+    report = backfill(service, simulator, end, drain=False)
+    err.print(f"backfilled {backfill_hours:g} h: {report.stats.calls:,} calls, {report.stats.events:,} events")
+    port = port or settings.server.port
+    click.echo(_demo_text(service, f"http://{settings.server.host}:{port}", db))
+    _run_server(service, LiveSimulator(service, speed=speed, simulator=simulator), None, port)
+
+
+def _demo_text(service, url: str, db: str) -> str:
+    settings = service.config
+    cms = settings.cms.credentials[0] if settings.cms.credentials else None
+    app = settings.dataprocess.apps[0] if settings.dataprocess.apps else None
+    interactive = [a.id for a in settings.agents if a.interactive]
+    agent = interactive[0] if interactive else settings.agents[0].id
+    password = settings.agent(agent).password
+    # An agent on a call right now, and that call, so that the commands below answer with live data.
+    engine = service.engine
+    on_call = sorted((a for a in engine.agents.values() if a.calls and a.vdn == 1), key=lambda a: a.agent_id)
+    busy = on_call[0].agent_id if on_call else settings.agents[0].id
+    call_id = on_call[0].calls[0] if on_call else "<a callId from above>"
+    lines = [
+        "",
+        f"ccdata demo: {url}   interactive API docs: {url}/docs   store: {db}",
+        "Demo credentials (public, from the default configuration):",
+        f"  CC-CMS AK/SK     {cms.ak} / {cms.sk}" if cms else "  CC-CMS: no AK/SK configured",
+        f"  DataProcess app  {app.app_key} / {app.app_secret}" if app else "  DataProcess: no app configured",
+        f"  Gateway agents   {', '.join(map(str, interactive))} (left for you; calls ring there once signed in), "
+        f"password {password}",
+        "",
+        "Ready to paste (from the project folder):",
+        "  # CC-CMS, auth-v2 signed: the calls an agent has now, then a call's detail and track",
+        f"  .venv/bin/python scripts/cms.py /v1/openapi/agent/queryagentcalls "
+        f'\'{{"ccId":1,"vdn":1,"agentId":{busy}}}\'',
+        "  .venv/bin/python scripts/cms.py /v1/openapi/calldata/querydetailcallinfo "
+        f'\'{{"ccId":1,"vdn":1,"callId":"{call_id}"}}\'',
+        "  .venv/bin/python scripts/cms.py /v1/openapi/vdn/querycalltracedetail "
+        f'\'{{"ccId":1,"vdn":1,"callId":"{call_id}","logDate":{engine.clock}}}\'',
+        "  # CC-Gateway: sign in, then poll events and read the current call with the Guid from Set-GUID",
+        f"  curl -si -X PUT {url}/agentgateway/resource/onlineagent/{agent} -H 'Content-Type: application/json' "
+        f'-d \'{{"password":"{password}","status":4}}\' | grep -i set-guid',
+        f"  curl -s {url}/agentgateway/resource/agentevent/{agent} -H 'Guid: <guid>'",
+        f"  curl -s '{url}/agentgateway/resource/calldata/{agent}/callinfo?isNoContainLastCall=true' -H 'Guid: <guid>'",
+        "  # DataProcess: a token, then the call results of the last hour",
+        f"  TOKEN=$(curl -s -X POST {url}/apigovernance/api/oauth/tokenByAkSk -H 'Content-Type: application/json' "
+        f'-d \'{{"app_key":"{app.app_key if app else ""}","app_secret":"{app.app_secret if app else ""}"}}\''
+        " | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)[\"AccessToken\"])')",
+        f"  curl -s -X POST {url}/apiaccess/rest/dataprocess/v1/openapp/queryCallManualDetailInfo "
+        "-H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
+        '-d "{\\"subCcNo\\":1,\\"vdn\\":1,\\"beginDate\\":$(( $(date +%s) * 1000 - 3600000 ))}"',
+        "",
+    ]
+    return "\n".join(lines)

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from ccdata.sim.scenario import Scenario
+
 
 class ConfigError(ValueError):
     """The configuration is not valid; the message names the field."""
@@ -116,6 +118,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
     dataprocess: DataProcess = msgspec.field(default_factory=DataProcess)
     ingest: Ingest = msgspec.field(default_factory=Ingest)
     server: Server = msgspec.field(default_factory=Server)
+    simulator: Scenario = msgspec.field(default_factory=Scenario)
 
     def __post_init__(self) -> None:
         for group in self.agent_groups:
@@ -137,6 +140,26 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
                 raise ValueError(f"a credential is scoped to unconfigured VDNs {sorted(unknown)}")
         if self.gateway.guid_interval_ms >= self.gateway.guid_timeout_ms:
             raise ValueError("gateway.guid_interval_ms must be less than gateway.guid_timeout_ms")
+        self._check_scenario(vdn_ids)
+
+    def _check_scenario(self, vdn_ids: set[int]) -> None:
+        skills = {s.id for v in self.vdns for s in v.skills}
+        for code in self.simulator.access_codes:
+            if code.vdn not in vdn_ids:
+                raise ValueError(f"simulator access code {code.called} is in unconfigured VDN {code.vdn}")
+            for target in code.skills:
+                if (code.vdn, target.skill) not in self._skill_names:
+                    raise ValueError(f"access code {code.called} routes to skill {target.skill}, not in VDN {code.vdn}")
+        for behaviour in self.simulator.skills:
+            for skill in (behaviour.skill, behaviour.overflow_skill, behaviour.transfer_skill):
+                if skill and skill not in skills:
+                    raise ValueError(f"simulator skill {skill} is not configured")
+            if behaviour.overflow_skill == behaviour.skill and behaviour.skill:
+                raise ValueError(f"skill {behaviour.skill} cannot overflow to itself")
+        for shift in self.simulator.shifts:
+            missing = [i for i in range(shift.first, shift.first + shift.count) if i not in self._agent_index]
+            if missing:
+                raise ValueError(f"a simulator shift names unconfigured agents {missing[:5]}")
 
     def agent(self, agent_id: int) -> Agent | None:
         return self._agent_index.get(agent_id)

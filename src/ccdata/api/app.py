@@ -18,20 +18,27 @@ from ccdata.api import apifabric, cms, dataprocess, http, ingest, openapi
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.gateway import Gateway
 from ccdata.domain import codes
-from ccdata.service import Service
+from ccdata.service import Service, wall_clock_ms
+from ccdata.sim.clocks import LiveSimulator
 
 
-def create_app(service: Service, *, close_on_shutdown: bool = True) -> Starlette:
+def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_shutdown: bool = True) -> Starlette:
+    """The application; with `live`, the simulator runs beside it and the data follows the simulator's clock."""
     gateway = Gateway(service)
-    tokens = Tokens(service.config.dataprocess.apps, service.now)
+    tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms)
+    if live is not None:
+        service.clock = live.sim_now
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(_sweep(gateway))
+        tasks = [asyncio.create_task(_sweep(gateway))]
+        if live is not None:
+            tasks.append(asyncio.create_task(live.run()))
         try:
             yield
         finally:
-            sweeper.cancel()
+            for task in tasks:
+                task.cancel()
             if close_on_shutdown:
                 service.close()
 

@@ -23,7 +23,7 @@ from ccdata.api.gateway_events import agent_events
 from ccdata.api.inputs import InvalidParameter, check_agent_id, json_object
 from ccdata.domain import codes, views
 from ccdata.pipeline import Committed
-from ccdata.service import Service
+from ccdata.service import Service, wall_clock_ms
 
 PREFIX = "/agentgateway/resource"
 
@@ -43,7 +43,7 @@ class Gateway:
     def __init__(self, service: Service) -> None:
         self.service = service
         self.settings = service.config.gateway
-        self.sessions = Sessions(self.settings, service.now)
+        self.sessions = Sessions(self.settings, wall_clock_ms)  # GUID and heartbeat timers: real time
         self.pending_logouts: set[int] = set()
         service.subscribe(self._deliver)
 
@@ -156,14 +156,14 @@ class Gateway:
     # --- polling ---
 
     async def poll(self, request: Request, agent_id: int, session: Session) -> Response:
-        session.last_poll = self.service.now()
+        session.last_poll = wall_clock_ms()
         if not session.events and self.settings.poll_wait_ms:
             session.wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(session.wakeup.wait(), self.settings.poll_wait_ms / 1000)
         if self.sessions.by_agent.get(agent_id) is not session:
             return error("100-006")  # signed out or replaced while waiting
-        session.last_poll = self.service.now()
+        session.last_poll = wall_clock_ms()
         rotated = self.sessions.rotate_if_due(session)
         headers = {"Set-GUID": f"JSESSIONID={rotated}"} if rotated else None
         event = session.events.popleft() if session.events else None

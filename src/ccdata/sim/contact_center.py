@@ -1,0 +1,514 @@
+"""A discrete-event contact-center simulator that emits only contract events.
+
+Calls arrive at access codes (a non-homogeneous Poisson process by hour of day and weekday), may spend time in an
+IVR flow, then wait in a skill queue. Routing is an ACD's: a free agent takes the longest-idle agent with the skill;
+a freed agent serves its private queue first, then its skills by level, oldest call first. Callers abandon after
+their patience; a queue timeout overflows the call to another skill; an agent may not answer (the call goes back
+to its queue); calls may be held, transferred to another skill or joined by a third party; agents wrap up, take
+breaks and sign in and out with their shifts. Everything is drawn from one seeded random generator, so a seed
+gives the same events.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ccdata.config import Config
+from ccdata.sim.scenario import AccessCode, Scenario, Shift, SkillBehaviour
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+SERVICE_LEVEL_S = 20
+
+
+@dataclass
+class SimAgent:
+    agent_id: int
+    vdn: int
+    levels: dict[int, int]  # skill -> level
+    phone: str
+    interactive: bool = False
+    state: str = "off"  # off, idle, ringing, talking, wrapup, rest, busy
+    idle_since: int = 0
+    call: SimCall | None = None
+    private: deque[SimCall] = field(default_factory=deque)
+    on_shift: bool = False
+    break_due: int = 0  # minutes of a break to take when the current call ends
+
+
+@dataclass
+class SimCall:
+    call_id: str
+    vdn: int
+    arrived: int
+    media_type: int = 5
+    skill: int = 0
+    state: str = "routing"
+    version: int = 0  # bumped whenever the call moves: a scheduled timeout or abandon checks it
+    first_queued: int = 0
+    patience_at: int = 0
+    agent: SimAgent | None = None  # the agent it rings at or talks to, or whose private queue it waits in
+    answered: bool = False
+    from_private: bool = False  # it rings at an agent it waited for in that agent's private queue
+
+
+@dataclass
+class Stats:
+    calls: int = 0
+    events: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    answered_in_sl: int = 0
+    wait_ms_total: int = 0
+    self_service: int = 0
+    outbound: int = 0
+
+    @property
+    def service_level(self) -> float:
+        handled = self.answered + self.abandoned
+        return self.answered_in_sl / handled if handled else 1.0
+
+    @property
+    def asa_s(self) -> float:
+        return self.wait_ms_total / self.answered / 1000 if self.answered else 0.0
+
+    @property
+    def abandonment(self) -> float:
+        handled = self.answered + self.abandoned
+        return self.abandoned / handled if handled else 0.0
+
+
+class ContactCenter:
+    """The simulation. `run_until(t)` advances it and returns the contract events produced, in time order."""
+
+    def __init__(self, config: Config, scenario: Scenario, start: int, *, seed: int | None = None) -> None:
+        self.config = config
+        self.scenario = scenario
+        self.cc_id = config.call_center.id
+        self.rng = random.Random(scenario.seed if seed is None else seed)
+        self.now = start
+        self.prefix = f"sim{scenario.seed if seed is None else seed}-{start}"
+        self.behaviour = {b.skill: b for b in scenario.skills}
+        self.queues: dict[int, deque[SimCall]] = {}
+        self.agents: dict[int, SimAgent] = {}
+        self.stats = Stats()
+        self.arrivals_open = True
+        self._heap: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
+        self._seq = 0
+        self._out: list[dict[str, Any]] = []
+        self._numbers = 0
+        self._build_agents()
+        for code in scenario.access_codes:
+            self._next_arrival(code, start)
+        for campaign_index in range(len(scenario.campaigns)):
+            self._schedule_campaign(campaign_index, start)
+        self._at(start, self._day, start - start % DAY_MS)
+
+    # --- driving ---
+
+    def run_until(self, until: int) -> list[dict[str, Any]]:
+        while self._heap and self._heap[0][0] <= until:
+            at, _, action, args = heapq.heappop(self._heap)
+            self.now = max(self.now, at)
+            action(*args)
+        self.now = max(self.now, until)
+        out, self._out = self._out, []
+        return out
+
+    def close_arrivals(self) -> None:
+        """No new calls; the ones in progress go on to their end (a backfill's last day)."""
+        self.arrivals_open = False
+
+    def busy(self) -> bool:
+        return any(a.call is not None for a in self.agents.values()) or any(self.queues.values())
+
+    def next_time(self) -> int | None:
+        return self._heap[0][0] if self._heap else None
+
+    # --- interactive agents (signed in by a real client through the gateway) ---
+
+    def agent_signed_in(self, agent_id: int) -> None:
+        agent = self.agents.get(agent_id)
+        if agent is not None and agent.interactive and agent.state == "off":
+            self._idle(agent)
+
+    def agent_signed_out(self, agent_id: int) -> None:
+        agent = self.agents.get(agent_id)
+        if agent is not None and agent.interactive and agent.call is None:
+            agent.state = "off"
+
+    # --- plumbing ---
+
+    def _at(self, at: int, action: Callable[..., None], *args: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (at, self._seq, action, args))
+
+    def _emit(self, type_: str, vdn: int, **fields: Any) -> None:
+        self.stats.events += 1
+        event = {"id": f"{self.prefix}-{self.stats.events}", "type": type_, "at": self.now, "ccId": self.cc_id,
+                 "vdn": vdn, **fields}  # fmt: skip
+        self._out.append(event)
+
+    def _call_event(self, type_: str, call: SimCall, **fields: Any) -> None:
+        self._emit(type_, call.vdn, callId=call.call_id, **fields)
+
+    def _later(self, at: int, type_: str, call: SimCall, fields: dict[str, Any]) -> None:
+        self._at(at, lambda: self._call_event(type_, call, **fields))
+
+    def _build_agents(self) -> None:
+        levels: dict[int, dict[int, int]] = {}
+        for shift in self.scenario.shifts:
+            for agent_id in range(shift.first, shift.first + shift.count):
+                levels[agent_id] = {int(k): v for k, v in shift.skill_levels.items()}
+        for agent in self.config.agents:
+            skills = {s: levels.get(agent.id, {}).get(s, 1) for s in agent.skills}
+            self.agents[agent.id] = SimAgent(agent.id, agent.vdn, skills, agent.phone, agent.interactive)
+
+    # --- shifts and breaks ---
+
+    def _day(self, midnight: int) -> None:
+        """Schedule the day's shifts; agents without a shift are signed in all day, from the start."""
+        weekday = datetime.fromtimestamp(midnight / 1000, tz=UTC).weekday()
+        covered: set[int] = set()
+        for shift in self.scenario.shifts:
+            ids = range(shift.first, shift.first + shift.count)
+            covered.update(ids)
+            if weekday not in shift.weekdays:
+                continue
+            start, end = midnight + int(shift.start_hour * HOUR_MS), midnight + int(shift.end_hour * HOUR_MS)
+            for agent_id in ids:
+                if agent_id in self.agents and end > self.now:
+                    self._at(max(start, self.now), self._shift_start, agent_id, end, shift)
+        for agent in self.agents.values():
+            if agent.agent_id not in covered and not agent.interactive and agent.state == "off":
+                self._at(max(midnight, self.now), self._shift_start, agent.agent_id, 0, None)
+        self._at(midnight + DAY_MS, self._day, midnight + DAY_MS)
+
+    def _shift_start(self, agent_id: int, end: int, shift: Shift | None) -> None:
+        agent = self.agents[agent_id]
+        if agent.on_shift or agent.interactive:
+            return
+        agent.on_shift = True
+        self._emit("agent.login", agent.vdn, agentId=agent_id, skills=sorted(agent.levels), phone=agent.phone,
+                   force=True)  # fmt: skip
+        self._idle(agent)
+        if shift is None:
+            return
+        midnight = self.now - self.now % DAY_MS
+        for pause in shift.breaks:
+            at = midnight + int(pause.at_hour * HOUR_MS)
+            if self.now <= at < end:
+                self._at(at, self._break_due, agent_id, pause.minutes)
+        self._at(end, self._shift_end, agent_id)
+
+    def _shift_end(self, agent_id: int) -> None:
+        agent = self.agents[agent_id]
+        agent.on_shift = False
+        if agent.call is None and agent.state in ("idle", "rest", "busy"):
+            self._sign_out(agent)
+
+    def _sign_out(self, agent: SimAgent) -> None:
+        agent.state = "off"
+        self._emit("agent.logout", agent.vdn, agentId=agent.agent_id)
+
+    def _break_due(self, agent_id: int, minutes: float) -> None:
+        agent = self.agents[agent_id]
+        if agent.state == "idle":
+            self._take_break(agent, minutes)
+        elif agent.state != "off":
+            agent.break_due = int(minutes)
+
+    def _take_break(self, agent: SimAgent, minutes: float) -> None:
+        agent.state = "rest"
+        agent.break_due = 0
+        self._emit("agent.state", agent.vdn, agentId=agent.agent_id, state="rest")
+        self._at(self.now + int(minutes * 60_000), self._back_from_pause, agent.agent_id)
+
+    def _back_from_pause(self, agent_id: int) -> None:
+        agent = self.agents[agent_id]
+        if agent.state not in ("rest", "busy"):
+            return
+        if not agent.on_shift and not agent.interactive:
+            self._sign_out(agent)
+            return
+        self._emit("agent.state", agent.vdn, agentId=agent_id, state="idle")
+        self._idle(agent)
+
+    # --- arrivals and the IVR ---
+
+    def _next_arrival(self, code: AccessCode, after: int) -> None:
+        """The next arrival of a Poisson process whose rate is constant within each hour."""
+        t = after
+        for _ in range(24 * 14):  # at most two weeks of hours with no traffic before giving up
+            moment = datetime.fromtimestamp(t / 1000, tz=UTC)
+            rate = code.calls_per_hour[moment.hour] * code.weekday_factor[moment.weekday()]
+            hour_end = t - t % HOUR_MS + HOUR_MS
+            if rate > 0:
+                gap = int(self.rng.expovariate(rate / HOUR_MS)) + 1
+                if t + gap < hour_end:
+                    self._at(t + gap, self._arrive, code)
+                    return
+            t = hour_end  # memoryless: start again at the hour boundary with that hour's rate
+
+    def _arrive(self, code: AccessCode) -> None:
+        if not self.arrivals_open:
+            return
+        self._next_arrival(code, self.now)
+        self._numbers += 1
+        call = SimCall(f"{self.now // 1000}-{self._numbers}", code.vdn, self.now, code.media_type)
+        self.stats.calls += 1
+        caller = f"1{self.rng.randrange(3_000_000_000, 9_999_999_999)}"
+        self._call_event("call.arrive", call, caller=caller, called=code.called, mediaType=code.media_type,
+                         subMediaType=code.sub_media_type, trunkNo=self.rng.randrange(1, 600),
+                         server=1, mid=5)  # fmt: skip
+        if code.flow:
+            call.state = "ivr"
+            self._call_event("call.ivr", call, flowId=code.flow)
+            self._at(self.now + code.ivr_time.draw_ms(self.rng), self._ivr_end, call, code)
+        else:
+            self._enqueue(call, self._pick_skill(code), reason=0)
+
+    def _pick_skill(self, code: AccessCode) -> int:
+        return self.rng.choices([s.skill for s in code.skills], weights=[s.weight for s in code.skills])[0]
+
+    def _ivr_end(self, call: SimCall, code: AccessCode) -> None:
+        draw = self.rng.random()
+        if draw < code.self_service:
+            self.stats.self_service += 1
+            self._release(call, "system")
+        elif draw < code.self_service + code.ivr_abandon:
+            self._release(call, "customer")
+        else:
+            self._enqueue(call, self._pick_skill(code), reason=0)
+
+    # --- queues ---
+
+    def _enqueue(self, call: SimCall, skill: int, reason: int, emit: bool = True) -> None:
+        """The call waits in a skill queue (the event is emitted unless the engine opens the wait itself)."""
+        if emit:
+            self._call_event("call.queue", call, skillId=skill, reason=reason)
+        call.state, call.skill = "queued", skill
+        call.version += 1
+        behaviour = self._behaviour(skill)
+        if not call.first_queued:
+            call.first_queued = self.now
+            if behaviour.patience is not None:
+                call.patience_at = self.now + behaviour.patience.draw_ms(self.rng)
+        if call.patience_at:
+            self._at(max(self.now, call.patience_at), self._abandon, call, call.version)
+        if behaviour.queue_timeout_s and behaviour.overflow_skill:
+            self._at(self.now + int(behaviour.queue_timeout_s * 1000), self._queue_timeout, call, call.version)
+        self.queues.setdefault(skill, deque()).append(call)
+        self._dispatch(skill)
+
+    def _abandon(self, call: SimCall, version: int) -> None:
+        if call.version != version or call.state not in ("queued", "private"):
+            return
+        self._remove_from_queue(call)
+        self.stats.abandoned += 1
+        self._release(call, "customer")
+
+    def _queue_timeout(self, call: SimCall, version: int) -> None:
+        if call.version != version or call.state != "queued":
+            return
+        self._remove_from_queue(call)
+        self._enqueue(call, self._behaviour(call.skill).overflow_skill, reason=2)
+
+    def _remove_from_queue(self, call: SimCall) -> None:
+        queue = call.agent.private if call.state == "private" and call.agent else self.queues.get(call.skill)
+        if queue is not None and call in queue:
+            queue.remove(call)
+
+    def _dispatch(self, skill: int) -> None:
+        """Offer waiting calls of a skill to its idle agents, longest idle first."""
+        queue = self.queues.get(skill)
+        while queue:
+            idle = [a for a in self.agents.values() if a.state == "idle" and skill in a.levels]
+            if not idle:
+                return
+            agent = min(idle, key=lambda a: (a.idle_since, a.agent_id))
+            self._offer(queue.popleft(), agent)
+
+    def _idle(self, agent: SimAgent) -> None:
+        """A free agent takes its private calls first, then its best skill's oldest call."""
+        agent.state, agent.idle_since, agent.call = "idle", self.now, None
+        if agent.break_due:
+            self._take_break(agent, agent.break_due)
+            return
+        if agent.private:
+            self._offer(agent.private.popleft(), agent)
+            return
+        waiting = [(-level, q[0].first_queued, skill) for skill, level in agent.levels.items()
+                   if (q := self.queues.get(skill))]  # fmt: skip
+        if waiting:
+            _, _, skill = min(waiting)
+            self._offer(self.queues[skill].popleft(), agent)
+
+    # --- an agent's call ---
+
+    def _offer(self, call: SimCall, agent: SimAgent) -> None:
+        call.from_private = call.state == "private"
+        call.version += 1
+        call.state, call.agent = "ringing", agent
+        agent.state, agent.call = "ringing", call
+        self._call_event("call.alert", call, agentId=agent.agent_id)
+        if agent.interactive:
+            self._at(self.now + int(self.scenario.interactive_ring_s * 1000), self._answer, call, agent)
+        elif self.rng.random() < self.scenario.no_answer_rate:
+            self._at(self.now + int(self.scenario.no_answer_timeout_s * 1000), self._no_answer, call, agent)
+        else:
+            self._at(self.now + self.scenario.ring_time.draw_ms(self.rng), self._answer, call, agent)
+
+    def _no_answer(self, call: SimCall, agent: SimAgent) -> None:
+        self._call_event("call.noanswer", call, agentId=agent.agent_id, reason=5)
+        agent.state, agent.call = "busy", None
+        self._emit("agent.state", agent.vdn, agentId=agent.agent_id, state="busy")
+        self._at(self.now + 30_000, self._back_from_pause, agent.agent_id)
+        # The engine puts the call back in its queue; the simulator mirrors it, at the head of the line.
+        if call.from_private:  # it waits in the agent's private queue again
+            call.state, call.agent = "private", agent
+            call.version += 1
+            agent.private.appendleft(call)
+            return
+        call.state, call.agent = "queued", None
+        call.version += 1
+        if call.patience_at:
+            self._at(max(self.now, call.patience_at), self._abandon, call, call.version)
+        self.queues.setdefault(call.skill, deque()).appendleft(call)
+        self._dispatch(call.skill)
+
+    def _answer(self, call: SimCall, agent: SimAgent) -> None:
+        if agent.call is not call:
+            return
+        self._call_event("call.answer", call, agentId=agent.agent_id)
+        call.state, agent.state = "talking", "talking"
+        if not call.answered:  # a transferred call counts once, at its first answer
+            call.answered = True
+            self.stats.answered += 1
+            wait = self.now - call.first_queued
+            self.stats.wait_ms_total += wait
+            self.stats.answered_in_sl += wait <= SERVICE_LEVEL_S * 1000
+        behaviour = self._behaviour(call.skill)
+        talk = behaviour.handle_time.draw_ms(self.rng)
+        end = self.now + talk
+        if self.rng.random() < behaviour.hold_rate:
+            hold_at = self.now + talk // 3
+            hold_for = behaviour.hold_time.draw_ms(self.rng)
+            self._later(hold_at, "call.hold", call, {"agentId": agent.agent_id})
+            self._later(hold_at + hold_for, "call.unhold", call, {"agentId": agent.agent_id})
+            end += hold_for
+        elif self.rng.random() < behaviour.conference_rate:  # never while held: a conference needs the talk
+            self._at(self.now + talk // 2, self._conference, call, agent)
+        self._at(max(end, self.now + 1), self._talk_end, call, agent)
+
+    def _conference(self, call: SimCall, agent: SimAgent) -> None:
+        if call.state == "talking" and agent.call is call:
+            call.state = "conference"
+            number = f"1{self.rng.randrange(3_000_000_000, 9_999_999_999)}"
+            self._call_event("call.conference", call, agentId=agent.agent_id, party={"number": number})
+
+    def _talk_end(self, call: SimCall, agent: SimAgent) -> None:
+        behaviour = self._behaviour(call.skill)
+        if call.state == "talking" and self.rng.random() < behaviour.agent_transfer_rate:
+            targets = [a for a in self.agents.values() if a is not agent and a.vdn == agent.vdn
+                       and call.skill in a.levels and a.state not in ("off", "rest", "busy")]  # fmt: skip
+            if targets:
+                self._transfer_to_agent(call, agent, self.rng.choice(targets), behaviour)
+                return
+        if call.state == "talking" and behaviour.transfer_skill and self.rng.random() < behaviour.transfer_rate:
+            self._call_event("call.transfer", call, agentId=agent.agent_id,
+                             target={"skillId": behaviour.transfer_skill})  # fmt: skip
+            self._wrap_up(agent, behaviour)
+            call.first_queued = call.first_queued or self.now
+            self._enqueue(call, behaviour.transfer_skill, reason=28, emit=False)
+            return
+        by = "customer" if self.rng.random() < 0.7 else "agent"
+        self._release(call, by)
+        self._wrap_up(agent, behaviour)
+        if self.rng.random() < behaviour.survey_rate:
+            score = self.rng.choices(range(1, len(behaviour.survey_scores) + 1), behaviour.survey_scores)[0]
+            self._later(self.now + self.rng.randrange(20_000, 120_000), "call.evaluate", call,
+                        {"evaluationValue": str(score)})  # fmt: skip
+
+    def _transfer_to_agent(self, call: SimCall, agent: SimAgent, target: SimAgent, behaviour: SkillBehaviour) -> None:
+        """A blind transfer to a colleague: it rings there at once, or waits in the colleague's private queue."""
+        self._call_event("call.transfer", call, agentId=agent.agent_id, target={"agentId": target.agent_id})
+        self._wrap_up(agent, behaviour)
+        call.state, call.agent = "private", target
+        call.version += 1
+        if call.patience_at:
+            self._at(max(self.now, call.patience_at), self._abandon, call, call.version)
+        if target.state == "idle":
+            self._offer(call, target)
+        else:
+            target.private.append(call)
+
+    def _release(self, call: SimCall, by: str) -> None:
+        call.state = "done"
+        call.version += 1
+        self._call_event("call.release", call, by=by)
+
+    def _wrap_up(self, agent: SimAgent, behaviour: SkillBehaviour) -> None:
+        agent.state, agent.call = "wrapup", None
+        self._at(self.now + behaviour.wrap_up.draw_ms(self.rng), self._wrap_up_end, agent)
+
+    def _wrap_up_end(self, agent: SimAgent) -> None:
+        if agent.state != "wrapup":
+            return
+        if not agent.on_shift and not agent.interactive:
+            self._sign_out(agent)
+            return
+        self._emit("agent.state", agent.vdn, agentId=agent.agent_id, state="idle")
+        self._idle(agent)
+
+    def _behaviour(self, skill: int) -> SkillBehaviour:
+        behaviour = self.behaviour.get(skill)
+        if behaviour is None:
+            behaviour = self.behaviour[skill] = SkillBehaviour(skill)
+        return behaviour
+
+    # --- preview campaigns ---
+
+    def _schedule_campaign(self, index: int, after: int) -> None:
+        campaign = self.scenario.campaigns[index]
+        if campaign.calls_per_hour > 0:
+            self._at(after + int(self.rng.expovariate(campaign.calls_per_hour / HOUR_MS)) + 1, self._dial, index)
+
+    def _dial(self, index: int) -> None:
+        campaign = self.scenario.campaigns[index]
+        self._schedule_campaign(index, self.now)
+        if not self.arrivals_open:
+            return
+        idle = [a for a in self.agents.values() if a.state == "idle" and campaign.skill in a.levels
+                and a.vdn == campaign.vdn and not a.interactive]  # fmt: skip
+        if not idle:
+            return
+        agent = min(idle, key=lambda a: (a.idle_since, a.agent_id))
+        self._numbers += 1
+        call = SimCall(f"{self.now // 1000}-{self._numbers}", campaign.vdn, self.now, agent=agent, state="dialing")
+        agent.state, agent.call = "talking", call
+        self.stats.outbound += 1
+        called = f"1{self.rng.randrange(3_000_000_000, 9_999_999_999)}"
+        self._call_event("call.originate", call, agentId=agent.agent_id, caller=campaign.caller, called=called,
+                         campaign="preview")  # fmt: skip
+        ring = self.rng.randrange(5_000, 25_000)
+        behaviour = self._behaviour(campaign.skill)
+        if self.rng.random() < campaign.answer_rate:
+            self._later(self.now + ring, "call.answer", call, {"party": "customer"})
+            end = self.now + ring + campaign.talk_time.draw_ms(self.rng)
+            self._at(end, self._outbound_end, call, agent, "agent", behaviour)
+        else:
+            self._at(self.now + ring, self._outbound_end, call, agent, "system", behaviour)
+
+    def _outbound_end(self, call: SimCall, agent: SimAgent, by: str, behaviour: SkillBehaviour) -> None:
+        if by == "system":
+            self._call_event("call.release", call, by="system", cause=8, leaveReason=26)
+        else:
+            self._call_event("call.release", call, by="agent")
+        self._wrap_up(agent, behaviour)

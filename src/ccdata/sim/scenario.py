@@ -1,0 +1,127 @@
+"""The simulator's scenario: the `[simulator]` section of the configuration (see docs/simulator.md).
+
+Durations are in seconds and drawn from small named distributions; rates are probabilities per call.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+Probability = Annotated[float, Meta(ge=0.0, le=1.0)]
+
+
+class Dist(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A duration in seconds: `fixed` (mean), `exponential` (mean), `lognormal` (mean, sd), `uniform` (low, high)."""
+
+    kind: Literal["fixed", "exponential", "lognormal", "uniform"] = "fixed"
+    mean: Annotated[float, Meta(ge=0)] = 0.0
+    sd: Annotated[float, Meta(ge=0)] = 0.0
+    low: Annotated[float, Meta(ge=0)] = 0.0
+    high: Annotated[float, Meta(ge=0)] = 0.0
+
+    def draw_ms(self, rng: random.Random) -> int:
+        if self.kind == "fixed":
+            seconds = self.mean
+        elif self.kind == "exponential":
+            seconds = rng.expovariate(1 / self.mean) if self.mean else 0.0
+        elif self.kind == "uniform":
+            seconds = rng.uniform(self.low, self.high)
+        else:
+            variance = math.log(1 + (self.sd / self.mean) ** 2) if self.mean else 0.0
+            seconds = rng.lognormvariate(math.log(self.mean) - variance / 2, math.sqrt(variance)) if self.mean else 0
+        return max(0, round(seconds * 1000))
+
+
+def fixed(seconds: float) -> Dist:
+    return Dist("fixed", mean=seconds)
+
+
+class SkillTarget(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    skill: int
+    weight: Annotated[float, Meta(gt=0)] = 1.0
+
+
+class AccessCode(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """An access code (called number): its VDN, IVR flow, traffic profile and the skills its calls ask for."""
+
+    called: str
+    vdn: int
+    skills: list[SkillTarget]
+    flow: str = ""  # no flow: calls queue at once
+    ivr_time: Dist = fixed(0)
+    self_service: Probability = 0.0  # share of calls finished in the IVR
+    ivr_abandon: Probability = 0.0
+    calls_per_hour: Annotated[list[float], Meta(min_length=24, max_length=24)] = msgspec.field(
+        default_factory=lambda: [60.0] * 24
+    )
+    weekday_factor: Annotated[list[float], Meta(min_length=7, max_length=7)] = msgspec.field(
+        default_factory=lambda: [1.0] * 7  # Monday first
+    )
+    media_type: int = 5
+    sub_media_type: int = -1
+
+
+class SkillBehaviour(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """How calls of one skill queue behave."""
+
+    skill: int
+    handle_time: Dist = fixed(180)
+    wrap_up: Dist = fixed(0)
+    patience: Dist | None = None  # None: callers never abandon
+    queue_timeout_s: Annotated[float, Meta(ge=0)] = 0  # 0: no timeout
+    overflow_skill: int = 0  # where a timed-out call goes (0: it stays)
+    hold_rate: Probability = 0.0
+    hold_time: Dist = fixed(30)
+    transfer_rate: Probability = 0.0  # blind transfers to another skill queue
+    transfer_skill: int = 0
+    agent_transfer_rate: Probability = 0.0  # blind transfers to a colleague with the skill (private queue if busy)
+    conference_rate: Probability = 0.0
+    survey_rate: Probability = 0.0
+    survey_scores: Annotated[list[float], Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: [1.0, 1.0, 2.0, 3.0, 3.0]  # weights of the scores 1..N
+    )
+
+
+class Break(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    at_hour: Annotated[float, Meta(ge=0, lt=24)]
+    minutes: Annotated[float, Meta(gt=0)]
+
+
+class Shift(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Agents `first`..`first+count-1` work from `start_hour` to `end_hour` (UTC) on `weekdays` (0 = Monday)."""
+
+    first: int
+    count: Annotated[int, Meta(ge=1)]
+    start_hour: Annotated[float, Meta(ge=0, le=24)] = 0
+    end_hour: Annotated[float, Meta(ge=0, le=24)] = 24
+    weekdays: list[int] = msgspec.field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])
+    breaks: list[Break] = []
+    skill_levels: dict[str, int] = {}  # skill ID (as a string, TOML keys) -> level; higher is served first
+
+
+class Campaign(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A preview outbound campaign: idle agents with the skill dial customers at this rate."""
+
+    vdn: int
+    skill: int
+    calls_per_hour: Annotated[float, Meta(ge=0)]
+    answer_rate: Probability = 0.7
+    talk_time: Dist = fixed(120)
+    caller: str = "650550"
+
+
+class Scenario(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    seed: int = 1
+    ring_time: Dist = Dist("uniform", low=2, high=8)  # frozen: safe as a default
+    no_answer_rate: Probability = 0.0
+    no_answer_timeout_s: Annotated[float, Meta(gt=0)] = 15
+    interactive_ring_s: Annotated[float, Meta(ge=0)] = 5  # interactive agents answer (by the simulator) after this
+    access_codes: list[AccessCode] = []
+    skills: list[SkillBehaviour] = []
+    shifts: list[Shift] = []
+    campaigns: list[Campaign] = []
