@@ -19,6 +19,7 @@ from ccdata import config as configuration
 from ccdata import signing
 from ccdata.api.app import create_app
 from ccdata.service import Service
+from ccdata.sim.clocks import LiveSimulator
 from ccdata.store.sqlite import SqliteStore
 
 TEST_CONFIG = """
@@ -81,11 +82,17 @@ class Running:
 
 
 @contextmanager
-def running_server(tmp: Path, auth_mode: int = 2, heartbeat_ms: int = 60_000) -> Iterator[Running]:
+def running_server(
+    tmp: Path, auth_mode: int = 2, heartbeat_ms: int = 60_000, extra: str = "", live_speed: float | None = None
+) -> Iterator[Running]:
+    """A server on a free loopback port; `extra` TOML is appended; `live_speed` runs the live simulator."""
     path = tmp / "ccdata.toml"
-    path.write_text(TEST_CONFIG.replace("{auth_mode}", str(auth_mode)).replace("{heartbeat}", str(heartbeat_ms)))
+    text = TEST_CONFIG.replace("{auth_mode}", str(auth_mode)).replace("{heartbeat}", str(heartbeat_ms))
+    path.write_text(text + extra)
     service = Service(configuration.load(path), SqliteStore(tmp / "server.db"))
-    server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=0, log_level="warning"))
+    live = None if live_speed is None else LiveSimulator(service, speed=live_speed)
+    app = create_app(service, live=live)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

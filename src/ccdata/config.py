@@ -172,11 +172,12 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
 def load(path: str | Path | None = None) -> Config:
     """Load a configuration file, or the packaged default when `path` is None."""
     if path is None:
-        text = resources.files("ccdata").joinpath("default.toml").read_text()
-        source = "the default configuration"
-    else:
-        text = Path(path).read_text()
-        source = str(path)
+        return parse(resources.files("ccdata").joinpath("default.toml").read_text(), "the default configuration")
+    return parse(Path(path).read_text(), str(path))
+
+
+def parse(text: str, source: str = "the configuration") -> Config:
+    """A configuration from TOML text; raises ConfigError naming the source and the field."""
     try:
         raw = tomllib.loads(text)
         return msgspec.convert(_resolve_env(raw), Config)

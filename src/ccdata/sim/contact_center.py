@@ -56,6 +56,7 @@ class SimCall:
     agent: SimAgent | None = None  # the agent it rings at or talks to, or whose private queue it waits in
     answered: bool = False
     from_private: bool = False  # it rings at an agent it waited for in that agent's private queue
+    transferred: bool = False  # transferred once already: no ping-pong between colleagues
 
 
 @dataclass
@@ -415,13 +416,19 @@ class ContactCenter:
 
     def _talk_end(self, call: SimCall, agent: SimAgent) -> None:
         behaviour = self._behaviour(call.skill)
-        if call.state == "talking" and self.rng.random() < behaviour.agent_transfer_rate:
+        if call.state == "talking" and not call.transferred and self.rng.random() < behaviour.agent_transfer_rate:
             targets = [a for a in self.agents.values() if a is not agent and a.vdn == agent.vdn
                        and call.skill in a.levels and a.state not in ("off", "rest", "busy")]  # fmt: skip
             if targets:
                 self._transfer_to_agent(call, agent, self.rng.choice(targets), behaviour)
                 return
-        if call.state == "talking" and behaviour.transfer_skill and self.rng.random() < behaviour.transfer_rate:
+        if (
+            call.state == "talking"
+            and not call.transferred
+            and behaviour.transfer_skill
+            and self.rng.random() < behaviour.transfer_rate
+        ):
+            call.transferred = True
             self._call_event("call.transfer", call, agentId=agent.agent_id,
                              target={"skillId": behaviour.transfer_skill})  # fmt: skip
             self._wrap_up(agent, behaviour)
@@ -438,6 +445,7 @@ class ContactCenter:
 
     def _transfer_to_agent(self, call: SimCall, agent: SimAgent, target: SimAgent, behaviour: SkillBehaviour) -> None:
         """A blind transfer to a colleague: it rings there at once, or waits in the colleague's private queue."""
+        call.transferred = True
         self._call_event("call.transfer", call, agentId=agent.agent_id, target={"agentId": target.agent_id})
         self._wrap_up(agent, behaviour)
         call.state, call.agent = "private", target

@@ -1,0 +1,261 @@
+"""The simulator, checked through what matters: the records the engine wrote from its events."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import msgspec
+import pytest
+
+from ccdata import config as configuration
+from ccdata.domain.records import LAST_ROW
+from ccdata.service import Service
+from ccdata.sim.clocks import backfill
+from ccdata.sim.contact_center import HOUR_MS, ContactCenter
+from ccdata.store.sqlite import SqliteStore
+
+START = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a Thursday
+VDN = """
+[[vdns]]
+id = 1
+skills = [{ id = 1, name = "one" }, { id = 2, name = "two" }]
+"""
+GROUP = """
+[[agent_groups]]
+first = 1001
+count = {count}
+vdn = 1
+password = "x"
+skills = [1]
+"""
+
+
+def make(scenario: str, count: int = 3, agents: str | None = None) -> configuration.Config:
+    return configuration.parse(VDN + (agents or GROUP.format(count=count)) + scenario)
+
+
+def agent(agent_id: int, skills: str, interactive: bool = False) -> str:
+    flag = "true" if interactive else "false"
+    return f'\n[[agents]]\nid = {agent_id}\nvdn = 1\npassword = "x"\nskills = {skills}\ninteractive = {flag}\n'
+
+
+def run(config: configuration.Config, hours: float, seed: int | None = None) -> tuple[Service, Any]:
+    service = Service(config, SqliteStore(":memory:"))
+    simulator = ContactCenter(config, config.simulator, START, seed=seed)
+    report = backfill(service, simulator, START + int(hours * HOUR_MS))
+    assert report.rejected == 0, report.reasons
+    return service, report
+
+
+def rows(service: Service, call_id: str) -> list[tuple[Any, ...]]:
+    return [
+        (r.call_id_num, r.device_type, r.device_no, r.enter_reason, r.leave_reason, r.current_skill_id)
+        for r in service.store.find_track_rows(1, call_id)
+    ]
+
+
+def all_results(service: Service) -> list[Any]:
+    return service.store.search_call_results(_query(cc_id=1, vdn=1, begin=0, limit=10**7))[1]
+
+
+def _query(**fields: Any) -> Any:
+    from ccdata.store.ports import CallResultQuery
+
+    return CallResultQuery(**fields)
+
+
+def logged(service: Service, type_: str) -> list[dict[str, Any]]:
+    bodies = (msgspec.json.decode(body) for _, body in service.store.events_after(0))
+    return [b for b in bodies if b["type"] == type_]
+
+
+# --- queueing theory ----------------------------------------------------------------------------------------
+
+
+def erlang_c(agents: int, load: float) -> float:
+    """The probability of waiting in an M/M/N queue with offered load `load` Erlang."""
+    term = sum(load**k / math.factorial(k) for k in range(agents))
+    top = load**agents / math.factorial(agents) * agents / (agents - load)
+    return top / (term + top)
+
+
+MMN = """
+[simulator]
+seed = {seed}
+ring_time = {{ kind = "fixed", mean = 0 }}
+
+[[simulator.access_codes]]
+called = "100"
+vdn = 1
+skills = [{{ skill = 1 }}]
+calls_per_hour = [{rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate},
+                  {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}]
+
+[[simulator.skills]]
+skill = 1
+handle_time = {{ kind = "exponential", mean = {handle} }}
+"""
+
+
+@pytest.mark.parametrize(("agents", "load"), [(8, 5.0), (8, 6.5)])
+def test_mmn_matches_erlang_c(agents: int, load: float) -> None:
+    """Poisson arrivals, exponential handling, N agents, no IVR, no abandonment, one skill: Erlang C.
+
+    Tolerance: the estimates are means of 20 consecutive batches (after a 5 % warm-up); each must be within four
+    standard errors of the batch means of the theoretical value, which fails a correct simulator about once in
+    15,000 runs, and must be within 15 % of it.
+    """
+    handle_s = 60.0
+    rate = load * 3600 / handle_s
+    config = make(MMN.format(seed=7, rate=rate, handle=handle_s), count=agents)
+    hours = 30_000 / rate
+    service, _ = run(config, hours)
+    results = sorted(all_results(service), key=lambda r: r.arrived_at)
+    results = results[len(results) // 20 :]
+    waits = [(r.call_begin - r.wait_begin) / 1000 for r in results]
+    assert all(r.call_begin for r in results)  # no abandonment in M/M/N
+
+    def batch_check(values: list[float], expected: float) -> None:
+        size = len(values) // 20
+        means = [statistics.fmean(values[i * size : (i + 1) * size]) for i in range(20)]
+        estimate, error = statistics.fmean(means), statistics.stdev(means) / math.sqrt(20)
+        assert abs(estimate - expected) <= 4 * error, (estimate, expected, error)
+        assert abs(estimate - expected) <= 0.15 * expected, (estimate, expected)
+
+    waiting = erlang_c(agents, load)
+    batch_check([1.0 if w > 0 else 0.0 for w in waits], waiting)
+    batch_check(waits, waiting * handle_s / (agents - load))  # ASA = C / (N mu - lambda)
+
+
+# --- routing behaviours -------------------------------------------------------------------------------------
+
+STEADY = """
+[simulator]
+ring_time = {{ kind = "fixed", mean = 2 }}
+no_answer_rate = {no_answer}
+
+[[simulator.access_codes]]
+called = "100"
+vdn = 1
+skills = [{{ skill = 1 }}]
+calls_per_hour = [{rate}, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+
+[[simulator.skills]]
+skill = 1
+handle_time = {{ kind = "fixed", mean = {handle} }}
+wrap_up = {{ kind = "fixed", mean = 5 }}
+{extra}
+"""
+
+
+def steady(rate: float, handle: float, no_answer: float = 0.0, extra: str = "", **kw: Any) -> configuration.Config:
+    return make(STEADY.format(rate=rate, handle=handle, no_answer=no_answer, extra=extra), **kw)
+
+
+def test_the_longest_idle_agent_gets_the_call() -> None:
+    service, _ = run(steady(rate=20, handle=30), hours=1)
+    results = sorted(all_results(service), key=lambda r: r.arrived_at)
+    agents = [r.agent_id for r in results]
+    # Calls far apart: each free agent's idle time restarts when it finishes, so they take turns.
+    assert agents[:6] == [1001, 1002, 1003, 1001, 1002, 1003]
+
+
+def test_queue_timeout_overflows_to_another_skill() -> None:
+    extra = """queue_timeout_s = 20
+overflow_skill = 2
+
+[[simulator.skills]]
+skill = 2
+handle_time = { kind = "fixed", mean = 30 }
+"""
+    # One agent of skill 1 and one of skill 2; the calls of skill 1 outnumber its agent.
+    agents = agent(1001, "[1]") + agent(1002, "[2]")
+    service, _ = run(make(STEADY.format(rate=120, handle=600, no_answer=0, extra=extra), agents=agents), hours=0.2)
+    overflowed = [r for r in all_results(service) if r.agent_id == 1002]
+    assert overflowed
+    track = rows(service, overflowed[0].call_id)
+    assert (1, 1, "1", 0, 2, 1) in track  # the skill-1 wait left on timeout (2)
+    assert track[-1][:4] == (LAST_ROW, 2, "1002", 2) and track[-1][5] == 2  # entered agent 1002 by timeout, skill 2
+
+
+def test_no_answer_requeues_the_call() -> None:
+    service, _ = run(steady(rate=10, handle=30, no_answer=1.0, extra='patience = { kind = "fixed", mean = 40 }'),
+                     hours=0.5)  # fmt: skip
+    first = sorted(all_results(service), key=lambda r: r.arrived_at)[0]
+    track = rows(service, first.call_id)
+    assert track[0][1:5] == (2, "1001", 0, 5)  # rang at 1001, which did not answer
+    assert any(row[3] == 5 for row in track[1:])  # back in the queue, entered by no-answer (5)
+    assert track[-1][4] == 15  # the caller gave up in the end
+
+
+def test_transfer_to_a_busy_colleague_waits_in_its_private_queue() -> None:
+    extra = "agent_transfer_rate = 1.0"
+    service, _ = run(steady(rate=120, handle=60, extra=extra, count=2), hours=0.25)
+    transferred = [r for r in service.store.find_track_rows(1, _first_transferred(service))]
+    to_colleague = [r for r in transferred if r.enter_reason == 0 and r.device_type == 2][-1]
+    assert to_colleague.ack_begin > to_colleague.wait_begin  # it waited for the colleague: a private-queue wait
+    assert to_colleague.current_skill_id == 0
+
+
+def _first_transferred(service: Service) -> str:
+    for body in logged(service, "call.transfer"):
+        return body["callId"]
+    raise AssertionError("no transfer happened")
+
+
+def test_shifts_breaks_and_wrap_up() -> None:
+    scenario = """
+[[simulator.shifts]]
+first = 1001
+count = 1
+start_hour = 1
+end_hour = 3
+breaks = [{ at_hour = 2, minutes = 15 }]
+"""
+    service, _ = run(steady(rate=0.0001, handle=30, extra=scenario, count=2), hours=4)
+    logins = {b["agentId"]: b["at"] for b in logged(service, "agent.login")}
+    assert logins[1001] == START + HOUR_MS and logins[1002] == START  # a shift; no shift: on from the start
+    rests = [b for b in logged(service, "agent.state") if b["agentId"] == 1001 and b["state"] == "rest"]
+    assert [b["at"] for b in rests] == [START + 2 * HOUR_MS]
+    (logout,) = [b for b in logged(service, "agent.logout") if b["agentId"] == 1001]
+    assert logout["at"] == START + 3 * HOUR_MS
+    assert not service.engine.agent(1, 1001).signed_in and service.engine.agent(1, 1002).signed_in
+
+
+def test_interactive_agents_get_calls_once_signed_in() -> None:
+    scenario = STEADY.format(rate=60, handle=20, no_answer=0, extra="").replace(
+        "[simulator]", "[simulator]\ninteractive_ring_s = 4"
+    )
+    config = make(scenario, agents=agent(1001, "[1]") + agent(1901, "[1]", interactive=True))
+    service = Service(config, SqliteStore(":memory:"))
+    simulator = ContactCenter(config, config.simulator, START)
+    service.ingest(simulator.run_until(START + 600_000))
+    assert all(r.agent_id != 1901 for r in all_results(service))  # not signed in: no calls
+    service.emit("agent.login", 1, agentId=1901, skills=[1])  # as the gateway does when a client signs in
+    simulator.agent_signed_in(1901)
+    service.ingest(simulator.run_until(START + 3_600_000))
+    answered = [r for r in all_results(service) if r.agent_id == 1901]
+    assert answered
+    assert {r.call_begin - r.ack_begin for r in answered} == {4000}  # answered after the configured ring time
+
+
+# --- determinism and the default scenario -------------------------------------------------------------------
+
+
+def test_a_seed_gives_the_same_events() -> None:
+    config = configuration.load()
+    first = ContactCenter(config, config.simulator, START).run_until(START + 6 * HOUR_MS)
+    again = ContactCenter(config, config.simulator, START).run_until(START + 6 * HOUR_MS)
+    other = ContactCenter(config, config.simulator, START, seed=99).run_until(START + 6 * HOUR_MS)
+    assert first == again and len(first) > 500
+    assert first != other
+
+
+def test_a_day_of_the_default_scenario_is_accepted_whole() -> None:
+    service, report = run(configuration.load(), hours=24)
+    assert report.accepted == report.stats.events > 10_000
+    assert 0.5 < report.stats.service_level <= 1 and report.stats.abandonment < 0.3
+    assert {b["campaign"] for b in logged(service, "call.originate")} == {"preview"}
+    assert service.engine.calls == {}  # the backfill drained: every call ended
