@@ -423,3 +423,13 @@ def _demo_text(service, url: str, db: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _register_client_commands() -> None:
+    from ccdata.cli_query import query, sign
+
+    main.add_command(query)
+    main.add_command(sign)
+
+
+_register_client_commands()

@@ -1,0 +1,200 @@
+"""Typed results of the client. Decoding is lenient on numbers (CEC sends "5" and 5 alike), strict on names."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+
+def convert(value: Any, kind: type[T]) -> T:
+    return msgspec.convert(value, kind, strict=False)
+
+
+class CallDetail(msgspec.Struct, frozen=True):
+    """`querydetailcallinfo`: the call control block of a call in progress."""
+
+    cb: int = 0
+    time: int = 0
+    dsn: int = 0
+    handle: int = 0
+    server: int = 0
+    keyId: str = ""
+    callingNum: str = ""
+    calledNum: str = ""
+    mid: int = 0
+    trunkNo: int = 0
+    priority: int = 0
+    deviceType: int = 0
+    deviceNo: int = 0
+    callData: str = ""
+    callDataLen: int = 0
+    callSkill: str = ""
+    partyNum: int = 0
+    callFeature: int = 0
+    orgiCalledNum: str = ""
+    mediaType: str = ""
+    submediaType: int = -1
+    place: int = 0
+    waitTime: int = 0
+    totalTalkingTimes: int = 0
+    logonTimes: int = 0
+
+
+class BasicCallInfo(msgspec.Struct, frozen=True):
+    """`querybasiccallinfo`."""
+
+    time: int = 0
+    dsn: int = 0
+    handle: int = 0
+    server: int = 0
+    keyId: str = ""
+    callingNum: str = ""
+    calledNum: str = ""
+    mid: int = 0
+    trunkNo: int = 0
+    priority: int = 0
+    deviceType: int = 0
+    deviceNo: int = 0
+    callSkill: str = ""
+    partyNum: int = 0
+    callFeature: int = 0
+    orgiCalledNum: str = ""
+    mediaType: int = 0
+    place: int = 0
+    waitTime: int = 0
+    totalTalkingTimes: int = 0
+    logonTimes: int = 0
+    serviceType: int = 0
+    callInCause: int = 0
+    enterReason: int = 0
+    submediaType: int = -1
+    mediaBillType: int = 0
+
+
+class AgentCall(msgspec.Struct, frozen=True):
+    callId: str
+    callStatus: int
+    callInOut: int
+    mediaType: int
+    submediaType: str = "-1"
+
+
+class AgentCalls(msgspec.Struct, frozen=True):
+    """One agent of `agentgroup/queryagentcalls`."""
+
+    agentId: int
+    callList: list[AgentCall] = []
+
+
+class TrackRow(msgspec.Struct, frozen=True):
+    """One row of `querycalltracedetail` (the reference's PascalCase keys kept)."""
+
+    callId: str
+    callIdNum: int
+    mediaType: int = 0
+    subMediaType: int = -1
+    callerNo: str = ""
+    calleeNo: str = ""
+    waitBegin: int = 0
+    ackBegin: int = 0
+    callBegin: int = 0
+    callEnd: int = 0
+    subCcNo: int = 0
+    deviceType: int = 0
+    deviceNo: str = ""
+    deviceIn: str = ""
+    callType: int = 0
+    releaseCause: str = ""
+    EnterReason: int = 0
+    LeaveReason: int = 0
+    CurrentSkillID: str = ""
+
+
+class DeviceTrace(msgspec.Struct, frozen=True):
+    waitBeginTime: int | None = None
+    waitEndTime: int | None = None
+    answerBeginTime: int | None = None
+    answerEndTime: int | None = None
+    talkBeginTime: int | None = None
+    talkEndTime: int | None = None
+    deviceNo: int = 0
+    deviceType: int = 0
+    callDirectMode: str = ""
+    enterReason: int = 0
+    enterReasonDesc: str = ""
+    leaveReason: int | None = None
+    leaveReasonDesc: str | None = None
+    vdnId: int = 0
+
+
+class GatewayCallInfo(msgspec.Struct, frozen=True):
+    """The CC-Gateway `callinfo` of an agent's current (or last) call."""
+
+    callid: str
+    callfeature: int = 0
+    caller: str = ""
+    called: str = ""
+    callskill: str = ""
+    callskillid: int = 0
+    orgicallednum: str = ""
+    calldata: str = ""
+    begintime: int | None = None
+    endtime: int | None = None
+    userPriority: int = 0
+    trunkNo: int = 0
+    logontimes: int = 0
+    mediaType: int = 0
+    mediaAbility: int = 0
+    waitTime: int = 0
+    trace: DeviceTrace | None = None
+
+
+class AgentEvent(msgspec.Struct, frozen=True):
+    """One event of the CC-Gateway's polling interface."""
+
+    eventType: str
+    workNo: str = ""
+    content: dict[str, Any] = {}
+
+
+class SignIn(msgspec.Struct, frozen=True):
+    workno: str = ""
+    mediatype: str = ""
+
+
+class CallResult(msgspec.Struct, frozen=True):
+    """One DataProcess call result (CDR + satisfaction)."""
+
+    callId: str
+    logDate: int = 0
+    callerNo: str = ""
+    calleeNo: str = ""
+    callType: int = 0
+    mediatype: int = 0
+    waitBegin: int = 0
+    ackBegin: int = 0
+    callBegin: int = 0
+    callEnd: int = 0
+    vdn: int = 0
+    leaveReason: int = 0
+    evaluationValue: str = ""
+
+
+class ResultPage(msgspec.Struct, frozen=True):
+    total: int
+    results: list[CallResult]
+
+
+class Token(msgspec.Struct, frozen=True):
+    """tokenByAkSk's answer; `Expires` seconds after `CreateTime`."""
+
+    AccessToken: str
+    ApplyType: str = "Bearer"
+    CreateTime: int = 0
+    Expires: int = 0
+    Scope: str = ""
+    AppKey: str = ""
+    UserID: str = ""
