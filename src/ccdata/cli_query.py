@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
+import httpx
 import msgspec
 from rich.console import Console
 from rich.table import Table
@@ -86,7 +87,7 @@ def _run(as_json: bool, action: Callable[[], Any], render: Callable[[Any], Any])
     except CecError as exc:
         err.print(f"error {exc.code}: {exc.message}")
         sys.exit(1)
-    except OSError as exc:
+    except (OSError, httpx.HTTPError) as exc:
         err.print(f"cannot reach the service: {exc}")
         sys.exit(1)
     if as_json:
