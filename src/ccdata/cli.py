@@ -400,26 +400,23 @@ def _demo_text(service, url: str, db: str) -> str:
         f"  Gateway agents   {', '.join(map(str, interactive))} (left for you; calls ring there once signed in), "
         f"password {password}",
         "",
-        "Ready to paste (from the project folder):",
-        "  # CC-CMS, auth-v2 signed: the calls an agent has now, then a call's detail and track",
-        f"  .venv/bin/python scripts/cms.py /v1/openapi/agent/queryagentcalls "
-        f'\'{{"ccId":1,"vdn":1,"agentId":{busy}}}\'',
-        "  .venv/bin/python scripts/cms.py /v1/openapi/calldata/querydetailcallinfo "
-        f'\'{{"ccId":1,"vdn":1,"callId":"{call_id}"}}\'',
-        "  .venv/bin/python scripts/cms.py /v1/openapi/vdn/querycalltracedetail "
-        f'\'{{"ccId":1,"vdn":1,"callId":"{call_id}","logDate":{engine.clock}}}\'',
-        "  # CC-Gateway: sign in, then poll events and read the current call with the Guid from Set-GUID",
+        "Ready to paste, in another terminal in the project folder (`ccdata query` is the client SDK's command):",
+        f"  export CCDATA_URL={url} CCDATA_AK={cms.ak if cms else ''} CCDATA_SK={cms.sk if cms else ''} "
+        f"CCDATA_APP_KEY={app.app_key if app else ''} CCDATA_APP_SECRET={app.app_secret if app else ''}",
+        "  # CC-CMS (auth-v2 signed): an agent's calls now, a call's control block, the call track",
+        f"  .venv/bin/ccdata query agent-calls --vdn 1 --agent {busy}",
+        f"  .venv/bin/ccdata query call-detail --vdn 1 --call {call_id}",
+        f"  .venv/bin/ccdata query call-track --vdn 1 --call {call_id} --log-date {engine.clock}",
+        "  # CC-Gateway: sign an agent in, read its call; or with curl, keeping the Guid from Set-GUID",
+        f"  .venv/bin/ccdata query call-info --agent {agent} --password {password} --last",
         f"  curl -si -X PUT {url}/agentgateway/resource/onlineagent/{agent} -H 'Content-Type: application/json' "
         f'-d \'{{"password":"{password}","status":4}}\' | grep -i set-guid',
         f"  curl -s {url}/agentgateway/resource/agentevent/{agent} -H 'Guid: <guid>'",
-        f"  curl -s '{url}/agentgateway/resource/calldata/{agent}/callinfo?isNoContainLastCall=true' -H 'Guid: <guid>'",
-        "  # DataProcess: a token, then the call results of the last hour",
-        f"  TOKEN=$(curl -s -X POST {url}/apigovernance/api/oauth/tokenByAkSk -H 'Content-Type: application/json' "
-        f'-d \'{{"app_key":"{app.app_key if app else ""}","app_secret":"{app.app_secret if app else ""}"}}\''
-        " | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)[\"AccessToken\"])')",
-        f"  curl -s -X POST {url}/apiaccess/rest/dataprocess/v1/openapp/queryCallManualDetailInfo "
-        "-H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
-        '-d "{\\"subCcNo\\":1,\\"vdn\\":1,\\"beginDate\\":$(( $(date +%s) * 1000 - 3600000 ))}"',
+        "  # DataProcess (token from tokenByAkSk): the call results of the last hour",
+        "  .venv/bin/ccdata query results --vdn 1 --begin $(( $(date +%s) * 1000 - 3600000 ))",
+        "  # any CC-CMS request with curl",
+        f"  .venv/bin/ccdata sign POST /rest/cmsapp/v1/openapi/agent/queryagentcalls "
+        f'--body \'{{"ccId":1,"vdn":1,"agentId":{busy}}}\' --curl',
         "",
     ]
     return "\n".join(lines)
