@@ -8,10 +8,12 @@ the log after it, so a restart loses nothing.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import pickle
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
@@ -22,7 +24,7 @@ from ccdata.domain.engine import ACCEPTED, DUPLICATE, STATE_VERSION, Engine
 from ccdata.domain.records import Record
 from ccdata.store.ports import Batch, LoggedEvent, RejectedInput, Snapshot, Store
 
-DEFAULT_BATCH: Final = 2000
+DEFAULT_BATCH: Final = 5000
 MAX_NOTES: Final = 1000  # rejections reported one by one; the counts stay exact beyond
 
 
@@ -104,31 +106,39 @@ class Pipeline:
         report = IngestReport()
         started = time.perf_counter()
         chunk: list[tuple[int, Input]] = []
-        for position, item in enumerate(inputs, first_position):
-            chunk.append((position, item))
-            if len(chunk) >= self.batch_size:
+        with _cyclic_gc_paused():
+            for position, item in enumerate(inputs, first_position):
+                chunk.append((position, item))
+                if len(chunk) >= self.batch_size:
+                    self._ingest_chunk(chunk, report)
+                    chunk = []
+            if chunk:
                 self._ingest_chunk(chunk, report)
-                chunk = []
-        if chunk:
-            self._ingest_chunk(chunk, report)
         report.seconds = time.perf_counter() - started
         return report
 
     def _ingest_chunk(self, chunk: list[tuple[int, Input]], report: IngestReport) -> None:
         batch = Batch()
         committed: list[Committed] = []
-        decoded: list[tuple[int, events.Event]] = []
+        decoded: list[tuple[int, events.Event, bytes]] = []
         for position, item in chunk:
-            if isinstance(item, bytes | str) and not item.strip():
-                continue  # a blank line of a JSON-lines input is no event
+            if isinstance(item, bytes | str):
+                raw = item.strip().encode() if isinstance(item, str) else item.strip()
+                if not raw:
+                    continue  # a blank line of a JSON-lines input is no event
+            else:
+                raw = None
             try:
-                decoded.append((position, _decode(item)))
+                event = _decode(item)
             except events.InvalidEvent as exc:
-                batch.rejected.append(RejectedInput(exc.event_id, "invalid_event", exc.reason, _raw(item)))
+                batch.rejected.append(RejectedInput(exc.event_id, "invalid_event", exc.reason, raw or _raw(item)))
                 report.reject(RejectionNote(position, exc.event_id, "invalid_event", exc.reason))
-        known = self.store.stored_events([event.id for _, event in decoded])
-        for position, event in decoded:
-            self._apply(position, event, known, batch, report, committed)
+                continue
+            # A valid line is stored as received (strict decoding admits nothing but the contract's fields).
+            decoded.append((position, event, raw or events.encode(event)))
+        known = self.store.stored_events([event.id for _, event, _ in decoded])
+        for position, event, body in decoded:
+            self._apply(position, event, body, known, batch, report, committed)
         try:
             last = self.store.commit(batch)
         except BaseException:
@@ -144,15 +154,16 @@ class Pipeline:
         self,
         position: int,
         event: events.Event,
+        body: bytes,
         known: dict[str, bytes],
         batch: Batch,
         report: IngestReport,
         committed: list[Committed],
     ) -> None:
-        body = events.encode(event)
         previous = known.get(event.id)
         if previous is not None:
-            if previous == body:
+            # Compared as events, not as text: the same event sent again with other spacing is a duplicate.
+            if previous == body or events.decode(previous) == event:
                 report.duplicates += 1
                 return
             reason = f"event id {event.id!r} was already used by a different event"
@@ -173,6 +184,19 @@ class Pipeline:
             code, reason = outcome.reason_code or "rejected", outcome.reason or ""
             batch.rejected.append(RejectedInput(event.id, code, reason, body))
             report.reject(RejectionNote(position, event.id, code, reason))
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during an ingest: the engine's state is large and free of cycles, and full
+    collections over it cost the ingest half its time. Reference counting frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _decode(item: Input) -> events.Event:

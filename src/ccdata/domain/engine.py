@@ -53,6 +53,7 @@ class Outcome(NamedTuple):
 
 
 _DUPLICATE_OUTCOME: Final = Outcome(DUPLICATE, [])
+_ACCEPTED_NOTHING: Final = Outcome(ACCEPTED, [])  # shared: callers only read an outcome's records
 
 
 class Rejection(Exception):
@@ -120,7 +121,8 @@ class Engine:
     # --- the one entry point ----------------------------------------------------------------------------
 
     def apply(self, event: ev.Event) -> Outcome:
-        if event.id in self._recent_ids:
+        event_id = event.id
+        if event_id in self._recent_ids:
             self.duplicates += 1
             return _DUPLICATE_OUTCOME
         try:
@@ -129,13 +131,17 @@ class Engine:
             self.rejections[rejection.code] += 1
             return Outcome(REJECTED, [], rejection.code, rejection.message)
         self.accepted += 1
-        self._remember(event.id)
+        self._recent_ids.add(event_id)
+        self._recent_order.append(event_id)
+        if len(self._recent_order) > self.dedup_window:
+            self._recent_ids.discard(self._recent_order.popleft())
+        at = event.at
         call_id = getattr(event, "call_id", None)
         if call_id is not None and (call := self.calls.get((event.cc_id, call_id))) is not None:
-            call.last_at = event.at
-        if event.at > self.clock:
-            self.clock = event.at
-        return Outcome(ACCEPTED, records)
+            call.last_at = at
+        if at > self.clock:
+            self.clock = at
+        return Outcome(ACCEPTED, records) if records else _ACCEPTED_NOTHING
 
     # --- read helpers for the facades -------------------------------------------------------------------
 
@@ -697,12 +703,6 @@ class Engine:
             raise Rejection("time_regression", f"event time {e.at} is before agent {agent.agent_id}'s last event")
 
     # --- memory windows ---------------------------------------------------------------------------------
-
-    def _remember(self, event_id: str) -> None:
-        self._recent_ids.add(event_id)
-        self._recent_order.append(event_id)
-        if len(self._recent_order) > self.dedup_window:
-            self._recent_ids.discard(self._recent_order.popleft())
 
     def _remember_finished(self, call: Call, at: int) -> None:
         key = (call.cc_id, call.call_id)

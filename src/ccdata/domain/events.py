@@ -380,7 +380,7 @@ def from_builtins(obj: object) -> Event:
 
 
 def encode(event: Event) -> bytes:
-    """The canonical JSON of an event, as the event log stores it."""
+    """The JSON of an event (compact, defaults left out): how parsed input is logged."""
     return _encoder.encode(event)
 
 

@@ -14,7 +14,7 @@ from ccdata.domain.records import CallResult, Record, TrackRow
 
 
 class LoggedEvent(NamedTuple):
-    """An accepted event as the log keeps it: canonical JSON, in arrival order."""
+    """An accepted event as the log keeps it: its JSON as received (or encoded, for parsed input), in order."""
 
     event_id: str
     type: str
@@ -68,7 +68,7 @@ class CallResultQuery:
 
 class Store(Protocol):
     def stored_events(self, event_ids: Sequence[str]) -> dict[str, bytes]:
-        """The canonical bodies of those of `event_ids` that the log already holds."""
+        """The stored bodies of those of `event_ids` that the log already holds."""
         ...
 
     def commit(self, batch: Batch) -> int:
