@@ -45,7 +45,7 @@ def test_wal_mode_and_schema(store: SqliteStore, tmp_path: Path) -> None:
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"event_log", "rejected_input", "call_result", "snapshot"} <= tables
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"call_result_window", "call_result_caller", "call_result_callee"} <= indexes
+    assert {"call_result_window", "call_result_caller", "call_result_callee", "call_result_evaluation"} <= indexes
 
 
 def test_an_answered_call_is_logged_tracked_and_resulted(store: SqliteStore) -> None:

@@ -48,6 +48,9 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
     async def docs(request: Request) -> Response:
         return HTMLResponse(openapi.SWAGGER_PAGE)
 
+    async def health(request: Request) -> Response:
+        return http.json({"status": "UP"})
+
     routes = [
         *cms.routes(service),
         *gateway.routes(),
@@ -55,6 +58,7 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
         *dataprocess.routes(service, tokens),
         *ingest.routes(service),
         Route("/openapi.json", spec, methods=["GET"]),
+        Route("/ccdata/v1/health", health, methods=["GET", "POST"]),  # POST: the benchmarks' bare baseline
         Route("/docs", docs, methods=["GET"]),
         Mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui"),
     ]

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS call_result (
 CREATE INDEX IF NOT EXISTS call_result_window ON call_result (cc_id, vdn, arrived_at);
 CREATE INDEX IF NOT EXISTS call_result_caller ON call_result (cc_id, vdn, caller_no, arrived_at);
 CREATE INDEX IF NOT EXISTS call_result_callee ON call_result (cc_id, vdn, callee_no, arrived_at);
+CREATE INDEX IF NOT EXISTS call_result_evaluation ON call_result (cc_id, vdn, evaluation_value, arrived_at);
 CREATE TABLE IF NOT EXISTS snapshot (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     seq     INTEGER NOT NULL,

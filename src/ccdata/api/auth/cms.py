@@ -46,7 +46,8 @@ class CmsAuth:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         path = raw_path.decode("latin-1")
         # A form-encoded query turns spaces into '+': decode before normalising, as the reference signer sees it.
-        query = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        raw_query = request.scope.get("query_string", b"")
+        query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
         canonical = signing.canonical_request(request.method, path, query, headers, body)
         if not signing.verify(credential.sk, parsed, canonical):
             raise AuthError("the signature does not match the request")

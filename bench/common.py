@@ -1,0 +1,87 @@
+"""Helpers shared by the benchmarks: a ccdata server in its own process, percentiles, RSS."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+OUT = Path(__file__).parent / "out"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def server(db: Path, *args: str, config: Path | None = None) -> Iterator[str]:
+    """`ccdata serve` in a separate process (so that load generators measure the server, not themselves)."""
+    port = free_port()
+    command = [sys.executable, "-m", "ccdata", "serve", "--db", str(db), "--port", str(port), *args]
+    if config is not None:
+        command += ["--config", str(config)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{url}/ccdata/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start: {process.stderr.read().decode()[-2000:]}")
+        time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def p50_p99(values: list[float]) -> tuple[float, float]:
+    return statistics.median(values), percentile(values, 99)
+
+
+def rss_mib(pid: int | None = None) -> float:
+    """Resident memory of a process, MiB (Linux /proc)."""
+    status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def require_wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        # Debian's package: the benchmark machine is root on the project's own kind of machine.
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+        path = shutil.which("wrk")
+    if path is None:
+        raise RuntimeError("wrk is needed for the real-time benchmark: apt-get install wrk")
+    return path
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown CPU")  # fmt: skip
+    return f"{cores} cores ({model}), {memory:.0f} GiB"
