@@ -3,7 +3,7 @@
 The lower bound parses the same JSON lines and bulk-inserts the same rows (log entries, call-track rows, call
 results) into the same schema, in the same batch size, with no validation and no engine logic.
 
-    .venv/bin/python bench/ingest.py [EVENTS]        # default 1,000,000
+    .venv/bin/python -m bench.ingest [EVENTS]        # default 1,000,000
 """
 
 from __future__ import annotations

@@ -1,0 +1,144 @@
+"""Run the five benchmarks and rewrite docs/performance.md with their figures.
+
+.venv/bin/python -m bench.run            # about 10 minutes (the first run also builds a 10M-row data set)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import backfill, ingest, realtime, search
+from bench.common import machine
+
+DOC = Path(__file__).parent.parent / "docs" / "performance.md"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def main() -> None:
+    print("ingest …", flush=True)
+    ing = ingest.main(1_000_000)
+    print("real-time queries …", flush=True)
+    rt = realtime.main(5)
+    print("call-result search …", flush=True)
+    se = search.main(10_000_000)
+    print("backfill …", flush=True)
+    bf = backfill.main(30)
+    print("memory …", flush=True)
+    mem = json.loads(subprocess.run([sys.executable, "-m", "bench.memory", "--json"], capture_output=True,
+                                    text=True, check=True).stdout)  # fmt: skip
+    DOC.write_text(render(ing, rt, se, bf, mem))
+    print(f"wrote {DOC}")
+
+
+def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict) -> str:
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    lines = [
+        "# Performance",
+        "",
+        f"Measured {today} on {machine()} by `.venv/bin/python -m bench.run`, which runs the five benchmarks of",
+        "`bench/` and rewrites this page. Every figure stands beside a baseline measured in the same run, so the",
+        "ratio holds on a noisy shared machine; the absolute numbers are reported too.",
+        "",
+        "## 1. Ingest",
+        "",
+        "1,000,000 synthetic events (`ccdata synth`) through decoding, the event log, the engine and the SQLite store",
+        "(WAL, `synchronous=FULL`, 5,000 events per commit), against the lower bound of the same run: the same JSON",
+        "lines parsed and the same rows bulk-inserted into the same schema, with no validation and no engine.",
+        "",
+        "| figure | ccdata | lower bound | ratio | goal | |",
+        "|---|---|---|---|---|---|",
+        f"| events/s | {ing['engine_eps']:,.0f} | {ing['bare_eps']:,.0f} | {ing['ratio']:.2f} | ≥ 50,000 and ≥ 0.5 | "
+        f"{verdict(ing['engine_eps'] >= 50_000 and ing['ratio'] >= 0.5)} |",
+        "",
+        "## 2. Real-time queries",
+        "",
+        f"wrk, {realtime.CONNECTIONS} connections, one thread (the other core serves), {realtime.ROUNDS} rounds of "
+        "5 s per query, each round against the bare endpoint (`/ccdata/v1/health`: a constant JSON body on the same",
+        "server, same request shape), medians of the rounds; the live simulator feeds the server at 20 times speed",
+        "throughout. CC-CMS requests are pre-signed (valid within the skew window).",
+        "",
+        "| query | req/s | bare req/s | ratio (goal ≥ 0.7) | p50 | p99 | bare p99 | p99 ratio (goal ≤ 2) | |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, f in rt.items():
+        ok = f["rps_ratio"] >= 0.7 and f["p99_ratio"] <= 2 and not f["errors"]
+        lines.append(
+            f"| {name} | {f['rps']:,.0f} | {f['bare_rps']:,.0f} | {f['rps_ratio']:.2f} | {f['p50_ms']:.1f} ms | "
+            f"{f['p99_ms']:.1f} ms | {f['bare_p99_ms']:.1f} ms | {f['p99_ratio']:.2f} | {verdict(ok)} |"
+        )
+    lines += [
+        "",
+        "## 3. Call-result search",
+        "",
+        "10,000,000 call results over 100 days (100,000 a day; one call-track row per call of the last month),",
+        f"{search.QUERIES} queries each, one at a time through the client SDK over HTTP (the time includes the",
+        "client's decoding), against the same SQL run directly on the store (a second connection).",
+        "",
+        "| query | API p50 | API p99 | SQL p50 | SQL p99 | API overhead (p50) | goal | |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    goals = {"one-day window": ("p99 ≤ 50 ms, overhead ≤ 25 %", lambda f: f["api_p99_ms"] <= 50
+                                and f["overhead"] <= 0.25),
+             "callId lookup": ("p99 ≤ 5 ms", lambda f: f["api_p99_ms"] <= 5),
+             "querycalltracedetail": ("p99 ≤ 5 ms", lambda f: f["api_p99_ms"] <= 5)}  # fmt: skip
+    for name, f in se.items():
+        goal, check = goals.get(name, ("-", None))
+        lines.append(
+            f"| {name} | {f['api_p50_ms']:.2f} ms | {f['api_p99_ms']:.2f} ms | {f['sql_p50_ms']:.2f} ms | "
+            f"{f['sql_p99_ms']:.2f} ms | {f['overhead']:.0%} | {goal} | {verdict(check(f)) if check else ''} |"
+        )
+    lines += [
+        "",
+        "## 4. Backfill",
+        "",
+        f"{bf['days']} simulated days of the default scenario through the whole pipeline into SQLite, against the",
+        "simulator alone (the same days, its events thrown away).",
+        "",
+        "| figure | ccdata | simulator alone | ratio | goal | |",
+        "|---|---|---|---|---|---|",
+        f"| simulated days per wall minute | {bf['days_per_minute']:.0f} ({bf['seconds']:.0f} s for {bf['days']} days, "
+        f"{bf['events']:,} events) | {bf['alone_days_per_minute']:.0f} | {bf['ratio']:.2f} | 30 days ≤ 5 min "
+        f"(≥ 6 days/min) | {verdict(bf['days_per_minute'] >= 6)} |",
+        "",
+        "## 5. Memory",
+        "",
+        "Resident memory of one process holding the live state of 10,000 signed-in agents and 10,000 calls in",
+        "progress (each arrived, through an IVR and a queue, rung and answered), against the same process before.",
+        "",
+        "| figure | ccdata | process before the state | state | goal | |",
+        "|---|---|---|---|---|---|",
+        f"| RSS | {mem['rss_mib']:.0f} MiB | {mem['baseline_mib']:.0f} MiB | {mem['state_mib']:.0f} MiB | ≤ 300 MB | "
+        f"{verdict(mem['rss_mib'] <= 300 / 1.048576)} |",
+        "",
+        "## Notes",
+        "",
+        NOTES,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+NOTES = """\
+- Ingest: the engine costs about 6.5 µs an event and SQLite about 11 µs (both measured with `bench.ingest`'s
+  phases); what closed the gap to the goal was pausing the cyclic garbage collector during a batch (full
+  collections over the engine's state had cost half the ingest time), a 64 MiB page cache with rarer WAL
+  checkpoints, 5,000-event commits, logging valid lines as received instead of re-encoding them, and a leaner
+  `Engine.apply`.
+- Real-time queries: py-spy shows most of a request's time in uvicorn's HTTP handling (httptools and uvloop are
+  used) rather than in ccdata; auth-v2 verification costs about 11 µs (timestamps and signing keys are cached).
+  The wall-clock figures vary by ±30 % from run to run on this shared 2-core machine, which is why the ratios
+  come from interleaved rounds. What would raise throughput further: several worker processes (the live state
+  would then have to move to Redis, as design.md plans).
+- Search: the indexes are (ccId, vdn, arrival), (…, caller, arrival), (…, callee, arrival), (…, evaluation,
+  arrival) and the primary key (ccId, callId, arrival); `total` is a `count(*)` over the same index range.
+"""
+
+
+if __name__ == "__main__":
+    main()
