@@ -20,7 +20,7 @@ import msgspec
 
 from bench.common import require_wrk, server
 from ccdata import signing
-from ccdata.client import CmsClient, GatewayClient
+from ccdata.client import AuthError, CmsClient, GatewayClient
 
 CONNECTIONS = 64
 AK, SK = "ccdata-demo-ak", "ccdata-demo-sk"
@@ -115,7 +115,10 @@ def _workbench(url: str) -> GatewayClient:
 
     def heartbeat() -> None:
         while not workbench.stop.is_set():
-            workbench.poll()
+            try:
+                workbench.poll()
+            except AuthError:  # signed out at the end, while a poll was waiting
+                return
 
     threading.Thread(target=heartbeat, daemon=True).start()
     return workbench

@@ -10,6 +10,7 @@ from collections.abc import Generator
 from typing import Any, TypeVar
 
 import httpx
+import msgspec
 
 T = TypeVar("T")
 Op = Generator[httpx.Request, httpx.Response, T]
@@ -77,6 +78,9 @@ class AsyncBase:
 
 def json_of(response: httpx.Response) -> Any:
     try:
-        return response.json()
-    except ValueError:
+        return _decoder.decode(response.content)
+    except msgspec.DecodeError:
         return None
+
+
+_decoder = msgspec.json.Decoder()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
+import msgspec
 
 from ccdata.client._transport import AsyncBase, Op, SyncBase, json_of
 from ccdata.client.errors import AuthError, DataProcessError
@@ -81,6 +82,8 @@ class DataProcessOperations:
             if response.status_code == 401 and attempt == 0:
                 self.token = None  # revoked or expired early (a server restart): get a new one, once
                 continue
+            if response.status_code == 200:  # decoded straight into the typed page: no dict in between
+                return msgspec.json.decode(response.content, type=ResultPage, strict=False)
             return convert(_checked(response), ResultPage)
         raise AssertionError("unreachable")
 

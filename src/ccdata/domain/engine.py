@@ -28,7 +28,7 @@ REJECTED: Final = "rejected"
 #: Seven days of event time: how long a released call still takes a late satisfaction evaluation.
 DEFAULT_EVALUATION_WINDOW_MS: Final = 7 * 24 * 3600 * 1000
 #: Bumped whenever the pickled form of the engine's state changes: an older snapshot is then ignored.
-STATE_VERSION: Final = 2
+STATE_VERSION: Final = 3
 #: How many recently accepted event IDs the engine itself remembers (the event log dedups for all time).
 DEFAULT_DEDUP_WINDOW: Final = 65_536
 
@@ -87,36 +87,6 @@ class Engine:
         self.accepted = 0
         self.duplicates = 0
         self.rejections: Counter[str] = Counter()
-        self._handlers: dict[type, Callable[[ev.Event], list[Record]]] = {
-            ev.AgentLogin: self._agent_login,
-            ev.AgentLogout: self._agent_logout,
-            ev.AgentState: self._agent_state,
-            ev.CallArrive: self._call_arrive,
-            ev.CallOriginate: self._call_originate,
-            ev.CallIvr: self._call_ivr,
-            ev.CallQueue: self._call_queue,
-            ev.CallAlert: self._call_alert,
-            ev.CallAnswer: self._call_answer,
-            ev.CallNoAnswer: self._call_noanswer,
-            ev.CallHold: self._call_hold,
-            ev.CallUnhold: self._call_unhold,
-            ev.CallTransfer: self._call_transfer,
-            ev.CallConference: self._call_conference,
-            ev.CallDataChange: self._call_data,
-            ev.CallRelease: self._call_release,
-            ev.CallEvaluate: self._call_evaluate,
-        }
-
-    def __getstate__(self) -> dict[str, object]:
-        # Snapshots pickle the state, not the handler table (bound methods of this very object).
-        state = {name: getattr(self, name) for name in self.__dict__ if name != "_handlers"}
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        fresh = Engine()
-        self.__dict__.update(fresh.__dict__)
-        self.__dict__.update(state)
-        self._handlers = {kind: getattr(self, handler.__name__) for kind, handler in fresh._handlers.items()}
 
     # --- the one entry point ----------------------------------------------------------------------------
 
@@ -126,7 +96,7 @@ class Engine:
             self.duplicates += 1
             return _DUPLICATE_OUTCOME
         try:
-            records = self._handlers[type(event)](event)
+            records = _HANDLERS[type(event)](self, event)
         except Rejection as rejection:
             self.rejections[rejection.code] += 1
             return Outcome(REJECTED, [], rejection.code, rejection.message)
@@ -751,3 +721,26 @@ def _call_result(call: Call, at: int, leave_reason: int, cause: int) -> CallResu
         call.first_skill,
         call.evaluation,
     )
+
+
+# The dispatch table: class-level functions, so that an engine holds no reference cycle through bound methods
+# (it is freed as soon as it is dropped, and pickles as plain data).
+_HANDLERS: Final[dict[type, Callable[[Engine, ev.Event], list[Record]]]] = {
+    ev.AgentLogin: Engine._agent_login,
+    ev.AgentLogout: Engine._agent_logout,
+    ev.AgentState: Engine._agent_state,
+    ev.CallArrive: Engine._call_arrive,
+    ev.CallOriginate: Engine._call_originate,
+    ev.CallIvr: Engine._call_ivr,
+    ev.CallQueue: Engine._call_queue,
+    ev.CallAlert: Engine._call_alert,
+    ev.CallAnswer: Engine._call_answer,
+    ev.CallNoAnswer: Engine._call_noanswer,
+    ev.CallHold: Engine._call_hold,
+    ev.CallUnhold: Engine._call_unhold,
+    ev.CallTransfer: Engine._call_transfer,
+    ev.CallConference: Engine._call_conference,
+    ev.CallDataChange: Engine._call_data,
+    ev.CallRelease: Engine._call_release,
+    ev.CallEvaluate: Engine._call_evaluate,
+}
