@@ -13,10 +13,9 @@ def convert(value: Any, kind: type[T]) -> T:
     return msgspec.convert(value, kind, strict=False)
 
 
-class CallDetail(msgspec.Struct, frozen=True):
-    """`querydetailcallinfo`: the call control block of a call in progress."""
+class _CallBlock(msgspec.Struct, frozen=True):
+    """The fields the two call-detail queries share."""
 
-    cb: int = 0
     time: int = 0
     dsn: int = 0
     handle: int = 0
@@ -29,13 +28,10 @@ class CallDetail(msgspec.Struct, frozen=True):
     priority: int = 0
     deviceType: int = 0
     deviceNo: int = 0
-    callData: str = ""
-    callDataLen: int = 0
     callSkill: str = ""
     partyNum: int = 0
     callFeature: int = 0
     orgiCalledNum: str = ""
-    mediaType: str = ""
     submediaType: int = -1
     place: int = 0
     waitTime: int = 0
@@ -43,34 +39,22 @@ class CallDetail(msgspec.Struct, frozen=True):
     logonTimes: int = 0
 
 
-class BasicCallInfo(msgspec.Struct, frozen=True):
-    """`querybasiccallinfo`."""
+class CallDetail(_CallBlock, frozen=True):
+    """`querydetailcallinfo`: the call control block of a call in progress (`time` in seconds)."""
 
-    time: int = 0
-    dsn: int = 0
-    handle: int = 0
-    server: int = 0
-    keyId: str = ""
-    callingNum: str = ""
-    calledNum: str = ""
-    mid: int = 0
-    trunkNo: int = 0
-    priority: int = 0
-    deviceType: int = 0
-    deviceNo: int = 0
-    callSkill: str = ""
-    partyNum: int = 0
-    callFeature: int = 0
-    orgiCalledNum: str = ""
+    cb: int = 0
+    callData: str = ""
+    callDataLen: int = 0
+    mediaType: str = ""
+
+
+class BasicCallInfo(_CallBlock, frozen=True):
+    """`querybasiccallinfo` (`time` in milliseconds)."""
+
     mediaType: int = 0
-    place: int = 0
-    waitTime: int = 0
-    totalTalkingTimes: int = 0
-    logonTimes: int = 0
     serviceType: int = 0
     callInCause: int = 0
     enterReason: int = 0
-    submediaType: int = -1
     mediaBillType: int = 0
 
 
