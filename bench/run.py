@@ -148,10 +148,11 @@ NOTES = """\
   arrival) and the primary key (ccId, callId, arrival); `total` is a `count(*)` over the same index range. The
   API time of a one-day window includes building, sending and decoding 100 results (the client decodes them
   straight into typed objects); the fixed cost of an HTTP round trip is about 0.7 ms, which is what the
-  "overhead" of the index look-ups measures. Measured in one process, building and encoding the 100 results
-  takes 0.2 ms and decoding them 0.1 ms, so the 25 % goal for the window is missed by time spent in the
-  server process around the same SQL (2-3 ms more than the direct run): not yet explained; the next step is
-  to time the query inside the server under py-spy.
+  "overhead" of the index look-ups measures. Both sides run each query once unmeasured first (each SQLite
+  connection warms its own page cache; without that the direct SQL had the server's warm-up for free and the
+  overhead looked twice as large), then in alternating order. What is left over the SQL for a window is the
+  HTTP round trip (about 0.8 ms, see the callId look-ups) plus building, sending and decoding 100 results
+  (0.3 ms in one process): to go under 25 % the page would have to be smaller or the round trip cheaper.
 """
 
 
