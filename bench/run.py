@@ -128,7 +128,7 @@ NOTES = """\
 - Ingest (profiled by phase with `time.perf_counter` around each step, and with cProfile): for 1,000,000 events
   decoding takes about 1.7 s, the dedup look-ups in the log 0.9 s, the engine 6.5 s and SQLite's inserts and
   commits about 11 s; the lower bound pays the SQLite part too. What brought ccdata from 31,000 events/s to
-  47,000-60,000 (single runs of `bench.ingest` on the same day; the table above is one run of `bench.run`):
+  39,000-60,000 from run to run on the same day (the table above is one run of `bench.run`):
   pausing the cyclic garbage collector during a batch (full collections over the engine's state had
   cost half the ingest time), no reference cycle in the engine (its dispatch table held bound methods), a 64 MiB
   page cache with rarer WAL checkpoints, 5,000-event commits, logging valid lines as received instead of
