@@ -131,6 +131,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
             raise ValueError("an agent ID is configured twice")
         vdn_ids = {v.id for v in self.vdns}
         self._skill_names = {(v.id, s.id): s.name for v in self.vdns for s in v.skills}
+        self._skill_media = {(v.id, s.id): s.media for v in self.vdns for s in v.skills}
         for agent in self.agents:
             if agent.vdn not in vdn_ids:
                 raise ValueError(f"agent {agent.id} is in VDN {agent.vdn}, which is not configured")
@@ -163,6 +164,10 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
 
     def agent(self, agent_id: int) -> Agent | None:
         return self._agent_index.get(agent_id)
+
+    def skill_media(self, vdn: int, skill_id: int) -> str | None:
+        """The media (voice, video, chat) of a configured skill queue, or None."""
+        return self._skill_media.get((vdn, skill_id))
 
     def skill_name(self, vdn: int, skill_id: int) -> str:
         """The configured name of a skill queue (the `callSkill` description), or its ID."""

@@ -20,6 +20,7 @@ from ccdata.api.auth.cms import AuthError, CmsAuth
 from ccdata.api.inputs import InvalidParameter, agent_id, check_agent_id, integer, json_object, string
 from ccdata.config import CmsCredential
 from ccdata.domain import codes, views
+from ccdata.domain.model import Call
 from ccdata.domain.records import month_of
 from ccdata.service import Service, wall_clock_ms
 
@@ -28,6 +29,10 @@ MAX_BATCH_AGENTS = 3000
 
 
 class Forbidden(Exception):
+    pass
+
+
+class NotInProgress(Exception):
     pass
 
 
@@ -67,6 +72,8 @@ def routes(service: Service) -> list[Route]:
                 return failure(codes.CMS_INVALID_PARAMETER, f"Invalid parameter: {exc}")
             except Forbidden as exc:
                 return failure(codes.CMS_NO_PERMISSION, f"Insufficient permission: {exc}")
+            except NotInProgress as exc:
+                return failure(codes.CMS_FAILED, str(exc))
 
         return run
 
@@ -127,24 +134,22 @@ def agent_private_calls(service: Service, credential: CmsCredential, body: dict[
     return success(list(agent.private) if agent else [])
 
 
-def _live_call(service: Service, credential: CmsCredential, body: dict[str, Any]):
+def _live_call(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Call:
     vdn = _scope(service, credential, body)
     call_id = string(body, "callId", 20)
     call = service.engine.call(service.cc_id, call_id or "")
-    return call if call is not None and call.vdn == vdn else None, call_id
+    if call is None or call.vdn != vdn:
+        raise NotInProgress(f"call {call_id} is not in progress in this VDN")
+    return call
 
 
 def query_detail_call_info(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
-    call, call_id = _live_call(service, credential, body)
-    if call is None:
-        return failure(codes.CMS_FAILED, f"call {call_id} is not in progress in this VDN")
+    call = _live_call(service, credential, body)
     return success(views.detail_call_info(service.engine, call, service.config.skill_name, service.now()))
 
 
 def query_basic_call_info(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
-    call, call_id = _live_call(service, credential, body)
-    if call is None:
-        return failure(codes.CMS_FAILED, f"call {call_id} is not in progress in this VDN")
+    call = _live_call(service, credential, body)
     return success(views.basic_call_info(service.engine, call, service.config.skill_name, service.now()))
 
 

@@ -135,15 +135,11 @@ class Gateway:
             self.sessions.close(agent_id)
             return error("100-007", rejection.reason)
         self.pending_logouts.discard(agent_id)
-        media = "T" + ("T" if any(self._is_chat(configured.vdn, s) for s in configured.skills) else "F") + "F"
+        chat = any(self.service.config.skill_media(configured.vdn, s) == "chat" for s in configured.skills)
+        media = "T" + ("T" if chat else "F") + "F"
         return answer(
             result={"workno": str(agent_id), "mediatype": media},
             headers={"Set-GUID": f"JSESSIONID={session.guid}"},
-        )
-
-    def _is_chat(self, vdn: int, skill_id: int) -> bool:
-        return any(
-            s.id == skill_id and s.media == "chat" for v in self.service.config.vdns if v.id == vdn for s in v.skills
         )
 
     async def sign_out(self, request: Request, agent_id: int, session: Session) -> Response:

@@ -8,6 +8,8 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ccdata.service import wall_clock_ms
+
 _encoder = msgspec.json.Encoder()
 JSON_TYPE = "application/json;charset=UTF-8"
 
@@ -19,7 +21,7 @@ def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) ->
 def spring_error(request: Request, status: int, error: str, message: str) -> Response:
     """The error body CEC's Spring-based services send (`timestamp`, `status`, `error`, `message`, `path`)."""
     body = {
-        "timestamp": _now_ms(),
+        "timestamp": wall_clock_ms(),
         "status": status,
         "error": error,
         "message": message,
@@ -49,9 +51,3 @@ async def read_body(request: Request, limit: int) -> bytes:
     body = b"".join(chunks)
     request._body = body  # later readers (signature checks) see the same bytes
     return body
-
-
-def _now_ms() -> int:
-    import time
-
-    return time.time_ns() // 1_000_000
