@@ -93,8 +93,26 @@ class Ingest(msgspec.Struct, forbid_unknown_fields=True):
 class Server(msgspec.Struct, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8043
-    db: str = "ccdata.db"
+    db: str = ""  # the store when neither --db nor $CCDATA_DB names one ("" = ./ccdata.db)
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1024 * 1024
+    access_log: Literal["text", "json", "off"] = "text"  # one line per request on standard error
+    # Listening on an address other than loopback with the packaged demo secrets is refused unless this is set.
+    allow_demo_secrets: bool = False
+
+
+class StoreSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Recovery: how often live state is snapshotted (so a start after a crash replays at most that much)."""
+
+    snapshot_every_events: Annotated[int, Meta(ge=1)] = 100_000
+    snapshot_every_s: Annotated[float, Meta(gt=0)] = 300.0
+    busy_timeout_ms: Annotated[int, Meta(ge=0)] = 5000  # how long one write attempt waits for another writer
+
+
+class EngineSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Calls whose feed stopped talking about them: released after this long without an event (0: never)."""
+
+    stale_call_timeout_s: Annotated[float, Meta(ge=0)] = 4 * 3600.0
+    stale_sweep_interval_s: Annotated[float, Meta(gt=0)] = 60.0
 
 
 class AgentGroup(msgspec.Struct, forbid_unknown_fields=True):
@@ -118,6 +136,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
     dataprocess: DataProcess = msgspec.field(default_factory=DataProcess)
     ingest: Ingest = msgspec.field(default_factory=Ingest)
     server: Server = msgspec.field(default_factory=Server)
+    store: StoreSettings = msgspec.field(default_factory=StoreSettings)
+    engine: EngineSettings = msgspec.field(default_factory=EngineSettings)
     simulator: Scenario = msgspec.field(default_factory=Scenario)
 
     def __post_init__(self) -> None:

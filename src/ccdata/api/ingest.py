@@ -40,7 +40,7 @@ def routes(service: Service) -> list[Route]:
                 return http.spring_error(request, 400, "Bad Request", f"the body is not a valid JSON array: {exc}")
         else:
             items = body.splitlines()
-        report = service.ingest(items)
+        report = await service.ingest_async(items)
         return http.json(
             {
                 "accepted": report.accepted,

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
 from ccdata.domain.records import CallResult, EvaluationRecord, TrackRow, month_of
-from ccdata.store.ports import Batch, CallResultQuery, RejectedInput, Snapshot
+from ccdata.store.ports import Batch, CallResultQuery, RejectedInput, Snapshot, StoreUnavailable
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS event_log (
@@ -94,11 +95,14 @@ _MONTH: Final = re.compile(r"^\d{6}$")
 class SqliteStore:
     """The `Store` port on one SQLite file. Not thread-safe: one writer (the pipeline) owns it."""
 
-    def __init__(self, path: str | Path, *, durable: bool = True) -> None:
+    def __init__(self, path: str | Path, *, durable: bool = True, busy_timeout_s: float = 5.0) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.busy_timeout_s = busy_timeout_s
+        # The writer's connection; reads use one connection per thread (`_reader`), so that a reader never
+        # waits behind the writer's connection while it waits for a lock (WAL lets readers go on meanwhile).
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s)
+        self._readers = threading.local()
+        self._reader_connections: list[sqlite3.Connection] = []
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL syncs the WAL at every commit: an acknowledged event survives a power cut, not only a crash.
         self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -109,6 +113,18 @@ class SqliteStore:
         self._db.execute("PRAGMA temp_store=MEMORY")
         self._db.executescript(_SCHEMA)
         self._months = self._existing_months()
+        self._new_months: set[str] = set()
+
+    def _reader(self) -> sqlite3.Connection:
+        if self.path == ":memory:":
+            return self._db  # a second connection would open another, empty, database
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout_s)
+            db.execute("PRAGMA query_only = 1")
+            self._readers.db = db
+            self._reader_connections.append(db)
+        return db
 
     # --- the event log ---
 
@@ -123,20 +139,31 @@ class SqliteStore:
 
     def commit(self, batch: Batch) -> int:
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # locked by another connection, or the file is unusable
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
         try:
             db.executemany("INSERT INTO event_log (id, type, at, body) VALUES (?, ?, ?, ?)", batch.events)
             db.executemany(
                 "INSERT INTO rejected_input (event_id, reason_code, reason, body) VALUES (?, ?, ?, ?)",
                 batch.rejected,
             )
+            self._new_months.clear()
             self._write_records(batch)
+            # Inside the transaction, so that it is this batch's own last position (nothing else can write now).
+            last = db.execute("SELECT coalesce(max(seq), 0) FROM event_log").fetchone()[0]
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+            self._months |= self._new_months
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             self._months = self._existing_months()  # a monthly table created in the batch is gone too
+            self._new_months.clear()
+            if isinstance(exc, sqlite3.OperationalError):  # disk full, I/O error, lock lost: nothing was written
+                raise StoreUnavailable(f"{self.path}: {exc}") from exc
             raise
-        return self.last_seq()
+        return last
 
     def _write_records(self, batch: Batch) -> None:
         by_month: dict[str, list[TrackRow]] = {}
@@ -169,10 +196,13 @@ class SqliteStore:
     # --- snapshots ---
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO snapshot (id, seq, version, blob) VALUES (1, ?, ?, ?)",
-            (snapshot.seq, snapshot.version, snapshot.blob),
-        )
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO snapshot (id, seq, version, blob) VALUES (1, ?, ?, ?)",
+                (snapshot.seq, snapshot.version, snapshot.blob),
+            )
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
 
     def load_snapshot(self) -> Snapshot | None:
         row = self._db.execute("SELECT seq, version, blob FROM snapshot WHERE id = 1").fetchone()
@@ -185,18 +215,18 @@ class SqliteStore:
         if table is None:
             return []
         sql = f"SELECT {_TRACK_COLUMNS} FROM {table} WHERE cc_id = ? AND call_id = ? AND vdn = ? {_TRACK_ORDER}"
-        return [TrackRow(*row) for row in self._db.execute(sql, (cc_id, call_id, vdn))]
+        return [TrackRow(*row) for row in self._reader().execute(sql, (cc_id, call_id, vdn))]
 
     def find_track_rows(self, cc_id: int, call_id: str) -> list[TrackRow]:
         rows: list[TrackRow] = []
         for month in sorted(self._months):
             sql = f"SELECT {_TRACK_COLUMNS} FROM track_{month} WHERE cc_id = ? AND call_id = ? {_TRACK_ORDER}"
-            rows.extend(TrackRow(*row) for row in self._db.execute(sql, (cc_id, call_id)))
+            rows.extend(TrackRow(*row) for row in self._reader().execute(sql, (cc_id, call_id)))
         return rows
 
     def call_results(self, cc_id: int, call_id: str) -> list[CallResult]:
         sql = "SELECT * FROM call_result WHERE cc_id = ? AND call_id = ? ORDER BY arrived_at"
-        return [CallResult(*row) for row in self._db.execute(sql, (cc_id, call_id))]
+        return [CallResult(*row) for row in self._reader().execute(sql, (cc_id, call_id))]
 
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
         where = ["cc_id = ?", "vdn = ?"]
@@ -219,8 +249,8 @@ class SqliteStore:
             where.append("arrived_at <= ?")
             args.append(query.end)
         condition = " AND ".join(where)
-        total = self._db.execute(f"SELECT count(*) FROM call_result WHERE {condition}", args).fetchone()[0]
-        page = self._db.execute(
+        total = self._reader().execute(f"SELECT count(*) FROM call_result WHERE {condition}", args).fetchone()[0]
+        page = self._reader().execute(
             f"SELECT * FROM call_result WHERE {condition} ORDER BY arrived_at, call_id LIMIT ? OFFSET ?",
             [*args, query.limit, query.offset],
         )
@@ -228,15 +258,17 @@ class SqliteStore:
 
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]:
         sql = "SELECT event_id, reason_code, reason, body FROM rejected_input ORDER BY seq LIMIT ?"
-        return [RejectedInput(*row) for row in self._db.execute(sql, (limit,))]
+        return [RejectedInput(*row) for row in self._reader().execute(sql, (limit,))]
 
     def count(self, what: str) -> int:
         if what == "track":
-            return sum(self._db.execute(f"SELECT count(*) FROM track_{m}").fetchone()[0] for m in self._months)
+            return sum(self._reader().execute(f"SELECT count(*) FROM track_{m}").fetchone()[0] for m in self._months)
         table = {"events": "event_log", "rejected": "rejected_input", "results": "call_result"}[what]
-        return self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return self._reader().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
     def close(self) -> None:
+        for db in self._reader_connections:
+            db.close()
         self._db.close()
 
     # --- monthly tables ---
@@ -244,11 +276,11 @@ class SqliteStore:
     def _track_table(self, month: str, *, create: bool) -> str | None:
         if not _MONTH.match(month):  # the name goes into SQL: only six digits ever do
             raise ValueError(f"not a YYYYMM month: {month!r}")
-        if month not in self._months:
+        if month not in self._months and month not in self._new_months:
             if not create:
                 return None
             self._db.execute(_TRACK_TABLE.format(table=f"track_{month}"))
-            self._months.add(month)
+            self._new_months.add(month)  # readers see it once the transaction creating it is committed
         return f"track_{month}"
 
     def _existing_months(self) -> set[str]:
