@@ -221,3 +221,18 @@ def _resolve_env(value: object) -> object:
             raise ValueError(f"environment variable {name} is not set")
         return os.environ[name]
     return value
+
+
+def public_demo_secrets(config: Config) -> list[str]:
+    """Where `config` uses a secret of the packaged demo configuration (public, printed by `ccdata demo`)."""
+    demo = load(None)
+    found = []
+    if {c.sk for c in config.cms.credentials} & {c.sk for c in demo.cms.credentials}:
+        found.append("[cms] credentials")
+    if {a.app_secret for a in config.dataprocess.apps} & {a.app_secret for a in demo.dataprocess.apps}:
+        found.append("[dataprocess] apps")
+    if config.ingest.token and config.ingest.token == demo.ingest.token:
+        found.append("[ingest] token")
+    if {a.password for a in config.agents} & {a.password for a in demo.agents}:
+        found.append("agent passwords")
+    return found

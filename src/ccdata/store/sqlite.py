@@ -62,6 +62,10 @@ CREATE INDEX IF NOT EXISTS call_result_window ON call_result (cc_id, vdn, arrive
 CREATE INDEX IF NOT EXISTS call_result_caller ON call_result (cc_id, vdn, caller_no, arrived_at);
 CREATE INDEX IF NOT EXISTS call_result_callee ON call_result (cc_id, vdn, callee_no, arrived_at);
 CREATE INDEX IF NOT EXISTS call_result_evaluation ON call_result (cc_id, vdn, evaluation_value, arrived_at);
+CREATE TABLE IF NOT EXISTS store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS snapshot (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     seq     INTEGER NOT NULL,
@@ -96,7 +100,7 @@ class SqliteStore:
     """The `Store` port on one SQLite file. Not thread-safe: one writer (the pipeline) owns it."""
 
     def __init__(self, path: str | Path, *, durable: bool = True, busy_timeout_s: float = 5.0) -> None:
-        self.path = str(path)
+        self.path = str(path)  # its folder must exist: a mistyped path is an error, not a new folder tree
         self.busy_timeout_s = busy_timeout_s
         # The writer's connection; reads use one connection per thread (`_reader`), so that a reader never
         # waits behind the writer's connection while it waits for a lock (WAL lets readers go on meanwhile).
@@ -207,6 +211,15 @@ class SqliteStore:
     def load_snapshot(self) -> Snapshot | None:
         row = self._db.execute("SELECT seq, version, blob FROM snapshot WHERE id = 1").fetchone()
         return None if row is None else Snapshot(*row)
+
+    # --- facts about the store itself (who created it) ---
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", (key, value))
 
     # --- records ---
 
