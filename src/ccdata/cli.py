@@ -33,7 +33,7 @@ err = Console(stderr=True)
 
 db_option = click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # checked by cli_store, which says what is wrong in one line
     help="The embedded store (a SQLite file; created if missing). Default: $CCDATA_DB, else the "
     "configuration's [server] db, else ./ccdata.db.",
 )
@@ -482,7 +482,7 @@ DEMO_DB = Path("data/demo.db")
 
 @main.command()
 @config_option
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEMO_DB, show_default=True,
+@click.option("--db", type=click.Path(path_type=Path), default=DEMO_DB, show_default=True,
               help="The demo's store; an existing one made by `ccdata demo` is continued.")  # fmt: skip
 @click.option("--fresh", is_flag=True, help="Start the demo's store over (only a store `ccdata demo` made).")
 @click.option("--backfill-hours", default=2.0, show_default=True, help="History simulated before going live.")

@@ -44,8 +44,8 @@ def open_for_writing(path: Path, command: str, *, busy_timeout_s: float = 5.0) -
             else "wait for it to finish, or stop it first"
         )
         raise UserError(f"{path} is being written by {describe(exc.holder)}: {how}") from None
-    except PermissionError:
-        raise UserError(f"cannot write next to {path}: permission denied (choose a writable --db)") from None
+    except OSError as exc:  # a read-only or pseudo file system, no permission, no space
+        raise UserError(f"cannot write in {path.parent} ({exc.strerror}): choose a writable place for --db") from None
     try:
         return _open(path, busy_timeout_s), lock
     except BaseException:
