@@ -58,9 +58,11 @@ class Served:
                 self.kill()
 
 
-def start_serve(*args: str | Path, log: Path, env: dict[str, str] | None = None, ready_s: float = 60) -> Served:
+def start_serve(
+    *args: str | Path, log: Path, env: dict[str, str] | None = None, port: int | None = None, ready_s: float = 60
+) -> Served:
     """`ccdata serve ARGS --port P` in the background, once it answers its liveness probe."""
-    port = free_port()
+    port = port or free_port()
     handle = log.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "ccdata", "serve", *map(str, args), "--port", str(port)],
@@ -90,3 +92,11 @@ def serving(*args: str | Path, log: Path, env: dict[str, str] | None = None) -> 
         yield served
     finally:
         served.stop()
+
+
+def demo_config_plus(path: Path, extra: str) -> Path:
+    """The packaged demo configuration with `extra` TOML sections appended, written to `path`."""
+    from importlib import resources
+
+    path.write_text(resources.files("ccdata").joinpath("default.toml").read_text() + "\n" + extra)
+    return path
