@@ -17,7 +17,7 @@ from ccdata.domain import events
 from ccdata.domain.engine import Engine
 from ccdata.pipeline import Pipeline
 from ccdata.store.sqlite import SqliteStore
-from processes import ccdata, demo_config_plus, free_port, start_serve
+from processes import ccdata, demo_config_with, free_port, start_serve
 
 EVENTS = 150_000
 SPEED = 120  # simulated seconds per wall second in the lock test
@@ -132,7 +132,7 @@ def test_a_store_locked_by_another_process_stalls_writes_not_reads(tmp_path: Pat
     """Another process holds the write lock for longer than the busy timeout: reads go on, readiness says so,
     the log says so, and the simulator resumes afterwards with no gap in its events."""
     db = tmp_path / "locked.db"
-    cfg = demo_config_plus(tmp_path / "ccdata.toml", "[store]\nbusy_timeout_ms = 500\n")
+    cfg = demo_config_with(tmp_path / "ccdata.toml", busy_timeout_ms="500")
     server = start_serve("--db", db, "--simulate", "--speed", str(SPEED), "--config", cfg, log=tmp_path / "serve.log")
     try:
         wait_for_log(db, 50)
