@@ -219,8 +219,7 @@ class Gateway:
 
     def _signed_out(self, agent_id: int) -> None:
         self.pending_logouts.discard(agent_id)
-        if agent_id not in self.sessions.by_agent:  # unless it signed in again meanwhile
-            self.sessions.forget(agent_id)
+        self.sessions.forget(agent_id)
 
     # --- call data ---
 

@@ -121,7 +121,12 @@ class Sessions:
         return False
 
     def forget(self, agent_id: int) -> asyncio.Future[bool]:
-        """Delete the agent's stored session, after every write made before; await it to know it is done."""
+        """Delete the agent's stored session (closed before), after every write made before; await it to know
+        it is done. Not if the agent has signed in again meanwhile: the stored session is the new one."""
+        if agent_id in self.by_agent:
+            done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            done.set_result(True)
+            return done
         return self._submit(f"delete the session of agent {agent_id}", self.store.delete_sessions, [agent_id])
 
     def changed(self, session: Session) -> None:
