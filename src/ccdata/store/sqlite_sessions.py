@@ -4,7 +4,8 @@
 (JSON, oldest first). A session is always written whole, so a row is never half of one state and half of
 another. The connection is the session store's own (the record store's belongs to the pipeline); the file is
 already in WAL mode, so the two never block each other's readers, and a writer waits for the other's commit
-(`timeout`) instead of failing.
+(`timeout`) instead of failing. The file has one write lock: a session write (a few rows, one sync) can delay a
+pipeline commit by that long.
 """
 
 from __future__ import annotations
