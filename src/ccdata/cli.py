@@ -332,7 +332,7 @@ def simulate(config_path: str | None, db: str | None, days: float, seed: int | N
     service = Service(settings, SqliteStore(db or settings.server.db))
     simulator, note = continue_or_start(service, end - int(days * 86_400_000), seed=seed)
     if note is not None:
-        err.print(note)
+        err.print(note, soft_wrap=True)  # one line, however narrow the terminal
     with Progress(
         TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
         console=err, disable=not err.is_terminal,
@@ -340,7 +340,7 @@ def simulate(config_path: str | None, db: str | None, days: float, seed: int | N
         task = progress.add_task("simulate", total=max(1, end - simulator.now))
         report = backfill(service, simulator, end, progress=lambda ms: progress.advance(task, ms))
     service.close()
-    _print_backfill(report, max(0, report.end - report.start) / 86_400_000)
+    _print_backfill(report, round(max(0, report.end - report.start) / 86_400_000, 2))
     sys.exit(1 if report.rejected else 0)
 
 
