@@ -226,7 +226,8 @@ class ContactCenter:
         if agent.on_shift or agent.interactive:
             return
         agent.on_shift = True
-        if agent.state == "off":  # still signed in (a call that outlasted the last shift, an adopted agent): go on
+        # One still signed in (a call that outlasted its last shift, an adopted agent) carries on as it is.
+        if agent.state == "off":
             self._emit("agent.login", agent.vdn, agentId=agent_id, skills=sorted(agent.levels), phone=agent.phone,
                        force=True)  # fmt: skip
             self._idle(agent)
