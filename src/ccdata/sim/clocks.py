@@ -39,6 +39,8 @@ def continue_or_start(service: Service, start: int, *, seed: int | None = None) 
     simulator = ContactCenter.adopting(config, config.simulator, service.engine, end_of_log + 1, seed=seed)
     adopted = simulator.adoption
     when = datetime.fromtimestamp(end_of_log / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if end_of_log >= wall_clock_ms():  # a feed or a fast live run ahead of the wall clock: no history to write
+        return simulator, f"the store holds events up to {when} UTC, after now: nothing to simulate"
     note = (f"the store holds events up to {when} UTC: continuing from there, with its {adopted.calls} calls in "
             f"progress and {adopted.agents} agents signed in")  # fmt: skip
     return simulator, note
