@@ -176,7 +176,7 @@ def test_sigkill_of_serve_simulate_loses_no_call(tmp_path: Path) -> None:
     """Killed twice while the live simulator feeds it: each restart adopts every call and agent the log holds,
     so nothing is orphaned and nothing is rejected."""
     db = tmp_path / "sim.db"
-    args = ("--db", db, "--simulate", "--speed", "600")
+    args = ("--db", db, "--simulate", "--speed", "1800")
     server = start_serve(*args, log=tmp_path / "serve-0.log")
     wait_for_log(db, 1500)
     server.kill()
