@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from ccdata.api import http
 from ccdata.api.auth.apifabric import Tokens
-from ccdata.api.inputs import InvalidParameter, json_object, string
+from ccdata.api.inputs import InvalidParameter, ascii_int, json_object, string
 from ccdata.service import Service
 
 DEFAULT_EXPIRE_S = 600  # the reference's example value of X-Token-Expire
@@ -48,6 +48,11 @@ def routes(service: Service, tokens: Tokens) -> list[Route]:
 def _expire(header: str | None, maximum: int) -> int:
     if header is None or not header.strip():
         return min(DEFAULT_EXPIRE_S, maximum)
-    if not header.strip().isdigit() or not 1 <= int(header) <= maximum:
-        raise InvalidParameter(f"X-Token-Expire must be a number of seconds from 1 to {maximum}")
-    return int(header)
+    message = f"X-Token-Expire must be a number of seconds from 1 to {maximum}"
+    try:
+        value = ascii_int(header.strip(), "X-Token-Expire", max_digits=5)
+    except InvalidParameter:
+        raise InvalidParameter(message) from None
+    if not 1 <= value <= maximum:
+        raise InvalidParameter(message)
+    return value

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from ccdata.api import http
 from ccdata.api.auth.gateway import GuidCheck, Session, Sessions
 from ccdata.api.gateway_events import agent_events
-from ccdata.api.inputs import InvalidParameter, check_agent_id, json_object
+from ccdata.api.inputs import InvalidParameter, ascii_int, check_agent_id, json_object
 from ccdata.domain import codes, views
 from ccdata.pipeline import Committed
 from ccdata.service import Service, wall_clock_ms
@@ -70,9 +70,7 @@ class Gateway:
         async def run(request: Request) -> Response:
             text = request.path_params["agentid"]
             try:
-                if not text.isdigit():
-                    raise InvalidParameter(f"agent ID {text!r} is not a number")
-                agent_id = int(text)
+                agent_id = ascii_int(text, "agentid", max_digits=6)
                 check_agent_id(agent_id, "agentid")
             except InvalidParameter as exc:
                 return error("000-002", str(exc))
