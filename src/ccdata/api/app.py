@@ -25,7 +25,7 @@ from ccdata.sim.clocks import LiveSimulator
 def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_shutdown: bool = True) -> Starlette:
     """The application; with `live`, the simulator runs beside it and the data follows the simulator's clock."""
     gateway = Gateway(service)
-    tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms)
+    tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
     if live is not None:
         service.clock = live.sim_now
 
