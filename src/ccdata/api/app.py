@@ -20,6 +20,7 @@ from ccdata.api.gateway import Gateway
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
 from ccdata.sim.clocks import LiveSimulator
+from ccdata.store.sqlite import SqliteStore
 
 
 def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_shutdown: bool = True) -> Starlette:
@@ -28,6 +29,8 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
     if live is not None:
         service.clock = live.sim_now
+    if isinstance(service.store, SqliteStore):
+        service.store.limit_wal(service.config.limits.wal_max_bytes)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -81,7 +84,8 @@ async def _sweep(gateway: Gateway) -> None:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     names = {404: "Not Found", 405: "Method Not Allowed"}
-    return http.spring_error(request, exc.status_code, names.get(exc.status_code, "Error"), str(exc.detail))
+    status, detail = exc.status_code, str(exc.detail)
+    return http.spring_error(request, status, names.get(status, "Error"), detail, exc.headers)  # 405: Allow
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -85,7 +86,9 @@ def routes(service: Service) -> list[Route]:
             return None, http.too_many_requests(request, wait)
         return credential, body
 
-    def endpoint(handler: Handler, parse: bool = True) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(handler: Handler, parse: bool = True, store: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        """`store`: the handler reads SQLite (not the engine), so it runs in a worker thread, off the event loop."""
+
         async def run(request: Request) -> Response:
             credential, body = await authenticate(request)
             if credential is None:
@@ -93,7 +96,10 @@ def routes(service: Service) -> list[Route]:
                 return body
             assert isinstance(body, bytes)
             try:
-                return handler(service, credential, json_object(body) if parse else {"raw": body})
+                arguments = json_object(body) if parse else {"raw": body}
+                if store:
+                    return await run_in_threadpool(handler, service, credential, arguments)
+                return handler(service, credential, arguments)
             except InvalidParameter as exc:
                 return failure(codes.CMS_INVALID_PARAMETER, f"Invalid parameter: {exc}")
             except Forbidden as exc:
@@ -103,13 +109,14 @@ def routes(service: Service) -> list[Route]:
 
         return run
 
+    trace = endpoint(query_call_trace_detail, store=True)
     return [
         Route(f"{PREFIX}/v1/openapi/agent/queryagentcalls", endpoint(query_agent_calls), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/agentgroup/queryagentcalls", endpoint(query_agent_group_calls), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/agent/agentprivatecall", endpoint(agent_private_calls), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/calldata/querydetailcallinfo", endpoint(query_detail_call_info), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/calldata/querybasiccallinfo", endpoint(query_basic_call_info), methods=["POST"]),
-        Route(f"{PREFIX}/v1/openapi/vdn/querycalltracedetail", endpoint(query_call_trace_detail), methods=["POST"]),
+        Route(f"{PREFIX}/v1/openapi/vdn/querycalltracedetail", trace, methods=["POST"]),
         Route(f"{PREFIX}/v1/ping", endpoint(ping, parse=False), methods=["POST"]),
     ]
 

@@ -2,7 +2,8 @@
 
 Tables:
 - `event_log`: every accepted event, append-only, `id` unique; the source of truth for live state.
-- `rejected_input`: every input not applied, with its reason (nothing sent is lost).
+- `rejected_input`: every input not applied, with its reason (nothing sent is lost), once per distinct input and
+  reason code (a client retrying a bad batch does not grow it).
 - `track_YYYYMM`: call-track rows (`tbilllog`), one table per month of the call's arrival (UTC), as `logDate`
   of querycalltracedetail selects it.
 - `call_result`: one row per call that reached the agent service, indexed for the DataProcess filters.
@@ -11,8 +12,11 @@ Tables:
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
@@ -33,7 +37,8 @@ CREATE TABLE IF NOT EXISTS rejected_input (
     event_id    TEXT,
     reason_code TEXT NOT NULL,
     reason      TEXT NOT NULL,
-    body        BLOB NOT NULL
+    body        BLOB NOT NULL,
+    digest      BLOB
 );
 CREATE TABLE IF NOT EXISTS call_result (
     cc_id            INTEGER NOT NULL,
@@ -91,10 +96,18 @@ _TRACK_ORDER: Final = "ORDER BY call_id_num = -1, call_id_num"
 _MONTH: Final = re.compile(r"^\d{6}$")
 
 
-class SqliteStore:
-    """The `Store` port on one SQLite file. Not thread-safe: one writer (the pipeline) owns it."""
+DEFAULT_WAL_MAX_BYTES: Final = 64 * 1024 * 1024
 
-    def __init__(self, path: str | Path, *, durable: bool = True) -> None:
+
+class SqliteStore:
+    """The `Store` port on one SQLite file.
+
+    One writer (the pipeline) owns the main connection. The read methods the APIs call (`track_rows`,
+    `search_call_results`, `call_results`, `find_track_rows`) may run in any thread: each thread reads through a
+    connection of its own (WAL lets readers run beside the writer and see committed data only).
+    """
+
+    def __init__(self, path: str | Path, *, durable: bool = True, wal_max_bytes: int = DEFAULT_WAL_MAX_BYTES) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -107,8 +120,37 @@ class SqliteStore:
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA wal_autocheckpoint=10000")
         self._db.execute("PRAGMA temp_store=MEMORY")
+        self.limit_wal(wal_max_bytes)
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._months = self._existing_months()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+
+    def limit_wal(self, max_bytes: int) -> None:
+        """After a checkpoint the WAL file is cut back to `max_bytes` (it otherwise keeps its largest size)."""
+        self._db.execute(f"PRAGMA journal_size_limit={int(max_bytes)}")
+
+    def _migrate(self) -> None:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(rejected_input)")}
+        if "digest" not in columns:  # a store written before rejections were kept once
+            self._db.execute("ALTER TABLE rejected_input ADD COLUMN digest BLOB")
+        self._db.execute("CREATE UNIQUE INDEX IF NOT EXISTS rejected_input_digest ON rejected_input (digest)")
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection (the main one for an in-memory store, which has no other)."""
+        if self.path == ":memory:":
+            return self._db
+        reader = getattr(self._local, "db", None)
+        if reader is None:
+            reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            reader.execute("PRAGMA query_only=1")
+            reader.execute("PRAGMA cache_size=-16384")
+            self._local.db = reader
+            with self._readers_lock:
+                self._readers.append(reader)
+        return reader
 
     # --- the event log ---
 
@@ -127,8 +169,9 @@ class SqliteStore:
         try:
             db.executemany("INSERT INTO event_log (id, type, at, body) VALUES (?, ?, ?, ?)", batch.events)
             db.executemany(
-                "INSERT INTO rejected_input (event_id, reason_code, reason, body) VALUES (?, ?, ?, ?)",
-                batch.rejected,
+                "INSERT OR IGNORE INTO rejected_input (event_id, reason_code, reason, body, digest) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(*r, _digest(r)) for r in batch.rejected],
             )
             self._write_records(batch)
             db.execute("COMMIT")
@@ -185,18 +228,27 @@ class SqliteStore:
         if table is None:
             return []
         sql = f"SELECT {_TRACK_COLUMNS} FROM {table} WHERE cc_id = ? AND call_id = ? AND vdn = ? {_TRACK_ORDER}"
-        return [TrackRow(*row) for row in self._db.execute(sql, (cc_id, call_id, vdn))]
+        return [TrackRow(*row) for row in self._read_table(sql, (cc_id, call_id, vdn))]
 
     def find_track_rows(self, cc_id: int, call_id: str) -> list[TrackRow]:
         rows: list[TrackRow] = []
         for month in sorted(self._months):
             sql = f"SELECT {_TRACK_COLUMNS} FROM track_{month} WHERE cc_id = ? AND call_id = ? {_TRACK_ORDER}"
-            rows.extend(TrackRow(*row) for row in self._db.execute(sql, (cc_id, call_id)))
+            rows.extend(TrackRow(*row) for row in self._read_table(sql, (cc_id, call_id)))
         return rows
+
+    def _read_table(self, sql: str, args: Sequence[object]) -> list[tuple]:
+        """A read of a monthly table; one the writer is creating in an uncommitted batch reads as empty."""
+        try:
+            return self._reader().execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise
 
     def call_results(self, cc_id: int, call_id: str) -> list[CallResult]:
         sql = "SELECT * FROM call_result WHERE cc_id = ? AND call_id = ? ORDER BY arrived_at"
-        return [CallResult(*row) for row in self._db.execute(sql, (cc_id, call_id))]
+        return [CallResult(*row) for row in self._reader().execute(sql, (cc_id, call_id))]
 
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
         where = ["cc_id = ?", "vdn = ?"]
@@ -219,11 +271,16 @@ class SqliteStore:
             where.append("arrived_at <= ?")
             args.append(query.end)
         condition = " AND ".join(where)
-        total = self._db.execute(f"SELECT count(*) FROM call_result WHERE {condition}", args).fetchone()[0]
-        page = self._db.execute(
-            f"SELECT * FROM call_result WHERE {condition} ORDER BY arrived_at, call_id LIMIT ? OFFSET ?",
-            [*args, query.limit, query.offset],
-        )
+        db = self._reader()
+        db.execute("BEGIN")  # the count and the page from one snapshot
+        try:
+            total = db.execute(f"SELECT count(*) FROM call_result WHERE {condition}", args).fetchone()[0]
+            page = db.execute(
+                f"SELECT * FROM call_result WHERE {condition} ORDER BY arrived_at, call_id LIMIT ? OFFSET ?",
+                [*args, query.limit, query.offset],
+            ).fetchall()
+        finally:
+            db.execute("COMMIT")
         return total, [CallResult(*row) for row in page]
 
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]:
@@ -237,6 +294,12 @@ class SqliteStore:
         return self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
     def close(self) -> None:
+        with self._readers_lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+        with contextlib.suppress(sqlite3.Error):  # leave no large WAL behind (another process may still read)
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
 
     # --- monthly tables ---
@@ -254,3 +317,8 @@ class SqliteStore:
     def _existing_months(self) -> set[str]:
         names = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'track_%'")
         return {name[len("track_") :] for (name,) in names if _MONTH.match(name[len("track_") :])}
+
+
+def _digest(rejected: RejectedInput) -> bytes:
+    """What makes two rejections the same: the input's bytes and the reason code."""
+    return hashlib.sha256(rejected.reason_code.encode() + b"\0" + rejected.body).digest()
