@@ -303,6 +303,7 @@ def _run_server(service, live, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from ccdata.api.app import create_app
+    from ccdata.api.limits import server_options
 
     settings = service.config
     host, port = host or settings.server.host, port or settings.server.port
@@ -310,7 +311,8 @@ def _run_server(service, live, host: str | None, port: int | None) -> None:
     # collection (those pauses were the server's p99 latency).
     gc.collect()
     gc.freeze()
-    uvicorn.run(create_app(service, live=live), host=host, port=port, log_level="warning")
+    app = create_app(service, live=live)
+    uvicorn.run(app, host=host, port=port, log_level="warning", **server_options(settings.limits))
 
 
 @main.command()

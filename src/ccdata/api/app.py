@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -68,7 +68,7 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+        exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone, Exception: _internal_error},
     )
     app.state.service = service
     app.state.gateway = gateway
@@ -86,6 +86,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     names = {404: "Not Found", 405: "Method Not Allowed"}
     status, detail = exc.status_code, str(exc.detail)
     return http.spring_error(request, status, names.get(status, "Error"), detail, exc.headers)  # 405: Allow
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client left (or was cut off for not finishing its request in time): nobody reads this answer.
+    return Response(status_code=408)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
