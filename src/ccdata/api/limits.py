@@ -39,7 +39,7 @@ def server_options(limits: Limits) -> dict[str, Any]:
 def log_config() -> dict[str, Any]:
     """uvicorn's logging, plus the `ccdata` loggers (lockouts are logged on `ccdata.security`)."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["loggers"]["ccdata"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"]["ccdata"] = {"handlers": ["default"], "level": "INFO"}  # no root handler: no duplicate
     return config
 
 
