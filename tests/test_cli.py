@@ -63,7 +63,7 @@ def test_a_live_call_shows_its_open_legs(tmp_path: Path) -> None:
 
 def test_unknown_call_and_missing_file_are_clear_errors(tmp_path: Path) -> None:
     missing = ccdata("call", "nope-1", "--db", tmp_path / "empty.db")
-    assert missing.returncode == 1 and "no store at" in missing.stderr
+    assert missing.returncode == 2 and "no store at" in missing.stderr
     assert not (tmp_path / "empty.db").exists()
     no_file = ccdata("ingest", tmp_path / "absent.jsonl", "--db", tmp_path / "x.db")
     assert no_file.returncode == 2 and "No such file" in no_file.stderr

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+import threading
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from ccdata.domain.records import LAST_ROW, month_of
-from ccdata.pipeline import Pipeline
+from ccdata.pipeline import CommitPolicy, Pipeline, SnapshotPolicy
+from ccdata.store.ports import StoreUnavailable
 from ccdata.store.sqlite import SqliteStore
 from support import CALL, T0
 
@@ -134,17 +136,17 @@ def test_a_late_evaluation_updates_the_stored_call_result(store: SqliteStore) ->
     assert store.call_results(1, CALL)[0].evaluation_value == "5"
 
 
-def test_a_failed_commit_writes_nothing_and_the_engine_goes_back_to_the_log(tmp_path: Path) -> None:
+def test_a_commit_given_up_writes_nothing_and_the_engine_goes_back_to_the_log(tmp_path: Path) -> None:
     path = tmp_path / "locked.db"
     store = SqliteStore(path)
-    pipeline = Pipeline(store)
+    pipeline = Pipeline(store, commit_policy=CommitPolicy(give_up_after_s=0))
     lines = answered_call()
     pipeline.ingest(lines[:2])
     before = copy.deepcopy(pipeline.engine.state())
     blocker = sqlite3.connect(path, isolation_level=None, timeout=0)
     blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock: our commit fails for real
     store._db.execute("PRAGMA busy_timeout = 0")
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
+    with pytest.raises(StoreUnavailable, match="locked"):
         pipeline.ingest(lines[2:])
     blocker.execute("ROLLBACK")
     assert pipeline.engine.state() == before
@@ -153,6 +155,48 @@ def test_a_failed_commit_writes_nothing_and_the_engine_goes_back_to_the_log(tmp_
     assert report.accepted == 4
     assert store.count("events") == 6
     store.close()
+
+
+def test_a_commit_blocked_by_another_writer_is_retried_until_it_goes_through(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    store = SqliteStore(path, busy_timeout_s=0.05)
+    pipeline = Pipeline(store, commit_policy=CommitPolicy(first_delay_s=0.02, max_delay_s=0.1, give_up_after_s=30))
+    blocker = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.6, lambda: blocker.execute("ROLLBACK"))
+    release.start()
+    report = pipeline.ingest(answered_call())
+    release.join()
+    assert report.accepted == 6
+    assert store.count("events") == 6
+    assert pipeline.health.failures >= 3  # it did fail, several times, and said so
+    assert pipeline.health.writable
+    assert pipeline.seq == store.last_seq() == 6
+    store.close()
+
+
+def test_the_pipeline_position_is_its_own_not_another_writers(tmp_path: Path) -> None:
+    path = tmp_path / "two.db"
+    store = SqliteStore(path)
+    pipeline = Pipeline(store)
+    pipeline.ingest(answered_call()[:2])
+    other = SqliteStore(path)  # a second writer the pipeline never hears of
+    Pipeline(other).ingest(answered_call(call_id="1767225619-9", first=100)[1:3])
+    other.close()
+    pipeline.ingest(answered_call()[2:3])
+    assert pipeline.seq == 5  # its own last event, not the table's end at the next snapshot
+    pipeline.save_snapshot()
+    assert store.load_snapshot().seq == 5
+
+
+def test_snapshots_are_written_periodically(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "periodic.db")
+    pipeline = Pipeline(store, batch_size=2, snapshot_policy=SnapshotPolicy(every_events=4, every_s=3600))
+    pipeline.ingest(answered_call())
+    snapshot = store.load_snapshot()
+    assert snapshot is not None and snapshot.seq == 4
+    store.close()
+    assert Pipeline(SqliteStore(tmp_path / "periodic.db")).replayed == 2
 
 
 def test_restart_rebuilds_live_state_from_the_log(tmp_path: Path) -> None:

@@ -17,13 +17,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Tr
 from rich.table import Table
 
 from ccdata import __version__
+from ccdata.cli_store import UserError, open_for_reading, open_for_writing, resolve_db
 from ccdata.domain.codes import DeviceType, reason_description
 from ccdata.domain.model import Call, Leg
 from ccdata.domain.records import TrackRow
-from ccdata.pipeline import IngestReport, Pipeline
+from ccdata.pipeline import IngestReport, Pipeline, SnapshotPolicy
+from ccdata.store.ports import StoreUnavailable
 from ccdata.store.sqlite import SqliteStore
 
-DEFAULT_DB = "ccdata.db"
 SHOWN_REJECTIONS = 20
 
 # Tables are wider than 80 columns: when the output is a pipe or a file, do not squeeze them to 80.
@@ -32,11 +33,25 @@ err = Console(stderr=True)
 
 db_option = click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=lambda: os.environ.get("CCDATA_DB", DEFAULT_DB),
-    show_default="$CCDATA_DB or ./ccdata.db",
-    help="The embedded store (a SQLite file; created if missing).",
+    type=click.Path(path_type=Path),  # checked by cli_store, which says what is wrong in one line
+    help="The embedded store (a SQLite file; created if missing). Default: $CCDATA_DB, else the "
+    "configuration's [server] db, else ./ccdata.db.",
 )
+
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="TOML configuration."
+)
+
+
+def _load_config(config_path: str | None):
+    from ccdata import config as configuration
+
+    try:
+        return configuration.load(config_path)
+    except (configuration.ConfigError, OSError) as exc:
+        err.print(f"configuration error: {exc}")
+        sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,17 +66,30 @@ def main() -> None:
 @main.command()
 @click.argument("source", type=click.File("rb"))
 @db_option
-@click.option("--batch", default=2000, show_default=True, help="Events per commit.")
+@click.option("--url", help="Send the events to a running ccdata at this URL instead of writing a store.")
+@click.option("--token", envvar="CCDATA_INGEST_TOKEN", help="The ingest Bearer token (with --url; default: "
+              "$CCDATA_INGEST_TOKEN, else the configuration's [ingest] token).")  # fmt: skip
+@config_option
+@click.option("--batch", default=2000, show_default=True, help="Events per commit (per request with --url).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def ingest(source: IO[bytes], db: Path, batch: int, as_json: bool, quiet: bool) -> None:
+def ingest(
+    source: IO[bytes],
+    db: Path | None,
+    url: str | None,
+    token: str | None,
+    config_path: str | None,
+    batch: int,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Ingest contract events from a JSON-lines FILE (or - for standard input).
 
-    Every line goes through the event log and the engine into the store. Exits 0 when every event was
-    accepted (or was a duplicate), 1 when any was rejected; the reasons are printed and kept in the store.
+    Every line goes through the event log and the engine into the store (or, with --url, into a running
+    server's). Exits 0 when every event was accepted (or was a duplicate), 1 when any was rejected; the reasons
+    are printed and kept in the store. Interrupted, it can be run again: what went in is counted as duplicates.
     """
-    store = SqliteStore(db)
-    pipeline = Pipeline(store, batch_size=batch)
+    settings = _load_config(config_path)
     total = _size_of(source)
     show = not quiet and not as_json and err.is_terminal
     with Progress(
@@ -73,14 +101,52 @@ def ingest(source: IO[bytes], db: Path, batch: int, as_json: bool, quiet: bool) 
         disable=not show,
     ) as progress:
         task = progress.add_task("ingest", total=total)
-        report = pipeline.ingest(_lines(source, lambda n: progress.advance(task, n)))
-    pipeline.save_snapshot()
-    store.close()
+        lines = _lines(source, lambda n: progress.advance(task, n))
+        if url:
+            report = _ingest_over_http(lines, url, token or settings.ingest.token, batch)
+            target = url
+        else:
+            target = str(resolve_db(db, settings.server.db))
+            report = _ingest_into_store(lines, Path(target), batch, settings)
     if as_json:
         click.echo(msgspec.json.encode(_report_json(report)))
     else:
-        _print_report(report, db)
+        _print_report(report, target)
     sys.exit(1 if report.rejected else 0)
+
+
+def _ingest_into_store(lines: Iterator[bytes], db: Path, batch: int, settings: Any) -> IngestReport:
+    store, lock = open_for_writing(db, "ingest")
+    try:
+        policy = SnapshotPolicy(settings.store.snapshot_every_events, settings.store.snapshot_every_s)
+        pipeline = Pipeline(store, batch_size=batch, snapshot_policy=policy)
+        try:
+            report = pipeline.ingest(lines)
+        except StoreUnavailable as exc:
+            raise UserError(f"the store stopped taking writes ({exc}); run the same command again to resume") from None
+        pipeline.save_snapshot()
+        return report
+    finally:
+        store.close()
+        lock.release()
+
+
+def _ingest_over_http(lines: Iterator[bytes], url: str, token: str, batch: int) -> IngestReport:
+    from ccdata.client.ingest import IngestClient, IngestRefused
+
+    if not token:
+        raise UserError("--url needs the server's ingest token: pass --token or set CCDATA_INGEST_TOKEN")
+    client = IngestClient(url, token, batch_lines=batch, on_retry=_say_retry)
+    try:
+        return client.send(lines)
+    except IngestRefused as exc:
+        raise UserError(f"{url} refused the events: {exc} (run the same command again to resume)") from None
+    finally:
+        client.close()
+
+
+def _say_retry(problem: str, delay: float) -> None:
+    err.print(f"a batch was not acknowledged ({problem}); sending it again in {delay:.1f} s")
 
 
 def _size_of(source: IO[bytes]) -> int | None:
@@ -114,8 +180,8 @@ def _report_json(report: IngestReport) -> dict[str, Any]:
     }
 
 
-def _print_report(report: IngestReport, db: Path) -> None:
-    summary = Table(title=f"ingest into {db}", show_header=False)
+def _print_report(report: IngestReport, target: str) -> None:
+    summary = Table(title=f"ingest into {target}", show_header=False)
     summary.add_row("accepted", f"{report.accepted:,}")
     summary.add_row("duplicates", f"{report.duplicates:,}")
     summary.add_row("rejected", f"{report.rejected:,}")
@@ -147,12 +213,12 @@ def _print_report(report: IngestReport, db: Path) -> None:
 @db_option
 @click.option("--cc", "cc_id", default=1, show_default=True, help="Call center ID.")
 @click.option("--json", "as_json", is_flag=True, help="Print the legs as JSON.")
-def call(call_id: str, db: Path, cc_id: int, as_json: bool) -> None:
-    """Print the legs of CALLID: its call-track rows, and its open legs if it is still in progress."""
-    if not db.exists():
-        err.print(f"no store at {db} (ingest events first, or pass --db)")
-        sys.exit(1)
-    store = SqliteStore(db)
+def call(call_id: str, db: Path | None, cc_id: int, as_json: bool) -> None:
+    """Print the legs of CALLID: its call-track rows, and its open legs if it is still in progress.
+
+    Read-only: it works beside a server writing the same store."""
+    db = resolve_db(db)
+    store = open_for_reading(db)
     rows = store.find_track_rows(cc_id, call_id)
     results = store.call_results(cc_id, call_id)
     live = Pipeline(store).engine.call(cc_id, call_id)
@@ -260,67 +326,120 @@ def synth(count: int, target: IO[bytes], seed: int, agents: int, start: int | No
 # --- serve --------------------------------------------------------------------------------------------------
 
 
-config_option = click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="TOML configuration."
-)
-
-
-def _load_config(config_path: str | None):
-    from ccdata import config as configuration
-
-    try:
-        return configuration.load(config_path)
-    except (configuration.ConfigError, OSError) as exc:
-        err.print(f"configuration error: {exc}")
-        sys.exit(2)
-
-
 @main.command()
 @config_option
-@click.option("--db", type=click.Path(dir_okay=False), help="The store (overrides [server] db).")
+@db_option
 @click.option("--host", help="Listen address (overrides [server] host).")
 @click.option("--port", type=int, help="Listen port (overrides [server] port).")
 @click.option("--simulate", is_flag=True, help="Run the live simulator beside the server.")
 @click.option("--speed", default=1.0, show_default=True, help="Simulated seconds per wall second (--simulate).")
+@click.option("--access-log", type=click.Choice(["text", "json", "off"]), help="Overrides [server] access_log.")
+@click.option("--allow-demo-secrets", is_flag=True, help="Listen beyond loopback even with the public demo secrets.")
 def serve(
-    config_path: str | None, db: str | None, host: str | None, port: int | None, simulate: bool, speed: float
+    config_path: str | None,
+    db: Path | None,
+    host: str | None,
+    port: int | None,
+    simulate: bool,
+    speed: float,
+    access_log: str | None,
+    allow_demo_secrets: bool,
 ) -> None:
     """Serve the CC-CMS, CC-Gateway, API Fabric, DataProcess and ingest interfaces."""
-    settings = _load_config(config_path)
-    _serve(settings, db or settings.server.db, host, port, simulate, speed)
-
-
-def _serve(settings, db: str, host: str | None, port: int | None, simulate: bool, speed: float) -> None:
     from ccdata.service import Service
     from ccdata.sim.clocks import LiveSimulator
 
-    service = Service(settings, SqliteStore(db))
-    err.print(f"ccdata {__version__}: replayed {service.pipeline.replayed:,} events from {db}")
-    _run_server(service, LiveSimulator(service, speed=speed) if simulate else None, host, port)
+    settings = _load_config(config_path)
+    if access_log:
+        settings.server.access_log = access_log
+    host, port = host or settings.server.host, settings.server.port if port is None else port
+    _refuse_public_demo_secrets(settings, host, allow_demo_secrets or settings.server.allow_demo_secrets)
+    path = resolve_db(db, settings.server.db)
+    store, lock = open_for_writing(path, "serve", busy_timeout_s=settings.store.busy_timeout_ms / 1000)
+    service = Service(settings, store)
+    live = LiveSimulator(service, speed=speed) if simulate else None
+    origin = config_path or "the packaged demo configuration"
+    _run_server(service, live, host, port, lock, f"store {path}, configuration {origin}")
 
 
-def _run_server(service, live, host: str | None, port: int | None) -> None:
+def _refuse_public_demo_secrets(settings: Any, host: str, allowed: bool) -> None:
+    from ccdata.config import public_demo_secrets
+
+    found = public_demo_secrets(settings)
+    if found and not allowed and not _is_loopback(host):
+        raise UserError(
+            f"refusing to listen on {host} with the public demo secrets ({', '.join(found)}): set your own in a "
+            "--config file, or pass --allow-demo-secrets"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _run_server(service: Any, live: Any, host: str, port: int, lock: Any, where: str) -> None:
     import uvicorn
 
     from ccdata.api.app import create_app
     from ccdata.api.limits import server_options
 
-    settings = service.config
-    host, port = host or settings.server.host, port or settings.server.port
+    _configure_logging(service.config.server.access_log)
+    url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+    lock.update(url)
+    pipeline = service.pipeline
+    err.print(
+        f"ccdata {__version__} serving {url}  (docs {url}/docs, readiness {url}/ccdata/v1/health/ready)\n"
+        f"  {where}; replayed {pipeline.replayed:,} events after the snapshot at {pipeline.snapshot_seq:,}",
+        highlight=False,
+        soft_wrap=True,
+    )
     # The live state built so far is long-lived: keep the cyclic collector from rescanning it on every full
     # collection (those pauses were the server's p99 latency).
     gc.collect()
     gc.freeze()
-    app = create_app(service, live=live)
-    uvicorn.run(app, host=host, port=port, log_level="warning", **server_options(settings.limits))
+    try:
+        app = create_app(service, live=live)
+        uvicorn.run(
+            app, host=host, port=port, log_level="warning", log_config=None, **server_options(service.config.limits)
+        )
+    finally:
+        lock.release()
+
+
+def _configure_logging(access_style: str) -> None:
+    """ccdata's log on standard error; access lines bare in JSON style, so that each line is one JSON object."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("ccdata")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    access = logging.getLogger("ccdata.access")
+    access_handler = logging.StreamHandler(sys.stderr)
+    access_handler.setFormatter(
+        logging.Formatter("%(message)s" if access_style == "json" else "%(asctime)s %(message)s")
+    )
+    access.handlers[:] = [access_handler]
+    access.propagate = False
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    uvicorn_errors.handlers[:] = [handler]
+    uvicorn_errors.setLevel(logging.WARNING)
 
 
 @main.command()
 @config_option
-@click.option("--db", type=click.Path(dir_okay=False), help="The store (overrides [server] db).")
+@db_option
 @click.option("--days", default=1.0, show_default=True, help="Days of history, ending now.")
 @click.option("--seed", type=int, help="Overrides [simulator] seed.")
-def simulate(config_path: str | None, db: str | None, days: float, seed: int | None) -> None:
+def simulate(config_path: str | None, db: Path | None, days: float, seed: int | None) -> None:
     """Backfill DAYS of simulated history into the store, as fast as the machine allows."""
     from ccdata.service import Service, wall_clock_ms
     from ccdata.sim.clocks import backfill
@@ -329,7 +448,8 @@ def simulate(config_path: str | None, db: str | None, days: float, seed: int | N
     settings = _load_config(config_path)
     end = wall_clock_ms()
     start = end - int(days * 86_400_000)
-    service = Service(settings, SqliteStore(db or settings.server.db))
+    store, lock = open_for_writing(resolve_db(db, settings.server.db), "simulate")
+    service = Service(settings, store)
     if service.engine.clock > start:
         err.print(f"the store already holds events up to {_time(service.engine.clock)} UTC; backfill into a new one")
         sys.exit(2)
@@ -341,6 +461,7 @@ def simulate(config_path: str | None, db: str | None, days: float, seed: int | N
         simulator = ContactCenter(settings, settings.simulator, start, seed=seed)
         report = backfill(service, simulator, end, progress=lambda ms: progress.advance(task, ms))
     service.close()
+    lock.release()
     _print_backfill(report, days)
     sys.exit(1 if report.rejected else 0)
 
@@ -360,30 +481,66 @@ def _print_backfill(report, days: float) -> None:
         out.print(f"rejected {code}: {count}")
 
 
+DEMO_DB = Path("data/demo.db")
+
+
 @main.command()
 @config_option
-@click.option("--db", default="data/demo.db", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--db", type=click.Path(path_type=Path), default=DEMO_DB, show_default=True,
+              help="The demo's store; an existing one made by `ccdata demo` is continued.")  # fmt: skip
+@click.option("--fresh", is_flag=True, help="Start the demo's store over (only a store `ccdata demo` made).")
 @click.option("--backfill-hours", default=2.0, show_default=True, help="History simulated before going live.")
 @click.option("--speed", default=1.0, show_default=True, help="Simulated seconds per wall second.")
 @click.option("--port", type=int, help="Listen port (overrides [server] port).")
-def demo(config_path: str | None, db: str, backfill_hours: float, speed: float, port: int | None) -> None:
-    """A fresh store, a short backfill, then the server with the live simulator, and how to query it."""
+def demo(config_path: str | None, db: Path, fresh: bool, backfill_hours: float, speed: float, port: int | None) -> None:
+    """A store of simulated history, then the server with the live simulator, and how to query it.
+
+    The first run makes DB with BACKFILL_HOURS of history; later runs continue it (the simulator picks up every
+    call and agent where the last run left them, and fills the time in between). A store that `ccdata demo` did
+    not make is never changed or deleted.
+    """
     from ccdata.service import Service, wall_clock_ms
     from ccdata.sim.clocks import LiveSimulator, backfill
     from ccdata.sim.contact_center import ContactCenter
 
     settings = _load_config(config_path)
-    for suffix in ("", "-wal", "-shm"):
-        Path(db + suffix).unlink(missing_ok=True)
+    if db == DEMO_DB:
+        db.parent.mkdir(exist_ok=True)  # the demo's own folder (git-ignored), not a guess at a user's path
+    store, lock = _open_demo_store(db, fresh)
     end = wall_clock_ms()
-    service = Service(settings, SqliteStore(db))
+    service = Service(settings, store)
+    cc_id = settings.call_center.id
+    log_end = service.engine.clock_of(cc_id)
+    start = log_end if log_end else end - int(backfill_hours * 3_600_000)
     # One simulation: the backfill brings it up to now, then it goes on live.
-    simulator = ContactCenter(settings, settings.simulator, end - int(backfill_hours * 3_600_000))
+    simulator = ContactCenter(settings, settings.simulator, start)
     report = backfill(service, simulator, end, drain=False)
-    err.print(f"backfilled {backfill_hours:g} h: {report.stats.calls:,} calls, {report.stats.events:,} events")
+    what = "continued" if log_end else "backfilled"
+    err.print(f"{what} {(end - start) / 3_600_000:.1f} h: {report.stats.calls:,} calls, {report.stats.events:,} events")
     port = port or settings.server.port
-    click.echo(_demo_text(service, f"http://{settings.server.host}:{port}", db))
-    _run_server(service, LiveSimulator(service, speed=speed, simulator=simulator), None, port)
+    host = settings.server.host
+    click.echo(_demo_text(service, f"http://{host}:{port}", str(db)))
+    live = LiveSimulator(service, speed=speed, simulator=simulator)
+    _run_server(service, live, host, port, lock, f"store {db}, the packaged demo configuration")
+
+
+def _open_demo_store(db: Path, fresh: bool) -> tuple[Any, Any]:
+    existed = db.exists()
+    store, lock = open_for_writing(db, "demo")
+    if existed and store.meta("created_by") != "demo":
+        store.close()
+        lock.release()
+        raise UserError(
+            f"{db} exists and was not made by `ccdata demo`, so the demo leaves it alone: choose another --db, "
+            f"or run `ccdata serve --simulate --db {db}`"
+        )
+    if existed and fresh:
+        store.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        store = SqliteStore(db)
+    store.set_meta("created_by", "demo")
+    return store, lock
 
 
 def _demo_text(service, url: str, db: str) -> str:

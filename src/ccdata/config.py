@@ -93,8 +93,26 @@ class Ingest(msgspec.Struct, forbid_unknown_fields=True):
 class Server(msgspec.Struct, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8043
-    db: str = "ccdata.db"
+    db: str = ""  # the store when neither --db nor $CCDATA_DB names one ("" = ./ccdata.db)
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1024 * 1024
+    access_log: Literal["text", "json", "off"] = "text"  # one line per request on standard error
+    # Listening on an address other than loopback with the packaged demo secrets is refused unless this is set.
+    allow_demo_secrets: bool = False
+
+
+class StoreSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Recovery: how often live state is snapshotted (so a start after a crash replays at most that much)."""
+
+    snapshot_every_events: Annotated[int, Meta(ge=1)] = 100_000
+    snapshot_every_s: Annotated[float, Meta(gt=0)] = 300.0
+    busy_timeout_ms: Annotated[int, Meta(ge=0)] = 5000  # how long one write attempt waits for another writer
+
+
+class EngineSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Calls whose feed stopped talking about them: released after this long without an event (0: never)."""
+
+    stale_call_timeout_s: Annotated[float, Meta(ge=0)] = 4 * 3600.0
+    stale_sweep_interval_s: Annotated[float, Meta(gt=0)] = 60.0
 
 
 class Limits(msgspec.Struct, forbid_unknown_fields=True):
@@ -149,6 +167,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
     dataprocess: DataProcess = msgspec.field(default_factory=DataProcess)
     ingest: Ingest = msgspec.field(default_factory=Ingest)
     server: Server = msgspec.field(default_factory=Server)
+    store: StoreSettings = msgspec.field(default_factory=StoreSettings)
+    engine: EngineSettings = msgspec.field(default_factory=EngineSettings)
     limits: Limits = msgspec.field(default_factory=Limits)
     simulator: Scenario = msgspec.field(default_factory=Scenario)
 
@@ -233,3 +253,18 @@ def _resolve_env(value: object) -> object:
             raise ValueError(f"environment variable {name} is not set")
         return os.environ[name]
     return value
+
+
+def public_demo_secrets(config: Config) -> list[str]:
+    """Where `config` uses a secret of the packaged demo configuration (public, printed by `ccdata demo`)."""
+    demo = load(None)
+    found = []
+    if {c.sk for c in config.cms.credentials} & {c.sk for c in demo.cms.credentials}:
+        found.append("[cms] credentials")
+    if {a.app_secret for a in config.dataprocess.apps} & {a.app_secret for a in demo.dataprocess.apps}:
+        found.append("[dataprocess] apps")
+    if config.ingest.token and config.ingest.token == demo.ingest.token:
+        found.append("[ingest] token")
+    if {a.password for a in config.agents} & {a.password for a in demo.agents}:
+        found.append("agent passwords")
+    return found

@@ -8,8 +8,10 @@ the log after it, so a restart loses nothing.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import logging
 import pickle
 import time
 from collections import Counter
@@ -22,7 +24,9 @@ import msgspec
 from ccdata.domain import events
 from ccdata.domain.engine import ACCEPTED, DUPLICATE, STATE_VERSION, Engine
 from ccdata.domain.records import Record
-from ccdata.store.ports import Batch, LoggedEvent, RejectedInput, Snapshot, Store
+from ccdata.store.ports import Batch, LoggedEvent, RejectedInput, Snapshot, Store, StoreUnavailable
+
+log = logging.getLogger("ccdata.pipeline")
 
 DEFAULT_BATCH: Final = 5000
 MAX_NOTES: Final = 1000  # rejections reported one by one; the counts stay exact beyond
@@ -69,17 +73,71 @@ class IngestReport:
 Input = bytes | str | dict | object
 
 
+@dataclass(slots=True)
+class CommitPolicy:
+    """How a commit that failed for a transient reason (a locked or full store) is retried.
+
+    The engine has already applied the batch, so giving up means going back to the log; retrying keeps the work.
+    `give_up_after_s` None retries for as long as it takes (the server: readiness says so meanwhile).
+    """
+
+    first_delay_s: float = 0.05
+    max_delay_s: float = 2.0
+    give_up_after_s: float | None = 60.0
+
+
+@dataclass(slots=True)
+class SnapshotPolicy:
+    """How often live state is saved, so that a start after a crash replays at most this much of the log."""
+
+    every_events: int = 100_000
+    every_s: float = 300.0
+
+
+@dataclass(slots=True)
+class StoreHealth:
+    """Whether the last commit went through; the server's readiness reads it."""
+
+    writable: bool = True
+    failing_since: float | None = None
+    failures: int = 0  # commits that failed and were retried, since start
+    last_error: str = ""
+
+
+class _Prepared(NamedTuple):
+    decoded: list[tuple[int, events.Event, bytes]]
+    known: dict[str, bytes]
+    batch: Batch
+
+
 class Pipeline:
-    """Owns the engine and the store's write side. Not thread-safe: callers serialise `ingest`."""
+    """Owns the engine and the store's write side. Not thread-safe: callers serialise `ingest`/`ingest_async`.
+
+    A chunk of inputs goes through three steps: `_prepare` (decode, look the ids up in the log: CPU and disk),
+    `_apply` (the engine, in memory) and `_commit` (one transaction). `ingest` runs them in turn; `ingest_async`
+    runs the first and the last in a worker thread and the engine in short slices on the event loop, so that
+    the loop, which also reads live state, keeps serving while a large batch goes in.
+    """
 
     def __init__(
-        self, store: Store, *, batch_size: int = DEFAULT_BATCH, on_committed: Callable[[Committed], None] | None = None
+        self,
+        store: Store,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        on_committed: Callable[[Committed], None] | None = None,
+        commit_policy: CommitPolicy | None = None,
+        snapshot_policy: SnapshotPolicy | None = None,
     ) -> None:
         self.store = store
         self.batch_size = batch_size
         self.on_committed = on_committed  # told of each accepted event once it is durable
+        self.commit_policy = commit_policy or CommitPolicy()
+        self.snapshot_policy = snapshot_policy  # None: snapshots only when asked (save_snapshot)
+        self.health = StoreHealth()
         self.engine = Engine()
-        self.seq = 0
+        self.seq = 0  # the log position of the last event this pipeline applied itself
+        self.snapshot_seq = 0
+        self._snapshot_wall = time.monotonic()
         self.replayed = self.rebuild()
 
     def rebuild(self) -> int:
@@ -89,37 +147,91 @@ class Pipeline:
             engine, seq = pickle.loads(snapshot.blob), snapshot.seq  # our own file, written by save_snapshot
         else:
             engine, seq = Engine(), 0
+        self.snapshot_seq = seq
         replayed = 0
-        for position, body in self.store.events_after(seq):
-            engine.apply(events.decode(body))
-            replayed += 1
-            seq = position
+        with _cyclic_gc_paused():
+            for position, body in self.store.events_after(seq):
+                engine.apply(events.decode(body))
+                replayed += 1
+                seq = position
         self.engine, self.seq = engine, seq
         return replayed
 
+    # --- snapshots ---
+
+    def snapshot_blob(self) -> Snapshot:
+        """Live state as of `seq`, pickled now (the caller makes sure no event is being applied)."""
+        return Snapshot(self.seq, STATE_VERSION, pickle.dumps(self.engine, protocol=pickle.HIGHEST_PROTOCOL))
+
     def save_snapshot(self) -> None:
-        blob = pickle.dumps(self.engine, protocol=pickle.HIGHEST_PROTOCOL)
-        self.store.save_snapshot(Snapshot(self.seq, STATE_VERSION, blob))
+        self.write_snapshot(self.snapshot_blob())
+
+    def write_snapshot(self, snapshot: Snapshot) -> None:
+        self.store.save_snapshot(snapshot)
+        self.snapshot_seq = snapshot.seq
+        self._snapshot_wall = time.monotonic()
+
+    def snapshot_due(self) -> bool:
+        policy = self.snapshot_policy
+        if policy is None or self.seq == self.snapshot_seq:
+            return False
+        return (
+            self.seq - self.snapshot_seq >= policy.every_events
+            or time.monotonic() - self._snapshot_wall >= policy.every_s
+        )
+
+    # --- ingest, in one thread ---
 
     def ingest(self, inputs: Iterable[Input], *, first_position: int = 1) -> IngestReport:
         """Apply inputs (JSON text of one event each, or already-parsed objects) in order."""
         report = IngestReport()
         started = time.perf_counter()
-        chunk: list[tuple[int, Input]] = []
         with _cyclic_gc_paused():
-            for position, item in enumerate(inputs, first_position):
-                chunk.append((position, item))
-                if len(chunk) >= self.batch_size:
-                    self._ingest_chunk(chunk, report)
-                    chunk = []
-            if chunk:
-                self._ingest_chunk(chunk, report)
+            for chunk in self._chunks(inputs, first_position):
+                prepared = self._prepare(chunk, report)
+                committed = self._apply(prepared.decoded, prepared, report)
+                self._commit_blocking(prepared.batch)
+                self._notify(committed)
+                if self.snapshot_due():
+                    self._try_snapshot()
         report.seconds = time.perf_counter() - started
         return report
 
-    def _ingest_chunk(self, chunk: list[tuple[int, Input]], report: IngestReport) -> None:
+    # --- ingest, beside an event loop ---
+
+    async def ingest_async(self, inputs: Iterable[Input], *, slice_size: int = 200) -> IngestReport:
+        """As `ingest`, without holding the event loop for more than one slice of the engine's work."""
+        report = IngestReport()
+        started = time.perf_counter()
+        for chunk in self._chunks(inputs, 1):
+            prepared = await asyncio.to_thread(self._prepare, chunk, report)
+            committed: list[Committed] = []
+            for start in range(0, len(prepared.decoded), slice_size):
+                with _cyclic_gc_paused():
+                    committed += self._apply(prepared.decoded[start : start + slice_size], prepared, report)
+                await asyncio.sleep(0)  # let requests in between slices
+            await self._commit_async(prepared.batch)
+            self._notify(committed)
+            if self.snapshot_due():
+                snapshot = self.snapshot_blob()  # on the loop: nothing mutates the engine while it is pickled
+                await asyncio.to_thread(self._try_snapshot, snapshot)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # --- the three steps ---
+
+    def _chunks(self, inputs: Iterable[Input], first_position: int) -> Iterator[list[tuple[int, Input]]]:
+        chunk: list[tuple[int, Input]] = []
+        for position, item in enumerate(inputs, first_position):
+            chunk.append((position, item))
+            if len(chunk) >= self.batch_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _prepare(self, chunk: list[tuple[int, Input]], report: IngestReport) -> _Prepared:
         batch = Batch()
-        committed: list[Committed] = []
         decoded: list[tuple[int, events.Event, bytes]] = []
         for position, item in chunk:
             if isinstance(item, bytes | str):
@@ -137,20 +249,82 @@ class Pipeline:
             # A valid line is stored as received (strict decoding admits nothing but the contract's fields).
             decoded.append((position, event, raw or events.encode(event)))
         known = self.store.stored_events([event.id for _, event, _ in decoded])
+        return _Prepared(decoded, known, batch)
+
+    def _apply(
+        self, decoded: list[tuple[int, events.Event, bytes]], prepared: _Prepared, report: IngestReport
+    ) -> list[Committed]:
+        committed: list[Committed] = []
         for position, event, body in decoded:
-            self._apply(position, event, body, known, batch, report, committed)
+            self._apply_one(position, event, body, prepared.known, prepared.batch, report, committed)
+        return committed
+
+    def _commit_blocking(self, batch: Batch) -> None:
+        policy, delay, began = self.commit_policy, self.commit_policy.first_delay_s, time.monotonic()
+        while True:
+            try:
+                self._commit_once(batch)
+                return
+            except StoreUnavailable as exc:
+                self._commit_failed(exc)
+                waited = time.monotonic() - began
+                if policy.give_up_after_s is not None and waited >= policy.give_up_after_s:
+                    self.rebuild()  # the engine ran ahead of what was committed: go back to the log
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, policy.max_delay_s)
+
+    async def _commit_async(self, batch: Batch) -> None:
+        policy, delay = self.commit_policy, self.commit_policy.first_delay_s
+        while True:
+            try:
+                await asyncio.to_thread(self._commit_once, batch)
+                return
+            except StoreUnavailable as exc:
+                self._commit_failed(exc)
+                await asyncio.sleep(delay)  # the server waits for the store: nothing is given up
+                delay = min(delay * 2, policy.max_delay_s)
+
+    def _commit_once(self, batch: Batch) -> None:
         try:
             last = self.store.commit(batch)
+        except StoreUnavailable:
+            raise
         except BaseException:
-            self.rebuild()  # the engine ran ahead of what was committed: go back to the log
+            self.rebuild()  # not a passing condition: the engine goes back to the log, the caller is told
             raise
         if batch.events:
             self.seq = last
+        if not self.health.writable:
+            log.warning(
+                "store writable again after %d failed commits (%.1f s)",
+                self.health.failures,
+                time.monotonic() - (self.health.failing_since or time.monotonic()),
+            )
+        self.health.writable, self.health.failing_since = True, None
+
+    def _commit_failed(self, exc: StoreUnavailable) -> None:
+        health = self.health
+        health.failures += 1
+        health.last_error = str(exc)
+        if health.writable:
+            health.writable, health.failing_since = False, time.monotonic()
+            log.error("commit failed, retrying with back-off until the store takes it: %s", exc)
+        else:
+            log.warning("commit still failing (%d attempts): %s", health.failures, exc)
+
+    def _try_snapshot(self, snapshot: Snapshot | None = None) -> None:
+        try:
+            self.write_snapshot(snapshot or self.snapshot_blob())
+        except StoreUnavailable as exc:  # the next one is due soon: the log still holds everything
+            log.warning("periodic snapshot skipped: %s", exc)
+
+    def _notify(self, committed: list[Committed]) -> None:
         if self.on_committed is not None:
             for item in committed:
                 self.on_committed(item)
 
-    def _apply(
+    def _apply_one(
         self,
         position: int,
         event: events.Event,

@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from ccdata.api import apifabric, cms, dataprocess, http, ingest, openapi
+from ccdata.api import apifabric, background, cms, dataprocess, http, ingest, openapi
+from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.gateway import Gateway
 from ccdata.domain import codes
@@ -34,16 +36,23 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_sweep(gateway))]
+        health = service.health
+        bodies = {
+            "gateway-heartbeat": background.every(1.0, gateway.sweep),
+            "stale-calls": background.every(service.config.engine.stale_sweep_interval_s, service.release_stale_calls),
+        }
         if live is not None:
-            tasks.append(asyncio.create_task(live.run()))
+            bodies["simulator"] = live.run
+        tasks = [asyncio.create_task(background.supervise(name, body, health)) for name, body in bodies.items()]
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             if close_on_shutdown:
-                service.close()
+                await service.snapshot_async()
+                service.store.close()
 
     async def spec(request: Request) -> Response:
         return http.json(openapi.document())
@@ -54,6 +63,20 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
     async def health(request: Request) -> Response:
         return http.json({"status": "UP"})
 
+    async def ready(request: Request) -> Response:
+        ok, reasons = service.ready()
+        body = {
+            "status": "UP" if ok else "DOWN",
+            "reasons": reasons,
+            "logSeq": service.pipeline.seq,
+            "snapshotSeq": service.pipeline.snapshot_seq,
+            "replayedAtStart": service.pipeline.replayed,
+            "failedCommits": service.pipeline.health.failures,
+            "staleCallsReleased": service.health.stale_calls_released,
+            "taskRestarts": dict(service.health.task_restarts),
+        }
+        return http.json(body, 200 if ok else 503)
+
     routes = [
         *cms.routes(service),
         *gateway.routes(),
@@ -62,6 +85,8 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
         *ingest.routes(service),
         Route("/openapi.json", spec, methods=["GET"]),
         Route("/ccdata/v1/health", health, methods=["GET", "POST"]),  # POST: the benchmarks' bare baseline
+        Route("/ccdata/v1/health/live", health, methods=["GET"]),
+        Route("/ccdata/v1/health/ready", ready, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui"),
     ]
@@ -69,16 +94,11 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone, Exception: _internal_error},
+        middleware=[Middleware(AccessLog, style=service.config.server.access_log)],
     )
     app.state.service = service
     app.state.gateway = gateway
     return app
-
-
-async def _sweep(gateway: Gateway) -> None:
-    while True:
-        await asyncio.sleep(1)
-        gateway.sweep()
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -142,7 +142,7 @@ class Gateway:
             return error("100-013")
         # The session exists before the sign-in event, so that the agent's first poll returns its events.
         session = self.sessions.open(agent_id, configured.vdn)
-        rejection = self.service.emit(
+        rejection = await self.service.emit_async(
             "agent.login",
             configured.vdn,
             agentId=agent_id,
@@ -179,7 +179,7 @@ class Gateway:
             log.warning("CC-Gateway: address %s locked for %d s after failed sign-ins", address, lock_s)
 
     async def sign_out(self, request: Request, agent_id: int, session: Session) -> Response:
-        rejection = self.service.emit("agent.logout", session.vdn, agentId=agent_id)
+        rejection = await self.service.emit_async("agent.logout", session.vdn, agentId=agent_id)
         if rejection is not None and rejection.code == "agent_has_calls":
             return error("100-010", "The agent has calls in progress.")
         self.sessions.close(agent_id)
@@ -201,7 +201,7 @@ class Gateway:
         event = session.events.popleft() if session.events else None
         return http.json({"message": "", "retcode": "0", "event": event}, headers=headers)
 
-    def sweep(self) -> None:
+    async def sweep(self) -> None:
         """Sign out agents whose client stopped polling (the heartbeat), retrying those still on a call."""
         for session in self.sessions.expired():
             self.sessions.close(session.agent_id)
@@ -211,7 +211,7 @@ class Gateway:
             if agent is None or not agent.signed_in:
                 self.pending_logouts.discard(agent_id)
                 continue
-            if self.service.emit("agent.logout", agent.vdn, agentId=agent_id) is None:
+            if await self.service.emit_async("agent.logout", agent.vdn, agentId=agent_id) is None:
                 self.pending_logouts.discard(agent_id)
 
     # --- call data ---

@@ -15,11 +15,9 @@ adds both, and caps connections in all and per source address:
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections import Counter
 from typing import Any
 
-import uvicorn.config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from ccdata.config import Limits
@@ -32,15 +30,7 @@ def server_options(limits: Limits) -> dict[str, Any]:
         "timeout_keep_alive": limits.keep_alive_timeout_s,
         "limit_concurrency": limits.max_connections + 1,  # our protocol closes connections beyond the cap first
         "backlog": limits.backlog,
-        "log_config": log_config(),
     }
-
-
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, plus the `ccdata` loggers (lockouts are logged on `ccdata.security`)."""
-    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["loggers"]["ccdata"] = {"handlers": ["default"], "level": "INFO"}  # no root handler: no duplicate
-    return config
 
 
 class _HeadersTooLarge(Exception):

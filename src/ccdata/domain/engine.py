@@ -28,7 +28,7 @@ REJECTED: Final = "rejected"
 #: Seven days of event time: how long a released call still takes a late satisfaction evaluation.
 DEFAULT_EVALUATION_WINDOW_MS: Final = 7 * 24 * 3600 * 1000
 #: Bumped whenever the pickled form of the engine's state changes: an older snapshot is then ignored.
-STATE_VERSION: Final = 3
+STATE_VERSION: Final = 4
 #: How many recently accepted event IDs the engine itself remembers (the event log dedups for all time).
 DEFAULT_DEDUP_WINDOW: Final = 65_536
 
@@ -80,10 +80,11 @@ class Engine:
         self.agents: dict[tuple[int, int], Agent] = {}
         self.pools: dict[int, ControlBlockPool] = {}
         self.finished: dict[tuple[int, str], Finished] = {}
-        self._finished_order: deque[tuple[int, tuple[int, str]]] = deque()
+        # Per call center: each forgets its released calls on its own event time, never on another's.
+        self._finished_order: dict[int, deque[tuple[int, tuple[int, str]]]] = {}
         self._recent_ids: set[str] = set()
         self._recent_order: deque[str] = deque()
-        self.clock = 0  # the latest event time seen
+        self.clocks: dict[int, int] = {}  # per call center, the latest event time seen
         self.accepted = 0
         self.duplicates = 0
         self.rejections: Counter[str] = Counter()
@@ -109,8 +110,9 @@ class Engine:
         call_id = getattr(event, "call_id", None)
         if call_id is not None and (call := self.calls.get((event.cc_id, call_id))) is not None:
             call.last_at = at
-        if at > self.clock:
-            self.clock = at
+        cc_id = event.cc_id
+        if at > self.clocks.get(cc_id, 0):
+            self.clocks[cc_id] = at
         return Outcome(ACCEPTED, records) if records else _ACCEPTED_NOTHING
 
     # --- read helpers for the facades -------------------------------------------------------------------
@@ -120,6 +122,20 @@ class Engine:
 
     def agent(self, cc_id: int, agent_id: int) -> Agent | None:
         return self.agents.get((cc_id, agent_id))
+
+    def clock_of(self, cc_id: int) -> int:
+        """The latest event time seen for a call center: its log's end, on its own clock."""
+        return self.clocks.get(cc_id, 0)
+
+    @property
+    def clock(self) -> int:
+        """The latest event time seen over all call centers (for display; rules use `clock_of`)."""
+        return max(self.clocks.values(), default=0)
+
+    def stale_calls(self, cc_id: int, quiet_since: int) -> list[Call]:
+        """The calls of a call center in progress with no event since `quiet_since` (oldest first)."""
+        stale = [c for (cc, _), c in self.calls.items() if cc == cc_id and c.last_at < quiet_since]
+        return sorted(stale, key=lambda c: (c.last_at, c.call_id))
 
     def agent_state(self, agent: Agent) -> CtiAgentState:
         """The CTI state: answering or talking while a call is at the agent, else the agent's own mode."""
@@ -142,9 +158,9 @@ class Engine:
             self.agents,
             self.pools,
             self.finished,
-            list(self._finished_order),
+            {cc: list(order) for cc, order in self._finished_order.items()},
             list(self._recent_order),
-            self.clock,
+            self.clocks,
         )
 
     # --- agent events -----------------------------------------------------------------------------------
@@ -497,7 +513,7 @@ class Engine:
             return []
         finished = self.finished.get(key)
         # An expired entry may linger until the next release evicts it; it is gone all the same.
-        if finished is None or finished.released_at < max(e.at, self.clock) - self.evaluation_window_ms:
+        if finished is None or finished.released_at < max(e.at, self.clock_of(e.cc_id)) - self.evaluation_window_ms:
             raise Rejection(
                 "unknown_call",
                 f"no call {e.call_id} in progress or released in the last {self.evaluation_window_ms // 3_600_000} h",
@@ -677,12 +693,14 @@ class Engine:
     def _remember_finished(self, call: Call, at: int) -> None:
         key = (call.cc_id, call.call_id)
         self.finished[key] = Finished(call.vdn, call.arrived_at, at, call.manual)
-        self._finished_order.append((at, key))
-        self._evict_finished(max(at, self.clock))
+        order = self._finished_order.get(call.cc_id)
+        if order is None:
+            order = self._finished_order[call.cc_id] = deque()
+        order.append((at, key))
+        self._evict_finished(order, max(at, self.clock_of(call.cc_id)))
 
-    def _evict_finished(self, now: int) -> None:
+    def _evict_finished(self, order: deque[tuple[int, tuple[int, str]]], now: int) -> None:
         horizon = now - self.evaluation_window_ms
-        order = self._finished_order
         while order and order[0][0] < horizon:
             _, old = order.popleft()
             finished = self.finished.get(old)

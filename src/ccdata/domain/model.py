@@ -128,10 +128,11 @@ class Call:
         return self.legs[-1]
 
     def queue_time_ms(self, now: int) -> int:
-        return self.queue_ms + (now - self.queue_since if self.queue_since else 0)
+        # `now` may be a server clock behind the feed's event times: a duration is never negative.
+        return self.queue_ms + (max(0, now - self.queue_since) if self.queue_since else 0)
 
     def talk_time_ms(self, now: int) -> int:
-        return self.talk_ms + (now - self.talk_since if self.talk_since else 0)
+        return self.talk_ms + (max(0, now - self.talk_since) if self.talk_since else 0)
 
 
 @dataclass(slots=True)

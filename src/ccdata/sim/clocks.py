@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from ccdata.domain import events as ev
 from ccdata.pipeline import Committed, IngestReport
 from ccdata.service import Service, wall_clock_ms
 from ccdata.sim.contact_center import HOUR_MS, ContactCenter, Stats
+
+log = logging.getLogger("ccdata.simulator")
 
 DRAIN_LIMIT_MS = 4 * HOUR_MS  # after the last arrival, calls in progress get this long to finish
 
@@ -91,14 +94,18 @@ class LiveSimulator:
     def sim_now(self) -> int:
         return self.started_sim + int((wall_clock_ms() - self.started_wall) * self.speed)
 
-    def step(self) -> None:
+    async def step(self) -> None:
         events = self.simulator.run_until(self.sim_now())
         if events:
-            self.rejected += self.service.ingest(events).rejected
+            report = await self.service.ingest_async(events)
+            if report.rejected:
+                self.rejected += report.rejected
+                for note in report.notes[:5]:
+                    log.error("simulator event rejected: %s %s: %s", note.event_id, note.code, note.reason)
 
     async def run(self) -> None:
         while True:
-            self.step()
+            await self.step()
             await asyncio.sleep(self.TICK_S)
 
     def _committed(self, item: Committed) -> None:

@@ -13,6 +13,11 @@ from typing import NamedTuple, Protocol
 from ccdata.domain.records import CallResult, Record, TrackRow
 
 
+class StoreUnavailable(Exception):
+    """A write the store could not take now (locked by another process, disk full, I/O error): nothing of it
+    was written, and the same write may succeed later."""
+
+
 class LoggedEvent(NamedTuple):
     """An accepted event as the log keeps it: its JSON as received (or encoded, for parsed input), in order."""
 
@@ -72,7 +77,8 @@ class Store(Protocol):
         ...
 
     def commit(self, batch: Batch) -> int:
-        """Write a batch atomically and durably; return the log sequence of its last event."""
+        """Write a batch atomically and durably; return the log sequence of its last event (of this batch,
+        whatever else writes the log). Raises `StoreUnavailable` when nothing was written and a retry may work."""
         ...
 
     def events_after(self, seq: int) -> Iterator[tuple[int, bytes]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from ccdata.domain.records import CallResult, EvaluationRecord, TrackRow, month_of
-from ccdata.store.ports import Batch, CallResultQuery, RejectedInput, Snapshot
+from ccdata.store.ports import Batch, CallResultQuery, RejectedInput, Snapshot, StoreUnavailable
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS event_log (
@@ -66,6 +66,10 @@ CREATE INDEX IF NOT EXISTS call_result_window ON call_result (cc_id, vdn, arrive
 CREATE INDEX IF NOT EXISTS call_result_caller ON call_result (cc_id, vdn, caller_no, arrived_at);
 CREATE INDEX IF NOT EXISTS call_result_callee ON call_result (cc_id, vdn, callee_no, arrived_at);
 CREATE INDEX IF NOT EXISTS call_result_evaluation ON call_result (cc_id, vdn, evaluation_value, arrived_at);
+CREATE TABLE IF NOT EXISTS store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS snapshot (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     seq     INTEGER NOT NULL,
@@ -103,15 +107,25 @@ class SqliteStore:
     """The `Store` port on one SQLite file.
 
     One writer (the pipeline) owns the main connection. The read methods the APIs call (`track_rows`,
-    `search_call_results`, `call_results`, `find_track_rows`) may run in any thread: each thread reads through a
-    connection of its own (WAL lets readers run beside the writer and see committed data only).
+    `search_call_results`, `call_results`, `find_track_rows`, `count`) may run in any thread: each thread reads
+    through a connection of its own (WAL lets readers run beside the writer and see committed data only).
     """
 
-    def __init__(self, path: str | Path, *, durable: bool = True, wal_max_bytes: int = DEFAULT_WAL_MAX_BYTES) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        durable: bool = True,
+        busy_timeout_s: float = 5.0,
+        wal_max_bytes: int = DEFAULT_WAL_MAX_BYTES,
+    ) -> None:
+        self.path = str(path)  # its folder must exist: a mistyped path is an error, not a new folder tree
+        self.busy_timeout_s = busy_timeout_s
+        # The writer's connection; reads use one connection per thread (`_reader`), so that a reader never
+        # waits behind the writer's connection while it waits for a lock (WAL lets readers go on meanwhile).
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s)
+        self._readers = threading.local()
+        self._reader_connections: list[sqlite3.Connection] = []
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL syncs the WAL at every commit: an acknowledged event survives a power cut, not only a crash.
         self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -124,9 +138,7 @@ class SqliteStore:
         self._db.executescript(_SCHEMA)
         self._migrate()
         self._months = self._existing_months()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self._new_months: set[str] = set()
 
     def limit_wal(self, max_bytes: int) -> None:
         """After a checkpoint the WAL file is cut back to `max_bytes` (it otherwise keeps its largest size)."""
@@ -139,18 +151,15 @@ class SqliteStore:
         self._db.execute("CREATE UNIQUE INDEX IF NOT EXISTS rejected_input_digest ON rejected_input (digest)")
 
     def _reader(self) -> sqlite3.Connection:
-        """This thread's read connection (the main one for an in-memory store, which has no other)."""
         if self.path == ":memory:":
-            return self._db
-        reader = getattr(self._local, "db", None)
-        if reader is None:
-            reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            reader.execute("PRAGMA query_only=1")
-            reader.execute("PRAGMA cache_size=-16384")
-            self._local.db = reader
-            with self._readers_lock:
-                self._readers.append(reader)
-        return reader
+            return self._db  # a second connection would open another, empty, database
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout_s)
+            db.execute("PRAGMA query_only = 1")
+            self._readers.db = db
+            self._reader_connections.append(db)
+        return db
 
     # --- the event log ---
 
@@ -165,7 +174,10 @@ class SqliteStore:
 
     def commit(self, batch: Batch) -> int:
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # locked by another connection, or the file is unusable
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
         try:
             db.executemany("INSERT INTO event_log (id, type, at, body) VALUES (?, ?, ?, ?)", batch.events)
             db.executemany(
@@ -173,13 +185,21 @@ class SqliteStore:
                 "VALUES (?, ?, ?, ?, ?)",
                 [(*r, _digest(r)) for r in batch.rejected],
             )
+            self._new_months.clear()
             self._write_records(batch)
+            # Inside the transaction, so that it is this batch's own last position (nothing else can write now).
+            last = db.execute("SELECT coalesce(max(seq), 0) FROM event_log").fetchone()[0]
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+            self._months |= self._new_months
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             self._months = self._existing_months()  # a monthly table created in the batch is gone too
+            self._new_months.clear()
+            if isinstance(exc, sqlite3.OperationalError):  # disk full, I/O error, lock lost: nothing was written
+                raise StoreUnavailable(f"{self.path}: {exc}") from exc
             raise
-        return self.last_seq()
+        return last
 
     def _write_records(self, batch: Batch) -> None:
         by_month: dict[str, list[TrackRow]] = {}
@@ -212,14 +232,26 @@ class SqliteStore:
     # --- snapshots ---
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO snapshot (id, seq, version, blob) VALUES (1, ?, ?, ?)",
-            (snapshot.seq, snapshot.version, snapshot.blob),
-        )
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO snapshot (id, seq, version, blob) VALUES (1, ?, ?, ?)",
+                (snapshot.seq, snapshot.version, snapshot.blob),
+            )
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
 
     def load_snapshot(self) -> Snapshot | None:
         row = self._db.execute("SELECT seq, version, blob FROM snapshot WHERE id = 1").fetchone()
         return None if row is None else Snapshot(*row)
+
+    # --- facts about the store itself (who created it) ---
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", (key, value))
 
     # --- records ---
 
@@ -228,23 +260,14 @@ class SqliteStore:
         if table is None:
             return []
         sql = f"SELECT {_TRACK_COLUMNS} FROM {table} WHERE cc_id = ? AND call_id = ? AND vdn = ? {_TRACK_ORDER}"
-        return [TrackRow(*row) for row in self._read_table(sql, (cc_id, call_id, vdn))]
+        return [TrackRow(*row) for row in self._reader().execute(sql, (cc_id, call_id, vdn))]
 
     def find_track_rows(self, cc_id: int, call_id: str) -> list[TrackRow]:
         rows: list[TrackRow] = []
         for month in sorted(self._months):
             sql = f"SELECT {_TRACK_COLUMNS} FROM track_{month} WHERE cc_id = ? AND call_id = ? {_TRACK_ORDER}"
-            rows.extend(TrackRow(*row) for row in self._read_table(sql, (cc_id, call_id)))
+            rows.extend(TrackRow(*row) for row in self._reader().execute(sql, (cc_id, call_id)))
         return rows
-
-    def _read_table(self, sql: str, args: Sequence[object]) -> list[tuple]:
-        """A read of a monthly table; one the writer is creating in an uncommitted batch reads as empty."""
-        try:
-            return self._reader().execute(sql, args).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return []
-            raise
 
     def call_results(self, cc_id: int, call_id: str) -> list[CallResult]:
         sql = "SELECT * FROM call_result WHERE cc_id = ? AND call_id = ? ORDER BY arrived_at"
@@ -285,19 +308,17 @@ class SqliteStore:
 
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]:
         sql = "SELECT event_id, reason_code, reason, body FROM rejected_input ORDER BY seq LIMIT ?"
-        return [RejectedInput(*row) for row in self._db.execute(sql, (limit,))]
+        return [RejectedInput(*row) for row in self._reader().execute(sql, (limit,))]
 
     def count(self, what: str) -> int:
         if what == "track":
-            return sum(self._db.execute(f"SELECT count(*) FROM track_{m}").fetchone()[0] for m in self._months)
+            return sum(self._reader().execute(f"SELECT count(*) FROM track_{m}").fetchone()[0] for m in self._months)
         table = {"events": "event_log", "rejected": "rejected_input", "results": "call_result"}[what]
-        return self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return self._reader().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
     def close(self) -> None:
-        with self._readers_lock:
-            for reader in self._readers:
-                reader.close()
-            self._readers.clear()
+        for db in self._reader_connections:
+            db.close()
         with contextlib.suppress(sqlite3.Error):  # leave no large WAL behind (another process may still read)
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
@@ -307,11 +328,11 @@ class SqliteStore:
     def _track_table(self, month: str, *, create: bool) -> str | None:
         if not _MONTH.match(month):  # the name goes into SQL: only six digits ever do
             raise ValueError(f"not a YYYYMM month: {month!r}")
-        if month not in self._months:
+        if month not in self._months and month not in self._new_months:
             if not create:
                 return None
             self._db.execute(_TRACK_TABLE.format(table=f"track_{month}"))
-            self._months.add(month)
+            self._new_months.add(month)  # readers see it once the transaction creating it is committed
         return f"track_{month}"
 
     def _existing_months(self) -> set[str]:

@@ -1,0 +1,102 @@
+"""`ccdata` commands as real processes: a server started on a free loopback port, commands run beside it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def ccdata(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None,
+           stdin: bytes | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ccdata", *map(str, args)],
+        input=stdin.decode() if stdin else None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, as in a crash."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_serve(
+    *args: str | Path, log: Path, env: dict[str, str] | None = None, port: int | None = None, ready_s: float = 60
+) -> Served:
+    """`ccdata serve ARGS --port P` in the background, once it answers its liveness probe."""
+    port = port or free_port()
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ccdata", "serve", *map(str, args), "--port", str(port)],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
+    served = Served(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + ready_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"ccdata serve exited with {process.returncode}:\n{served.output()}")
+        try:
+            if httpx.get(f"{served.url}/ccdata/v1/health/live", timeout=1).status_code == 200:
+                return served
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    served.kill()
+    raise RuntimeError(f"ccdata serve did not answer within {ready_s} s:\n{served.output()}")
+
+
+@contextmanager
+def serving(*args: str | Path, log: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
+    served = start_serve(*args, log=log, env=env)
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+def demo_config_plus(path: Path, extra: str) -> Path:
+    """The packaged demo configuration with `extra` TOML sections appended, written to `path`."""
+    from importlib import resources
+
+    path.write_text(resources.files("ccdata").joinpath("default.toml").read_text() + "\n" + extra)
+    return path

@@ -1,0 +1,114 @@
+"""Clocks per call center and stale calls: one source never ages out another's data, a silent feed's calls end."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import msgspec
+
+from ccdata import config as configuration
+from ccdata.domain.engine import ACCEPTED, Engine
+from ccdata.pipeline import Pipeline
+from ccdata.service import STALE_LEAVE_REASON, STALE_RELEASE_CAUSE, Service
+from ccdata.store.sqlite import SqliteStore
+from support import T0, Script
+
+DAY_MS = 86_400_000
+
+
+def answered(script: Script, call_id: str, at: float, agent: int) -> None:
+    script("call.arrive", at, callId=call_id, caller="88881363", called="650550")
+    script("call.queue", at + 1, callId=call_id, skillId=7)
+    script("call.alert", at + 2, callId=call_id, agentId=agent)
+    script("call.answer", at + 3, callId=call_id, agentId=agent)
+    script("call.release", at + 60, callId=call_id, by="customer")
+
+
+def test_evaluations_of_an_older_call_center_survive_a_later_one() -> None:
+    engine = Engine()
+    live = Script(engine, cc_id=1)
+    old = Script(engine, cc_id=2)
+    old._n = 10_000  # distinct event ids
+    live.login(1001, at=120 * 86_400)  # call center 1 lives four months later
+    answered(live, "1770000000-1", 120 * 86_400 + 10, 1001)
+    old.login(2001)
+    for n in range(50):  # call center 2's history, months before: each call evaluated minutes after its end
+        answered(old, f"1700000000-{n}", 100 + n * 100, 2001)
+    for n in range(50):
+        outcome = old.send("call.evaluate", 100 + n * 100 + 200, callId=f"1700000000-{n}", evaluationValue="4")
+        assert outcome.status == ACCEPTED, outcome
+    assert len([r for r in old.records if type(r).__name__ == "EvaluationRecord"]) == 50
+    assert engine.clock_of(2) < engine.clock_of(1) - 100 * DAY_MS
+    # The window still applies, on call center 2's own clock.
+    old("call.arrive", 9 * 86_400, callId="1700000000-late", caller="1", called="2")
+    late = old.send("call.evaluate", 9 * 86_400 + 1, callId="1700000000-0", evaluationValue="5")
+    assert late.reason_code == "unknown_call"
+
+
+def test_a_query_time_before_the_feed_never_gives_negative_durations() -> None:
+    script = Script()
+    script.login(1001)
+    script("call.arrive", 1, callId="1700000000-1", caller="1", called="2")
+    script("call.queue", 2, callId="1700000000-1", skillId=7)
+    call = script.engine.call(1, "1700000000-1")
+    assert call.queue_time_ms(T0 - 7000) == 0  # a server clock 7 s behind the feed
+    assert call.talk_time_ms(T0 - 7000) == 0
+
+
+def _service(tmp_path: Path, timeout_s: float) -> Service:
+    settings = configuration.parse(f"[call_center]\nid = 1\n[engine]\nstale_call_timeout_s = {timeout_s}\n")
+    return Service(settings, SqliteStore(tmp_path / "stale.db"))
+
+
+def _ev(n: int, type_: str, at: int, cc: int = 1, **fields: object) -> bytes:
+    return msgspec.json.encode({"id": f"s-{cc}-{n}", "type": type_, "at": at, "ccId": cc, "vdn": 1, **fields})
+
+
+def test_a_call_the_feed_went_silent_on_is_released_by_ccdata_with_documented_codes(tmp_path: Path) -> None:
+    service = _service(tmp_path, timeout_s=600)
+    service.ingest([
+        _ev(1, "agent.login", T0, agentId=1001, skills=[7]),
+        _ev(2, "call.arrive", T0 + 1000, callId="1700000000-1", caller="1", called="2"),
+        _ev(3, "call.queue", T0 + 2000, callId="1700000000-1", skillId=7),
+        _ev(4, "call.alert", T0 + 3000, callId="1700000000-1", agentId=1001),
+        _ev(5, "call.answer", T0 + 4000, callId="1700000000-1", agentId=1001),
+        # The feed goes on about another call, 20 minutes later: the first one has had no event for that long.
+        _ev(6, "call.arrive", T0 + 1_200_000, callId="1700000000-2", caller="1", called="2"),
+    ])  # fmt: skip
+    released = asyncio.run(service.release_stale_calls())
+    assert released == 1
+    assert service.engine.call(1, "1700000000-1") is None
+    assert service.engine.call(1, "1700000000-2") is not None  # recent: left alone
+    (result,) = service.store.call_results(1, "1700000000-1")
+    assert (result.leave_reason, result.release_cause) == (STALE_LEAVE_REASON, STALE_RELEASE_CAUSE)
+    assert T0 + 1_200_000 <= result.call_end < T0 + 1_210_000  # at the feed's time, not the machine's
+    assert service.engine.agent(1, 1001).calls == []
+    assert service.health.stale_calls_released == 1
+    assert asyncio.run(service.release_stale_calls()) == 0  # once
+    service.close()
+
+
+def test_a_replay_of_old_data_is_not_taken_for_a_silent_feed(tmp_path: Path) -> None:
+    service = _service(tmp_path, timeout_s=600)
+    old = T0 - 300 * DAY_MS  # months before the machine's clock, arriving now
+    service.ingest([
+        _ev(1, "call.arrive", old, callId="1674000000-1", caller="1", called="2"),
+        _ev(2, "call.queue", old + 1000, callId="1674000000-1", skillId=7),
+    ])  # fmt: skip
+    assert asyncio.run(service.release_stale_calls()) == 0
+    service.close()
+
+
+def test_the_engine_state_after_a_restart_equals_a_clean_replay(tmp_path: Path) -> None:
+    path = tmp_path / "replay.db"
+    store = SqliteStore(path)
+    pipeline = Pipeline(store, batch_size=3)
+    script = Script()
+    script.login(1001)
+    answered(script, "1700000000-1", 10, 1001)
+    script("call.arrive", 100, callId="1700000000-2", caller="1", called="2")
+    pipeline.ingest([msgspec.json.encode(e) for e in script.log])
+    store.close()
+    restarted = Pipeline(SqliteStore(path))
+    assert restarted.engine.state() == script.engine.state()
