@@ -103,6 +103,8 @@ class Gateway:
         return run
 
     def _deliver(self, item: Committed) -> None:
+        if not self.sessions.by_agent:
+            return  # nobody polls: an ingest of thousands of events costs the event loop nothing here
         for agent_id, event in agent_events(item, self.service.engine):
             session = self.sessions.by_agent.get(agent_id)
             if session is not None:
