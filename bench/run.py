@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import backfill, ingest, realtime, search
+from bench import backfill, hostile, ingest, realtime, search
 from bench.common import machine
 
 DOC = Path(__file__).parent.parent / "docs" / "performance.md"
@@ -33,7 +33,8 @@ def main() -> None:
     print("memory …", flush=True)
     mem = json.loads(subprocess.run([sys.executable, "-m", "bench.memory", "--json"], capture_output=True,
                                     text=True, check=True).stdout)  # fmt: skip
-    DOC.write_text(render(ing, rt, se, bf, mem))
+    print("reads during an ingest, refusal CPU …", flush=True)
+    DOC.write_text(render(ing, rt, se, bf, mem) + "\n" + hostile.main())
     print(f"wrote {DOC}")
 
 
