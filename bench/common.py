@@ -31,7 +31,9 @@ def server(db: Path, *args: str, config: Path | None = None) -> Iterator[str]:
     command = [sys.executable, "-m", "ccdata", "serve", "--db", str(db), "--port", str(port), *args]
     if config is not None:
         command += ["--config", str(config)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    OUT.mkdir(parents=True, exist_ok=True)
+    log = OUT / f"server-{port}.log"  # a file, not a pipe: the access log would fill a pipe nobody reads
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -41,13 +43,14 @@ def server(db: Path, *args: str, config: Path | None = None) -> Iterator[str]:
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not start: {process.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"the server did not start: {log.read_text(errors='replace')[-2000:]}")
         time.sleep(0.2)
     try:
         yield url
     finally:
         process.terminate()
         process.wait(30)
+        log.unlink(missing_ok=True)
 
 
 def percentile(values: list[float], q: float) -> float:

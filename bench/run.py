@@ -1,4 +1,4 @@
-"""Run the five benchmarks and rewrite docs/performance.md with their figures.
+"""Run the six benchmarks and rewrite docs/performance.md with their figures.
 
 .venv/bin/python -m bench.run            # about 10 minutes (the first run also builds a 10M-row data set)
 """
@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import backfill, hostile, ingest, realtime, search
+from bench import backfill, hostile, ingest, realtime, restart, search
 from bench.common import machine
 
 DOC = Path(__file__).parent.parent / "docs" / "performance.md"
@@ -33,12 +33,30 @@ def main() -> None:
     print("memory …", flush=True)
     mem = json.loads(subprocess.run([sys.executable, "-m", "bench.memory", "--json"], capture_output=True,
                                     text=True, check=True).stdout)  # fmt: skip
+    print("restart …", flush=True)
+    rs = restart.main(1_000_000)
     print("reads during an ingest, refusal CPU …", flush=True)
-    DOC.write_text(render(ing, rt, se, bf, mem) + "\n" + hostile.main())
+    DOC.write_text(render(ing, rt, se, bf, mem, rs) + "\n" + hostile.main())
     print(f"wrote {DOC}")
 
 
-def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict) -> str:
+def restart_section(rs: dict) -> list[str]:
+    return [
+        "## 6. Start after a crash",
+        "",
+        f"Start-up (live state rebuilt) of a store of {rs['events']:,} synthetic events, when the latest snapshot is",
+        f"{rs['behind']:,} events behind the log's end (the worst a crash leaves with the default `[store]",
+        "snapshot_every_events`), against a start that replays the whole log (every start after a crash before",
+        "periodic snapshots). `.venv/bin/python -m bench.restart`.",
+        "",
+        "| figure | snapshot behind | full replay | ratio | goal | |",
+        "|---|---|---|---|---|---|",
+        f"| seconds to start | {rs['worst_s']:.2f} | {rs['full_s']:.2f} | {rs['ratio']:.2f} | ≤ 0.25 of a full replay "
+        f"| {verdict(rs['ratio'] <= 0.25)} |",
+    ]
+
+
+def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict, rs: dict) -> str:
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     lines = [
         "# Performance",
@@ -117,6 +135,8 @@ def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict) -> str:
         "|---|---|---|---|---|---|",
         f"| RSS | {mem['rss_mib']:.0f} MiB | {mem['baseline_mib']:.0f} MiB | {mem['state_mib']:.0f} MiB | ≤ 300 MB | "
         f"{verdict(mem['rss_mib'] <= 300 / 1.048576)} |",
+        "",
+        *restart_section(rs),
         "",
         "## Notes",
         "",

@@ -94,9 +94,14 @@ def serving(*args: str | Path, log: Path, env: dict[str, str] | None = None) -> 
         served.stop()
 
 
-def demo_config_plus(path: Path, extra: str) -> Path:
-    """The packaged demo configuration with `extra` TOML sections appended, written to `path`."""
+def demo_config_with(path: Path, **settings: str) -> Path:
+    """The packaged demo configuration with some `key = value` lines changed (by key), written to `path`."""
+    import re
     from importlib import resources
 
-    path.write_text(resources.files("ccdata").joinpath("default.toml").read_text() + "\n" + extra)
+    text = resources.files("ccdata").joinpath("default.toml").read_text()
+    for key, value in settings.items():
+        text, found = re.subn(rf"(?m)^{key} = [^#\n]*", f"{key} = {value} ", text)
+        assert found == 1, key
+    path.write_text(text)
     return path

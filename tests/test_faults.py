@@ -17,7 +17,7 @@ from ccdata.domain import events
 from ccdata.domain.engine import Engine
 from ccdata.pipeline import Pipeline
 from ccdata.store.sqlite import SqliteStore
-from processes import ccdata, demo_config_plus, free_port, start_serve
+from processes import ccdata, demo_config_with, free_port, start_serve
 
 EVENTS = 150_000
 SPEED = 120  # simulated seconds per wall second in the lock test
@@ -132,7 +132,7 @@ def test_a_store_locked_by_another_process_stalls_writes_not_reads(tmp_path: Pat
     """Another process holds the write lock for longer than the busy timeout: reads go on, readiness says so,
     the log says so, and the simulator resumes afterwards with no gap in its events."""
     db = tmp_path / "locked.db"
-    cfg = demo_config_plus(tmp_path / "ccdata.toml", "[store]\nbusy_timeout_ms = 500\n")
+    cfg = demo_config_with(tmp_path / "ccdata.toml", busy_timeout_ms="500")
     server = start_serve("--db", db, "--simulate", "--speed", str(SPEED), "--config", cfg, log=tmp_path / "serve.log")
     try:
         wait_for_log(db, 50)
@@ -170,3 +170,66 @@ def test_a_store_locked_by_another_process_stalls_writes_not_reads(tmp_path: Pat
     assert max(gaps) < window / 2, (max(gaps), window)  # simulated time went on through the lock: no hole
     rejected = sqlite3.connect(db).execute("SELECT count(*) FROM rejected_input").fetchone()[0]
     assert rejected == 0
+
+
+def test_sigkill_of_serve_simulate_loses_no_call(tmp_path: Path) -> None:
+    """Killed twice while the live simulator feeds it: each restart adopts every call and agent the log holds,
+    so nothing is orphaned and nothing is rejected."""
+    db = tmp_path / "sim.db"
+    args = ("--db", db, "--simulate", "--speed", "600")
+    server = start_serve(*args, log=tmp_path / "serve-0.log")
+    wait_for_log(db, 1500)
+    server.kill()
+    in_progress = live_calls(db)
+    assert in_progress, "no call was in progress at the kill: the test would prove nothing"
+    server = start_serve(*args, log=tmp_path / "serve-1.log")
+    wait_for_log(db, log_size(db) + 3000)
+    server.kill()
+    server = start_serve(*args, log=tmp_path / "serve-2.log")
+    wait_for_log(db, log_size(db) + 6000)  # over 3 simulated hours: longer than any call of the scenario
+    server.stop()
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM rejected_input").fetchone()[0] == 0
+    ended = {call_id for (call_id,) in con.execute("SELECT call_id FROM call_result")}
+    ended |= {call_id for month in track_tables(con) for (call_id,) in con.execute(f"SELECT call_id FROM {month}")}
+    assert in_progress <= ended, in_progress - ended  # every call caught by the kill went on to its end
+    assert_live_state_is_a_clean_replay(db)
+    store = SqliteStore(db)
+    engine = Pipeline(store).engine
+    store.close()
+    assert all(len(agent.calls) <= 1 for agent in engine.agents.values())
+    now = engine.clock_of(1)
+    assert all(now - call.arrived_at < 3 * 3_600_000 for call in engine.calls.values())
+    assert records_of_a_clean_run_over_the_log(tmp_path, db) == {k: v for k, v in records(db).items() if k != "log"}
+
+
+def log_size(db: Path) -> int:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT count(*) FROM event_log").fetchone()[0]
+    finally:
+        con.close()
+
+
+def live_calls(db: Path) -> set[str]:
+    store = SqliteStore(db)
+    try:
+        return {call_id for (_, call_id) in Pipeline(store).engine.calls}
+    finally:
+        store.close()
+
+
+def track_tables(con: sqlite3.Connection) -> list[str]:
+    return [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE name LIKE 'track_%'")]
+
+
+def records_of_a_clean_run_over_the_log(tmp_path: Path, db: Path) -> dict[str, list[tuple]]:
+    """The same events, ingested in one go into a fresh store: the records a run without crashes writes."""
+    source = SqliteStore(db)
+    bodies = [body for _, body in source.events_after(0)]
+    source.close()
+    clean = SqliteStore(tmp_path / "clean-replay.db")
+    report = Pipeline(clean).ingest(bodies)
+    clean.close()
+    assert report.accepted == len(bodies)
+    return {k: v for k, v in records(tmp_path / "clean-replay.db").items() if k != "log"}

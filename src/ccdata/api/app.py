@@ -22,12 +22,21 @@ from ccdata.api.gateway import Gateway
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
 from ccdata.sim.clocks import LiveSimulator
+from ccdata.store.ports import SessionStore
 from ccdata.store.sqlite import SqliteStore
+from ccdata.store.sqlite_sessions import session_store_beside
 
 
-def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_shutdown: bool = True) -> Starlette:
-    """The application; with `live`, the simulator runs beside it and the data follows the simulator's clock."""
-    gateway = Gateway(service)
+def create_app(
+    service: Service,
+    *,
+    live: LiveSimulator | None = None,
+    close_on_shutdown: bool = True,
+    sessions: SessionStore | None = None,
+) -> Starlette:
+    """The application; with `live`, the simulator runs beside it and the data follows the simulator's clock.
+    `sessions` keeps the gateway's sessions across restarts (default: beside the service's store)."""
+    gateway = Gateway(service, sessions if sessions is not None else session_store_beside(service.store))
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
     if live is not None:
         service.clock = live.sim_now
@@ -36,6 +45,7 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gateway.start()
         health = service.health
         bodies = {
             "gateway-heartbeat": background.every(1.0, gateway.sweep),
@@ -50,6 +60,7 @@ def create_app(service: Service, *, live: LiveSimulator | None = None, close_on_
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await gateway.stop()
             if close_on_shutdown:
                 await service.snapshot_async()
                 service.store.close()

@@ -4,6 +4,10 @@ Envelope `{message, retcode, result}`; `retcode` "0" on success, else a code of 
 signed in, `000-003` no permission or a wrong `Guid`, `000-002` bad parameter, ...). HTTP status is 200 for
 these business answers. Signing in and out emits `agent.login` / `agent.logout` events; nothing else changes
 state.
+
+Sessions survive a restart (`start` brings them back, `stop` writes the last changes; see `auth.gateway` and
+docs/compatibility.md): a session is stored before its agent.login is emitted, and at start a stored session
+whose agent is no longer signed in is dropped, one whose heartbeat lapsed meanwhile is signed out.
 """
 
 from __future__ import annotations
@@ -21,16 +25,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ccdata.api import http
-from ccdata.api.auth.gateway import GuidCheck, Session, Sessions
+from ccdata.api.auth.gateway import FLUSH_INTERVAL_S, GuidCheck, Session, Sessions, log
 from ccdata.api.auth.throttle import FailureLock, retry_after
 from ccdata.api.gateway_events import agent_events
 from ccdata.api.inputs import InvalidParameter, ascii_int, check_agent_id, json_object
 from ccdata.domain import codes, views
 from ccdata.pipeline import Committed
 from ccdata.service import Service, wall_clock_ms
+from ccdata.store.ports import SessionStore
 
 PREFIX = "/agentgateway/resource"
-log = logging.getLogger("ccdata.security")
+security_log = logging.getLogger("ccdata.security")
 
 
 def _password_matches(given: object, expected: str) -> bool:
@@ -54,15 +59,37 @@ def error(retcode: str, detail: str = "") -> Response:
 
 
 class Gateway:
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, store: SessionStore) -> None:
         self.service = service
         self.settings = service.config.gateway
-        self.sessions = Sessions(self.settings, wall_clock_ms)  # GUID and heartbeat timers: real time
+        self.sessions = Sessions(self.settings, wall_clock_ms, store)  # GUID and heartbeat timers: real time
         self.pending_logouts: set[int] = set()
         limits = service.config.limits
         self.agent_lock = FailureLock(limits.sign_in_failures_per_agent, limits.failure_window_s, limits.lock_s)
         self.address_lock = FailureLock(limits.sign_in_failures_per_address, limits.failure_window_s, limits.lock_s)
+        self._flusher: asyncio.Task[None] | None = None
         service.subscribe(self._deliver)
+
+    async def start(self) -> None:
+        """Bring back the last run's sessions, agreeing with the engine, before the first request."""
+        for session in await self.sessions.load():
+            agent = self.service.engine.agent(self.service.cc_id, session.agent_id)
+            if agent is None or not agent.signed_in:
+                # Its login never committed (a crash between storing the session and emitting the event) or
+                # it was signed out while the session could not follow: nothing to resume.
+                log.warning("gateway: agent %s is not signed in; its stored session is dropped", session.agent_id)
+                self.sessions.close(session.agent_id)
+                await self.sessions.forget(session.agent_id)
+        await self.sweep()  # heartbeats that lapsed while the server was down: agent.logout now, not a second later
+        self._flusher = asyncio.create_task(self.sessions.flush_every(FLUSH_INTERVAL_S))
+
+    async def stop(self) -> None:
+        """Write what is still behind and close the session store."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.sessions.shut()
 
     def routes(self) -> list[Route]:
         agent = f"{PREFIX}/onlineagent/{{agentid}}"
@@ -110,6 +137,7 @@ class Gateway:
             if session is not None:
                 session.events.append(event)
                 session.wakeup.set()
+                self.sessions.changed(session)
 
     # --- sign-in and sign-out ---
 
@@ -142,8 +170,12 @@ class Gateway:
         phone = body.get("phonenum", configured.phone)
         if not isinstance(phone, str | int) or len(str(phone)) > 32:
             return error("100-013")
-        # The session exists before the sign-in event, so that the agent's first poll returns its events.
+        # The session exists before the sign-in event, so that the agent's first poll returns its events, and is
+        # stored before it, so that every sign-in the log holds has its session after a restart.
         session = self.sessions.open(agent_id, configured.vdn)
+        if not await self.sessions.save(session):
+            self.sessions.close(agent_id, only=session)
+            return error("100-003", "The session could not be stored.")
         rejection = await self.service.emit_async(
             "agent.login",
             configured.vdn,
@@ -154,7 +186,8 @@ class Gateway:
             force=force,
         )
         if rejection is not None:
-            self.sessions.close(agent_id)
+            self.sessions.close(agent_id, only=session)
+            self.sessions.forget(agent_id)  # not awaited: a session left behind by a crash is dropped at start
             return error("100-007", rejection.reason)
         self.pending_logouts.discard(agent_id)
         chat = any(self.service.config.skill_media(configured.vdn, s) == "chat" for s in configured.skills)
@@ -175,16 +208,17 @@ class Gateway:
     def _failed_sign_in(self, agent_id: int, address: str) -> None:
         lock_s = self.service.config.limits.lock_s
         if self.agent_lock.fail(agent_id):
-            log.warning("CC-Gateway: agent %d locked for %d s after failed sign-ins (last from %s)",
+            security_log.warning("CC-Gateway: agent %d locked for %d s after failed sign-ins (last from %s)",
                         agent_id, lock_s, address)  # fmt: skip
         if self.address_lock.fail(address):
-            log.warning("CC-Gateway: address %s locked for %d s after failed sign-ins", address, lock_s)
+            security_log.warning("CC-Gateway: address %s locked for %d s after failed sign-ins", address, lock_s)
 
     async def sign_out(self, request: Request, agent_id: int, session: Session) -> Response:
         rejection = await self.service.emit_async("agent.logout", session.vdn, agentId=agent_id)
         if rejection is not None and rejection.code == "agent_has_calls":
             return error("100-010", "The agent has calls in progress.")
         self.sessions.close(agent_id)
+        await self.sessions.forget(agent_id)
         return answer(message="success", result={})
 
     # --- polling ---
@@ -199,22 +233,31 @@ class Gateway:
             return error("100-006")  # signed out or replaced while waiting
         session.last_poll = wall_clock_ms()
         rotated = self.sessions.rotate_if_due(session)
-        headers = {"Set-GUID": f"JSESSIONID={rotated}"} if rotated else None
         event = session.events.popleft() if session.events else None
+        if rotated:
+            await self.sessions.save(session)  # the store knows the new GUID before the client does
+        else:
+            self.sessions.changed(session)  # the heartbeat and the delivery are written behind
+        headers = {"Set-GUID": f"JSESSIONID={rotated}"} if rotated else None
         return http.json({"message": "", "retcode": "0", "event": event}, headers=headers)
 
     async def sweep(self) -> None:
         """Sign out agents whose client stopped polling (the heartbeat), retrying those still on a call."""
         for session in self.sessions.expired():
+            # Closed at once, but stored until the agent is signed out: a restart in between signs it out then.
             self.sessions.close(session.agent_id)
             self.pending_logouts.add(session.agent_id)
         for agent_id in list(self.pending_logouts):
             agent = self.service.engine.agent(self.service.cc_id, agent_id)
             if agent is None or not agent.signed_in:
-                self.pending_logouts.discard(agent_id)
+                self._signed_out(agent_id)
                 continue
             if await self.service.emit_async("agent.logout", agent.vdn, agentId=agent_id) is None:
-                self.pending_logouts.discard(agent_id)
+                self._signed_out(agent_id)
+
+    def _signed_out(self, agent_id: int) -> None:
+        self.pending_logouts.discard(agent_id)
+        self.sessions.forget(agent_id)
 
     # --- call data ---
 

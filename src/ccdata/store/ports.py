@@ -114,3 +114,34 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class StoredSession:
+    """A CC-Gateway session as the session store keeps it; times are wall-clock ms."""
+
+    agent_id: int
+    vdn: int
+    guid: str
+    issued_at: int
+    last_poll: int  # the last poll (the heartbeat)
+    previous: dict[str, int] = field(default_factory=dict)  # rotated-out GUID -> when it was issued
+    events: list[dict[str, object]] = field(default_factory=list)  # undelivered agent events, oldest first
+
+
+class SessionStore(Protocol):
+    """Where the CC-Gateway keeps its sessions across restarts (embedded SQLite now, a shared KV store next).
+
+    Calls may block (disk, network): the gateway runs them off the event loop, one at a time, in the order it
+    made them, so a later write always reflects a later state. Each call is atomic and durable when it returns.
+    """
+
+    def load_sessions(self) -> list[StoredSession]: ...
+
+    def put_sessions(self, sessions: Sequence[StoredSession]) -> None:
+        """Write each session whole (its fields and its event queue), replacing what was stored for its agent."""
+        ...
+
+    def delete_sessions(self, agent_ids: Sequence[int]) -> None: ...
+
+    def close(self) -> None: ...
