@@ -440,29 +440,30 @@ def _configure_logging(access_style: str) -> None:
 @click.option("--days", default=1.0, show_default=True, help="Days of history, ending now.")
 @click.option("--seed", type=int, help="Overrides [simulator] seed.")
 def simulate(config_path: str | None, db: Path | None, days: float, seed: int | None) -> None:
-    """Backfill DAYS of simulated history into the store, as fast as the machine allows."""
+    """Backfill DAYS of simulated history into the store, as fast as the machine allows, up to now.
+
+    On a store that already holds events, the history goes on from its last event instead (adopting the calls
+    and agents in progress then), so that an interrupted backfill can be run again.
+    """
     from ccdata.service import Service, wall_clock_ms
-    from ccdata.sim.clocks import backfill
-    from ccdata.sim.contact_center import ContactCenter
+    from ccdata.sim.clocks import backfill, continue_or_start
 
     settings = _load_config(config_path)
     end = wall_clock_ms()
-    start = end - int(days * 86_400_000)
     store, lock = open_for_writing(resolve_db(db, settings.server.db), "simulate")
     service = Service(settings, store)
-    if service.engine.clock > start:
-        err.print(f"the store already holds events up to {_time(service.engine.clock)} UTC; backfill into a new one")
-        sys.exit(2)
+    simulator, note = continue_or_start(service, end - int(days * 86_400_000), seed=seed)
+    if note is not None:
+        err.print(note, soft_wrap=True)  # one line, however narrow the terminal
     with Progress(
         TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
         console=err, disable=not err.is_terminal,
     ) as progress:  # fmt: skip
-        task = progress.add_task("simulate", total=end - start)
-        simulator = ContactCenter(settings, settings.simulator, start, seed=seed)
+        task = progress.add_task("simulate", total=max(1, end - simulator.now))
         report = backfill(service, simulator, end, progress=lambda ms: progress.advance(task, ms))
     service.close()
     lock.release()
-    _print_backfill(report, days)
+    _print_backfill(report, round(max(0, report.end - report.start) / 86_400_000, 2))
     sys.exit(1 if report.rejected else 0)
 
 

@@ -20,11 +20,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ccdata.config import Config
-from ccdata.sim.scenario import AccessCode, Scenario, Shift, SkillBehaviour
+from ccdata.domain.engine import Engine
+from ccdata.sim.adoption import AgentView, CallView, EngineView, read_engine
+from ccdata.sim.scenario import AccessCode, Campaign, Dist, Scenario, Shift, SkillBehaviour
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 SERVICE_LEVEL_S = 20
+DIAL_RING = Dist("uniform", low=5, high=25)  # how long a preview campaign's customer's phone rings
+NO_ANSWER_BUSY_MS = 30_000  # an agent that did not answer is set busy this long
 
 
 @dataclass
@@ -57,6 +61,7 @@ class SimCall:
     answered: bool = False
     from_private: bool = False  # it rings at an agent it waited for in that agent's private queue
     transferred: bool = False  # transferred once already: no ping-pong between colleagues
+    members: list[SimAgent] = field(default_factory=list)  # adopted agents of a three-party conference
 
 
 @dataclass
@@ -85,6 +90,15 @@ class Stats:
         return self.abandoned / handled if handled else 0.0
 
 
+@dataclass
+class Adoption:
+    """What a simulation took over from the engine at its start."""
+
+    calls: int = 0
+    agents: int = 0  # signed-in agents of the scenario
+    strays: list[str] = field(default_factory=list)  # calls at an agent the simulation cannot give them to: ended
+
+
 class ContactCenter:
     """The simulation. `run_until(t)` advances it and returns the contract events produced, in time order."""
 
@@ -104,6 +118,8 @@ class ContactCenter:
         self._seq = 0
         self._out: list[dict[str, Any]] = []
         self._numbers = 0
+        self.in_progress: dict[str, SimCall] = {}
+        self.adoption = Adoption()
         self._build_agents()
         for code in scenario.access_codes:
             self._next_arrival(code, start)
@@ -122,12 +138,24 @@ class ContactCenter:
         out, self._out = self._out, []
         return out
 
+    @classmethod
+    def adopting(
+        cls, config: Config, scenario: Scenario, engine: Engine, start: int, *, seed: int | None = None
+    ) -> ContactCenter:
+        """A simulation from `start` that carries on the engine's calls and agents of this call center.
+
+        `start` must be after the call center's last event. See docs/simulator.md, "Adoption".
+        """
+        center = cls(config, scenario, start, seed=seed)
+        center._adopt(read_engine(engine, center.cc_id, start))
+        return center
+
     def close_arrivals(self) -> None:
         """No new calls; the ones in progress go on to their end (a backfill's last day)."""
         self.arrivals_open = False
 
     def busy(self) -> bool:
-        return any(a.call is not None for a in self.agents.values()) or any(self.queues.values())
+        return bool(self.in_progress)
 
     def next_time(self) -> int | None:
         return self._heap[0][0] if self._heap else None
@@ -158,6 +186,8 @@ class ContactCenter:
 
     def _call_event(self, type_: str, call: SimCall, **fields: Any) -> None:
         self._emit(type_, call.vdn, callId=call.call_id, **fields)
+        if type_ == "call.release":
+            self.in_progress.pop(call.call_id, None)
 
     def _later(self, at: int, type_: str, call: SimCall, fields: dict[str, Any]) -> None:
         self._at(at, lambda: self._call_event(type_, call, **fields))
@@ -196,11 +226,17 @@ class ContactCenter:
         if agent.on_shift or agent.interactive:
             return
         agent.on_shift = True
-        self._emit("agent.login", agent.vdn, agentId=agent_id, skills=sorted(agent.levels), phone=agent.phone,
-                   force=True)  # fmt: skip
-        self._idle(agent)
-        if shift is None:
-            return
+        # One still signed in (a call that outlasted its last shift, an adopted agent) carries on as it is.
+        if agent.state == "off":
+            self._emit("agent.login", agent.vdn, agentId=agent_id, skills=sorted(agent.levels), phone=agent.phone,
+                       force=True)  # fmt: skip
+            self._idle(agent)
+        if shift is not None:
+            self._plan_shift(agent, end, shift)
+
+    def _plan_shift(self, agent: SimAgent, end: int, shift: Shift) -> None:
+        """The rest of a shift from now: its breaks to come and its end."""
+        agent_id = agent.agent_id
         midnight = self.now - self.now % DAY_MS
         for pause in shift.breaks:
             at = midnight + int(pause.at_hour * HOUR_MS)
@@ -268,6 +304,11 @@ class ContactCenter:
         self._call_event("call.arrive", call, caller=caller, called=code.called, mediaType=code.media_type,
                          subMediaType=code.sub_media_type, trunkNo=self.rng.randrange(1, 600),
                          server=1, mid=5)  # fmt: skip
+        self.in_progress[call.call_id] = call
+        self._route(call, code)
+
+    def _route(self, call: SimCall, code: AccessCode) -> None:
+        """A call at its access code goes to the IVR flow, or straight to a skill queue."""
         if code.flow:
             call.state = "ivr"
             self._call_event("call.ivr", call, flowId=code.flow)
@@ -370,7 +411,7 @@ class ContactCenter:
         self._call_event("call.noanswer", call, agentId=agent.agent_id, reason=5)
         agent.state, agent.call = "busy", None
         self._emit("agent.state", agent.vdn, agentId=agent.agent_id, state="busy")
-        self._at(self.now + 30_000, self._back_from_pause, agent.agent_id)
+        self._at(self.now + NO_ANSWER_BUSY_MS, self._back_from_pause, agent.agent_id)
         # The engine puts the call back in its queue; the simulator mirrors it, at the head of the line.
         if call.from_private:  # it waits in the agent's private queue again
             call.state, call.agent = "private", agent
@@ -461,6 +502,9 @@ class ContactCenter:
         call.state = "done"
         call.version += 1
         self._call_event("call.release", call, by=by)
+        for member in call.members:  # adopted conference members leave with the call
+            if member.call is call:
+                self._wrap_up(member, self._behaviour(call.skill))
 
     def _wrap_up(self, agent: SimAgent, behaviour: SkillBehaviour) -> None:
         agent.state, agent.call = "wrapup", None
@@ -500,12 +544,13 @@ class ContactCenter:
         agent = min(idle, key=lambda a: (a.idle_since, a.agent_id))
         self._numbers += 1
         call = SimCall(f"{self.now // 1000}-{self._numbers}", campaign.vdn, self.now, agent=agent, state="dialing")
+        self.in_progress[call.call_id] = call
         agent.state, agent.call = "talking", call
         self.stats.outbound += 1
         called = f"1{self.rng.randrange(3_000_000_000, 9_999_999_999)}"
         self._call_event("call.originate", call, agentId=agent.agent_id, caller=campaign.caller, called=called,
                          campaign="preview")  # fmt: skip
-        ring = self.rng.randrange(5_000, 25_000)
+        ring = self.rng.randrange(int(DIAL_RING.low * 1000), int(DIAL_RING.high * 1000))
         behaviour = self._behaviour(campaign.skill)
         if self.rng.random() < campaign.answer_rate:
             self._later(self.now + ring, "call.answer", call, {"party": "customer"})
@@ -520,3 +565,214 @@ class ContactCenter:
         else:
             self._call_event("call.release", call, by="agent")
         self._wrap_up(agent, behaviour)
+
+    # --- adoption: a simulation started on a store that already holds live state (docs/simulator.md) ---
+
+    def _adopt(self, view: EngineView) -> None:
+        """Take over the engine's calls and agents; everything they do next is scheduled from now."""
+        self._numbers = max(self._numbers, view.last_number)  # new call IDs never collide with logged ones
+        for agent_view in view.agents.values():
+            agent = self.agents.get(agent_view.agent_id)
+            if agent is not None:
+                agent.state = "idle"  # signed in; what it does is settled once its calls are adopted
+        for call_view in view.calls:
+            self._adopt_call(call_view)
+        for queue in self.queues.values():  # each queue in the order its calls entered it
+            ordered = sorted(queue, key=lambda c: c.first_queued)
+            queue.clear()
+            queue.extend(ordered)
+        for agent_view in view.agents.values():
+            agent = self.agents.get(agent_view.agent_id)
+            if agent is not None:
+                self._adopt_agent(agent, agent_view)
+                self.adoption.agents += 1
+        self._at(self.now, self._resume)
+
+    def _adopt_call(self, view: CallView) -> None:
+        call = SimCall(view.call_id, view.vdn, view.arrived, view.media_type, skill=view.skill,
+                       first_queued=view.first_wait, answered=view.answered, transferred=view.transferred,
+                       from_private=view.from_private)  # fmt: skip
+        self.in_progress[call.call_id] = call
+        self.adoption.calls += 1
+        patience = self._behaviour(view.skill).patience
+        if patience is not None and view.first_wait:
+            call.patience_at = self._adopted_patience(view, patience)
+        stage = view.stage
+        if stage in ("routing", "ivr"):
+            self._adopt_routing(call, view)
+        elif stage in ("queued", "private"):
+            self._adopt_waiting(call, view)
+        elif stage == "outside":
+            left = self._behaviour(view.skill).handle_time.residual_ms(self.now - view.since, self.rng)
+            self._at(self.now + left, self._release, call, "customer")
+        elif (agent := self._tie(call, view)) is None:
+            self._end_stray(call, view)
+        elif stage in ("dialing", "outbound"):
+            self._adopt_outbound(call, agent, view)
+        else:
+            self._adopt_at_agent(call, agent, view)
+
+    def _adopted_patience(self, view: CallView, patience: Dist) -> int:
+        """When the caller gives up: a waiting caller has not yet, so its patience is drawn beyond its wait."""
+        if view.stage in ("queued", "private"):
+            return self.now + patience.residual_ms(self.now - view.first_wait, self.rng)
+        return view.first_wait + patience.draw_ms(self.rng)  # as if drawn at its first queue entry
+
+    def _adopt_routing(self, call: SimCall, view: CallView) -> None:
+        """A call not yet at a queue goes on as at its access code: from the IVR (what is left of it) or at once."""
+        code = next((c for c in self.scenario.access_codes if c.called == view.called and c.vdn == view.vdn), None)
+        if code is None:  # not one of the scenario's numbers: nothing would route it
+            self._at(self.now, self._release, call, "system")
+        elif view.stage == "ivr":
+            call.state = "ivr"
+            self._at(self.now + code.ivr_time.residual_ms(self.now - view.since, self.rng), self._ivr_end, call, code)
+        else:
+            self._at(self.now, self._route, call, code)
+
+    def _adopt_waiting(self, call: SimCall, view: CallView) -> None:
+        if view.stage == "private":
+            target = self.agents.get(view.agent_id)
+            if target is None or target.state == "off":  # nobody will ever take it: the caller gives up
+                self._at(self.now, self._release, call, "customer")
+                return
+            call.state, call.agent = "private", target
+            target.private.append(call)
+        else:
+            call.state = "queued"
+            self.queues.setdefault(view.skill, deque()).append(call)
+            behaviour = self._behaviour(view.skill)
+            if behaviour.queue_timeout_s and behaviour.overflow_skill:
+                timeout_at = view.since + int(behaviour.queue_timeout_s * 1000)
+                self._at(max(self.now, timeout_at), self._queue_timeout, call, call.version)
+        if call.patience_at:
+            self._at(max(self.now, call.patience_at), self._abandon, call, call.version)
+
+    def _tie(self, call: SimCall, view: CallView) -> SimAgent | None:
+        """The scenario's agent a call is at, unless it is unknown or already holds another call."""
+        agent = self.agents.get(view.agent_id)
+        if agent is None or agent.state == "off" or agent.call is not None:
+            return None
+        call.agent, agent.call = agent, call
+        for member_id in view.members:
+            member = self.agents.get(member_id)
+            if member is not None and member.state != "off" and member.call is None:
+                member.state, member.call = "talking", call
+                call.members.append(member)
+        return agent
+
+    def _end_stray(self, call: SimCall, view: CallView) -> None:
+        """A call the simulation cannot give its agent ends: a connected one after its talk, others at once."""
+        self.adoption.strays.append(call.call_id)
+        left = 0
+        if view.stage in ("talking", "outbound"):
+            left = self._behaviour(view.skill).handle_time.residual_ms(view.talked_ms, self.rng)
+        self._at(self.now + left, self._release, call, "customer")
+
+    def _adopt_at_agent(self, call: SimCall, agent: SimAgent, view: CallView) -> None:
+        """A call ringing, talking or held at one of the scenario's agents goes on as the scenario says."""
+        behaviour = self._behaviour(view.skill)
+        elapsed = self.now - view.since
+        if view.stage == "ringing":
+            call.state, agent.state = "ringing", "ringing"
+            call.skill = view.requeue_skill or view.skill
+            if agent.interactive:
+                answer_at = view.since + int(self.scenario.interactive_ring_s * 1000)
+                self._at(max(self.now, answer_at), self._answer, call, agent)
+            elif (view.requeue_skill or view.from_private) and self.rng.random() < self.scenario.no_answer_rate:
+                timeout_at = view.since + int(self.scenario.no_answer_timeout_s * 1000)
+                self._at(max(self.now, timeout_at), self._no_answer, call, agent)
+            else:
+                self._at(self.now + self.scenario.ring_time.residual_ms(elapsed, self.rng), self._answer, call, agent)
+            return
+        call.state, agent.state = ("conference" if view.conference else "talking"), "talking"
+        end = self.now
+        if view.stage == "held":
+            end += behaviour.hold_time.residual_ms(elapsed, self.rng)
+            self._later(end, "call.unhold", call, {"agentId": agent.agent_id})
+            end += 1  # the retrieval comes first
+        end += behaviour.handle_time.residual_ms(view.talked_ms, self.rng)
+        self._at(end, self._talk_end, call, agent)
+
+    def _adopt_outbound(self, call: SimCall, agent: SimAgent, view: CallView) -> None:
+        """A campaign's call: the customer's phone rings on (and may be answered), or the talk goes on."""
+        campaign = next((c for c in self.scenario.campaigns if c.vdn == view.vdn and c.skill in agent.levels),
+                        Campaign(view.vdn, 0, 0))  # fmt: skip
+        behaviour = self._behaviour(campaign.skill)
+        agent.state = "talking"
+        if view.stage == "outbound":
+            call.state = "talking"
+            left = campaign.talk_time.residual_ms(view.talked_ms, self.rng)
+            self._at(self.now + left, self._outbound_end, call, agent, "agent", behaviour)
+            return
+        call.state = "dialing"
+        ring_end = self.now + DIAL_RING.residual_ms(self.now - view.since, self.rng)
+        if self.rng.random() < campaign.answer_rate:
+            self._later(ring_end, "call.answer", call, {"party": "customer"})
+            end = ring_end + max(1, campaign.talk_time.draw_ms(self.rng))
+            self._at(end, self._outbound_end, call, agent, "agent", behaviour)
+        else:
+            self._at(ring_end, self._outbound_end, call, agent, "system", behaviour)
+
+    def _adopt_agent(self, agent: SimAgent, view: AgentView) -> None:
+        """An agent without a call resumes its own state; one off its shift signs out once free."""
+        if agent.call is None:
+            self._resume_mode(agent, view)
+        if agent.interactive:
+            return  # its client signs it in and out
+        if not self._has_shift(agent.agent_id):
+            agent.on_shift = True  # around the clock
+            return
+        shift = self._shift_at(agent.agent_id, self.now)
+        if shift is not None:
+            agent.on_shift = True
+            self._plan_shift(agent, shift[1], shift[0])
+        elif agent.call is None and agent.state in ("idle", "rest", "busy"):
+            self._at(self.now, self._shift_end, agent.agent_id)  # after a wrap-up, _wrap_up_end signs it out
+
+    def _resume_mode(self, agent: SimAgent, view: AgentView) -> None:
+        mode = view.mode
+        if agent.interactive and mode != "wrapup":
+            mode = "idle"  # as in a live run: the simulator routes to a signed-in interactive agent
+        agent.state = mode
+        if mode == "idle":
+            agent.idle_since = view.since  # the longest-idle order carries on
+        elif mode == "wrapup":
+            left = self._behaviour(view.last_skill).wrap_up.residual_ms(self.now - view.since, self.rng)
+            self._at(self.now + left, self._wrap_up_end, agent)
+        elif mode == "rest":
+            self._at(max(self.now, view.since + self._break_ms(agent.agent_id, view.since)), self._back_from_pause,
+                     agent.agent_id)  # fmt: skip
+        else:
+            self._at(max(self.now, view.since + NO_ANSWER_BUSY_MS), self._back_from_pause, agent.agent_id)
+
+    def _break_ms(self, agent_id: int, since: int) -> int:
+        """How long a break taken at `since` lasts: the latest break of the agent's shift due by then (0: none)."""
+        found = self._shift_at(agent_id, since)
+        if found is None:
+            return 0
+        midnight = since - since % DAY_MS
+        due = [p for p in found[0].breaks if midnight + int(p.at_hour * HOUR_MS) <= since]
+        return int(max(due, key=lambda p: p.at_hour).minutes * 60_000) if due else 0
+
+    def _has_shift(self, agent_id: int) -> bool:
+        return any(s.first <= agent_id < s.first + s.count for s in self.scenario.shifts)
+
+    def _shift_at(self, agent_id: int, at: int) -> tuple[Shift, int] | None:
+        """The agent's shift under way at `at`, and when it ends."""
+        midnight = at - at % DAY_MS
+        weekday = datetime.fromtimestamp(midnight / 1000, tz=UTC).weekday()
+        for shift in self.scenario.shifts:
+            if shift.first <= agent_id < shift.first + shift.count and weekday in shift.weekdays:
+                start, end = midnight + int(shift.start_hour * HOUR_MS), midnight + int(shift.end_hour * HOUR_MS)
+                if start <= at < end:
+                    return shift, end
+        return None
+
+    def _resume(self) -> None:
+        """Adopted waiting calls meet adopted idle agents, as the ACD would at once: private queues first."""
+        idle = sorted((a for a in self.agents.values() if a.state == "idle" and a.private),
+                      key=lambda a: (a.idle_since, a.agent_id))  # fmt: skip
+        for agent in idle:
+            self._offer(agent.private.popleft(), agent)
+        for skill in list(self.queues):
+            self._dispatch(skill)

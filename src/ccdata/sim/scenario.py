@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+from statistics import NormalDist
 from typing import Annotated, Literal
 
 import msgspec
@@ -35,6 +36,39 @@ class Dist(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
             variance = math.log(1 + (self.sd / self.mean) ** 2) if self.mean else 0.0
             seconds = rng.lognormvariate(math.log(self.mean) - variance / 2, math.sqrt(variance)) if self.mean else 0
         return max(0, round(seconds * 1000))
+
+    def residual_ms(self, elapsed_ms: int, rng: random.Random) -> int:
+        """What is left of a duration that has already lasted `elapsed_ms`: X - elapsed, X drawn given X > elapsed.
+
+        Used when the simulator adopts an activity already under way (a call talking for 5 minutes, a caller
+        queueing): a fresh draw would ignore what has passed, and past the largest possible value it is over now.
+        """
+        if elapsed_ms <= 0:
+            return self.draw_ms(rng)
+        elapsed = elapsed_ms / 1000
+        if self.kind == "exponential":
+            return self.draw_ms(rng)  # memoryless: the residual is a fresh draw
+        if self.kind == "fixed":
+            seconds = self.mean
+        elif self.kind == "uniform":
+            seconds = rng.uniform(max(self.low, elapsed), self.high) if elapsed < self.high else elapsed
+        else:
+            seconds = self._lognormal_beyond(elapsed, rng)
+        return max(0, round(seconds * 1000) - elapsed_ms)
+
+    def _lognormal_beyond(self, elapsed: float, rng: random.Random) -> float:
+        """A lognormal draw conditioned on exceeding `elapsed` seconds, by inverting the CDF above F(elapsed)."""
+        if not self.mean:
+            return 0.0
+        variance = math.log(1 + (self.sd / self.mean) ** 2)
+        mu, sigma = math.log(self.mean) - variance / 2, math.sqrt(variance)
+        if sigma == 0:
+            return self.mean
+        normal = NormalDist()
+        floor = normal.cdf((math.log(elapsed) - mu) / sigma)
+        if floor >= 1 - 1e-12:  # far in the tail: it ends now
+            return elapsed
+        return math.exp(mu + sigma * normal.inv_cdf(rng.uniform(max(floor, 1e-12), 1 - 1e-12)))
 
 
 def fixed(seconds: float) -> Dist:
