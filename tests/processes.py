@@ -59,13 +59,19 @@ class Served:
 
 
 def start_serve(
-    *args: str | Path, log: Path, env: dict[str, str] | None = None, port: int | None = None, ready_s: float = 60
+    *args: str | Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    ready_s: float = 60,
+    command: str = "serve",
 ) -> Served:
-    """`ccdata serve ARGS --port P` in the background, once it answers its liveness probe."""
+    """`ccdata serve ARGS --port P` (or another serving command) in the background, once it answers its liveness
+    probe."""
     port = port or free_port()
     handle = log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "ccdata", "serve", *map(str, args), "--port", str(port)],
+        [sys.executable, "-m", "ccdata", command, *map(str, args), "--port", str(port)],
         stdout=handle,
         stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})},
@@ -74,7 +80,7 @@ def start_serve(
     deadline = time.monotonic() + ready_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"ccdata serve exited with {process.returncode}:\n{served.output()}")
+            raise RuntimeError(f"ccdata {command} exited with {process.returncode}:\n{served.output()}")
         try:
             if httpx.get(f"{served.url}/ccdata/v1/health/live", timeout=1).status_code == 200:
                 return served
@@ -82,7 +88,7 @@ def start_serve(
             pass
         time.sleep(0.1)
     served.kill()
-    raise RuntimeError(f"ccdata serve did not answer within {ready_s} s:\n{served.output()}")
+    raise RuntimeError(f"ccdata {command} did not answer within {ready_s} s:\n{served.output()}")
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from processes import ccdata, serving
+from processes import ccdata, serving, start_serve
 from support import CALL
 from test_pipeline_sqlite import answered_call
 
@@ -128,3 +128,24 @@ def test_a_mistake_gets_one_line_and_changes_nothing(tmp_path: Path, case: str) 
         line = one_error_line(ccdata("serve", "--host", "0.0.0.0", "--db", tmp_path / "p.db"))
         assert "public demo secrets" in line and "--allow-demo-secrets" in line
         assert not (tmp_path / "p.db").exists()
+
+
+def test_demo_continues_its_own_store_and_starts_over_only_when_asked(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    first = start_serve("--db", db, "--backfill-hours", "0.5", log=tmp_path / "demo-1.log", command="demo")
+    first.stop()
+    events = sqlite3.connect(db).execute("SELECT count(*) FROM event_log").fetchone()[0]
+    assert events > 100
+    second = start_serve("--db", db, log=tmp_path / "demo-2.log", command="demo")
+    ready = httpx.get(f"{second.url}/ccdata/v1/health/ready").json()
+    second.stop()
+    assert "continuing from there" in second.output()
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM event_log").fetchone()[0] >= events  # kept, and gone on
+    assert con.execute("SELECT count(*) FROM rejected_input").fetchone()[0] == 0
+    assert ready["status"] == "UP"
+    con.close()
+    third = start_serve("--db", db, "--fresh", "--backfill-hours", "0.1", log=tmp_path / "demo-3.log",
+                        command="demo")  # fmt: skip
+    third.stop()
+    assert "continuing" not in third.output()

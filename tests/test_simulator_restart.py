@@ -3,6 +3,7 @@ an event dated after the wall clock. Checked through real SQLite files and the r
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import random
@@ -349,10 +350,14 @@ def test_the_live_simulator_adopts_a_backfill_ending_now_and_stays_behind_the_wa
             late.append((item.event.at, wall))
 
     service.subscribe(committed)
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        live.step()
-        time.sleep(LiveSimulator.TICK_S)
+
+    async def drive() -> None:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            await live.step()
+            await asyncio.sleep(LiveSimulator.TICK_S)
+
+    asyncio.run(drive())
     assert not late and live.rejected == 0
     assert len(seen) > 10 and min(seen) > ahead["at"]  # it went on once the wall clock passed the log's end
     check_agents(engine)

@@ -501,8 +501,7 @@ def demo(config_path: str | None, db: Path, fresh: bool, backfill_hours: float, 
     not make is never changed or deleted.
     """
     from ccdata.service import Service, wall_clock_ms
-    from ccdata.sim.clocks import LiveSimulator, backfill
-    from ccdata.sim.contact_center import ContactCenter
+    from ccdata.sim.clocks import LiveSimulator, backfill, continue_or_start
 
     settings = _load_config(config_path)
     if db == DEMO_DB:
@@ -510,14 +509,15 @@ def demo(config_path: str | None, db: Path, fresh: bool, backfill_hours: float, 
     store, lock = _open_demo_store(db, fresh)
     end = wall_clock_ms()
     service = Service(settings, store)
-    cc_id = settings.call_center.id
-    log_end = service.engine.clock_of(cc_id)
-    start = log_end if log_end else end - int(backfill_hours * 3_600_000)
-    # One simulation: the backfill brings it up to now, then it goes on live.
-    simulator = ContactCenter(settings, settings.simulator, start)
+    # One simulation: the backfill (or the continuation of the last demo's store) brings it up to now, then it
+    # goes on live.
+    simulator, note = continue_or_start(service, end - int(backfill_hours * 3_600_000))
+    if note is not None:
+        err.print(note, soft_wrap=True)
+    start = simulator.now
     report = backfill(service, simulator, end, drain=False)
-    what = "continued" if log_end else "backfilled"
-    err.print(f"{what} {(end - start) / 3_600_000:.1f} h: {report.stats.calls:,} calls, {report.stats.events:,} events")
+    hours = max(0, end - start) / 3_600_000
+    err.print(f"simulated {hours:.1f} h: {report.stats.calls:,} calls, {report.stats.events:,} events")
     port = port or settings.server.port
     host = settings.server.host
     click.echo(_demo_text(service, f"http://{host}:{port}", str(db)))
