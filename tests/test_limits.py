@@ -55,9 +55,11 @@ def test_the_wal_is_cut_back(tmp_path: Path) -> None:
     path = tmp_path / "wal.db"
     store = SqliteStore(path, durable=False, wal_max_bytes=1 << 20)
     store._db.execute("PRAGMA wal_autocheckpoint=256")  # checkpoint every MiB, so that the limit applies in the test
-    lines = [msgspec.json.encode(e) for e in synthetic_events(30_000)]
-    Pipeline(store).ingest(lines)
+    lines = [msgspec.json.encode(e) for e in synthetic_events(40_000)]
+    Pipeline(store, batch_size=30_000).ingest(lines[:30_000])  # one large transaction: a WAL of several MiB
     wal = Path(f"{path}-wal")
-    assert wal.stat().st_size <= 2 << 20, wal.stat().st_size  # at most the limit plus one checkpoint's worth
+    assert wal.stat().st_size > 4 << 20
+    Pipeline(store, batch_size=100).ingest(lines[30_000:])  # small ones after it: the WAL goes back to the limit
+    assert wal.stat().st_size <= 1 << 20, wal.stat().st_size  # without the limit it kept its 8 MiB
     store.close()
     assert not wal.exists() or wal.stat().st_size == 0
