@@ -112,3 +112,31 @@ def test_the_engine_state_after_a_restart_equals_a_clean_replay(tmp_path: Path) 
     store.close()
     restarted = Pipeline(SqliteStore(path))
     assert restarted.engine.state() == script.engine.state()
+
+
+def test_a_background_task_that_dies_is_logged_marked_and_restarted(caplog) -> None:  # type: ignore[no-untyped-def]
+    from ccdata.api.background import supervise
+    from ccdata.service import Health
+
+    health = Health()
+    runs: list[str] = []
+    seen_states: list[str] = []
+
+    async def flaky() -> None:
+        runs.append("run")
+        if len(runs) == 1:
+            raise RuntimeError("the disk went away")
+        await asyncio.sleep(3600)
+
+    async def watch() -> None:
+        task = asyncio.create_task(supervise("simulator", flaky, health, first_delay_s=0.05))
+        await asyncio.sleep(0.01)
+        seen_states.append(health.tasks["simulator"])
+        await asyncio.sleep(0.1)
+        seen_states.append(health.tasks["simulator"])
+        task.cancel()
+
+    asyncio.run(watch())
+    assert seen_states == ["failed: RuntimeError: the disk went away", "running"]
+    assert runs == ["run", "run"] and health.task_restarts["simulator"] == 1
+    assert "background task simulator failed" in caplog.text and "the disk went away" in caplog.text

@@ -213,8 +213,9 @@ class Pipeline:
             await self._commit_async(prepared.batch)
             self._notify(committed)
             if self.snapshot_due():
-                snapshot = self.snapshot_blob()  # on the loop: nothing mutates the engine while it is pickled
-                await asyncio.to_thread(self._try_snapshot, snapshot)
+                # Pickled in the worker thread: nothing mutates the engine meanwhile (the caller serialises
+                # writes, and reads never mutate), and the loop gets the interpreter between the thread's slices.
+                await asyncio.to_thread(self._try_snapshot)
         report.seconds = time.perf_counter() - started
         return report
 

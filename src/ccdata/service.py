@@ -158,9 +158,8 @@ class Service:
         """Save live state now (at a clean stop, or on demand), without racing an ingest."""
         if self._writing is None:
             self._writing = asyncio.Lock()
-        async with self._writing:
-            snapshot = self.pipeline.snapshot_blob()
-            await asyncio.to_thread(self.pipeline.write_snapshot, snapshot)
+        async with self._writing:  # no event is applied while the engine is pickled in the worker thread
+            await asyncio.to_thread(self.pipeline.save_snapshot)
 
     def close(self) -> None:
         self.pipeline.save_snapshot()

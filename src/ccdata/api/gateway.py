@@ -250,14 +250,14 @@ class Gateway:
         for agent_id in list(self.pending_logouts):
             agent = self.service.engine.agent(self.service.cc_id, agent_id)
             if agent is None or not agent.signed_in:
-                self._signed_out(agent_id)
+                await self._signed_out(agent_id)
                 continue
             if await self.service.emit_async("agent.logout", agent.vdn, agentId=agent_id) is None:
-                self._signed_out(agent_id)
+                await self._signed_out(agent_id)
 
-    def _signed_out(self, agent_id: int) -> None:
+    async def _signed_out(self, agent_id: int) -> None:
         self.pending_logouts.discard(agent_id)
-        self.sessions.forget(agent_id)
+        await self.sessions.forget(agent_id)  # written before the sweep goes on: a restart finds it gone
 
     # --- call data ---
 
