@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import backfill, ingest, realtime, restart, search
+from bench import backfill, hostile, ingest, realtime, restart, search
 from bench.common import machine
 
 DOC = Path(__file__).parent.parent / "docs" / "performance.md"
@@ -35,7 +35,8 @@ def main() -> None:
                                     text=True, check=True).stdout)  # fmt: skip
     print("restart …", flush=True)
     rs = restart.main(1_000_000)
-    DOC.write_text(render(ing, rt, se, bf, mem, rs))
+    print("reads during an ingest, refusal CPU …", flush=True)
+    DOC.write_text(render(ing, rt, se, bf, mem, rs) + "\n" + hostile.main())
     print(f"wrote {DOC}")
 
 

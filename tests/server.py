@@ -18,6 +18,7 @@ import uvicorn
 from ccdata import config as configuration
 from ccdata import signing
 from ccdata.api.app import create_app
+from ccdata.api.limits import server_options
 from ccdata.service import Service
 from ccdata.sim.clocks import LiveSimulator
 from ccdata.store.sqlite import SqliteStore
@@ -92,7 +93,8 @@ def running_server(
     service = Service(configuration.load(path), SqliteStore(tmp / "server.db"))
     live = None if live_speed is None else LiveSimulator(service, speed=live_speed)
     app = create_app(service, live=live)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    options = server_options(service.config.limits)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

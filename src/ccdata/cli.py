@@ -388,6 +388,7 @@ def _run_server(service: Any, live: Any, host: str, port: int, lock: Any, where:
     import uvicorn
 
     from ccdata.api.app import create_app
+    from ccdata.api.limits import server_options
 
     _configure_logging(service.config.server.access_log)
     url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
@@ -404,7 +405,10 @@ def _run_server(service: Any, live: Any, host: str, port: int, lock: Any, where:
     gc.collect()
     gc.freeze()
     try:
-        uvicorn.run(create_app(service, live=live), host=host, port=port, log_level="warning", log_config=None)
+        app = create_app(service, live=live)
+        uvicorn.run(
+            app, host=host, port=port, log_level="warning", log_config=None, **server_options(service.config.limits)
+        )
     finally:
         lock.release()
 

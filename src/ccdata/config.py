@@ -115,6 +115,37 @@ class EngineSettings(msgspec.Struct, forbid_unknown_fields=True):
     stale_sweep_interval_s: Annotated[float, Meta(gt=0)] = 60.0
 
 
+class Limits(msgspec.Struct, forbid_unknown_fields=True):
+    """`[limits]`: what the server accepts from any one client, and how it stops guessing (docs/security.md)."""
+
+    # The HTTP server, per connection and in all.
+    max_header_bytes: Annotated[int, Meta(ge=1024, le=1 << 20)] = 16 * 1024  # request line + headers: 431 above
+    incomplete_request_timeout_s: Annotated[float, Meta(gt=0, le=3600)] = 10.0  # until a request is fully received
+    keep_alive_timeout_s: Annotated[int, Meta(ge=1, le=3600)] = 5  # an idle keep-alive connection is closed
+    max_connections: Annotated[int, Meta(ge=1)] = 2048  # open connections in all; requests beyond get 503
+    max_connections_per_address: Annotated[int, Meta(ge=1)] = 256  # beyond: the connection is closed at once
+    backlog: Annotated[int, Meta(ge=1)] = 2048  # connections waiting to be accepted
+    wal_max_bytes: Annotated[int, Meta(ge=0)] = 64 * 1024 * 1024  # the SQLite WAL is cut back to this size
+    # CC-CMS: its own small body limit; requests per second per access key and per source address (429 beyond);
+    # failed signatures per address within the window lock the address out (CC-FS's 403).
+    cms_max_body_bytes: Annotated[int, Meta(ge=1024)] = 64 * 1024
+    cms_rate_per_s: Annotated[float, Meta(ge=0)] = 20_000
+    cms_burst: Annotated[int, Meta(ge=1)] = 40_000
+    cms_auth_failures_per_address: Annotated[int, Meta(ge=0)] = 30
+    # tokenByAkSk: tokens per second per app key and per address (429 beyond); wrong secrets per address lock it
+    # out (429); live tokens per app (the oldest is revoked beyond).
+    token_rate_per_s: Annotated[float, Meta(ge=0)] = 5
+    token_burst: Annotated[int, Meta(ge=1)] = 50
+    token_failures_per_address: Annotated[int, Meta(ge=0)] = 10
+    max_tokens_per_app: Annotated[int, Meta(ge=1)] = 1000
+    # CC-Gateway sign-in: wrong passwords per agent ID (000-007) and per source address (100-016) lock them out.
+    sign_in_failures_per_agent: Annotated[int, Meta(ge=0)] = 5
+    sign_in_failures_per_address: Annotated[int, Meta(ge=0)] = 50
+    # Failures older than the window are forgotten; a lock lasts lock_s.
+    failure_window_s: Annotated[float, Meta(gt=0)] = 300.0
+    lock_s: Annotated[float, Meta(gt=0)] = 300.0
+
+
 class AgentGroup(msgspec.Struct, forbid_unknown_fields=True):
     """`count` agents numbered from `first`, alike but for their IDs (phones are 6 + ID)."""
 
@@ -138,6 +169,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
     server: Server = msgspec.field(default_factory=Server)
     store: StoreSettings = msgspec.field(default_factory=StoreSettings)
     engine: EngineSettings = msgspec.field(default_factory=EngineSettings)
+    limits: Limits = msgspec.field(default_factory=Limits)
     simulator: Scenario = msgspec.field(default_factory=Scenario)
 
     def __post_init__(self) -> None:

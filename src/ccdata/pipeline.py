@@ -236,7 +236,7 @@ class Pipeline:
         decoded: list[tuple[int, events.Event, bytes]] = []
         for position, item in chunk:
             if isinstance(item, bytes | str):
-                raw = item.strip().encode() if isinstance(item, str) else item.strip()
+                raw = item.strip().encode("utf-8", "surrogatepass") if isinstance(item, str) else item.strip()
                 if not raw:
                     continue  # a blank line of a JSON-lines input is no event
             else:
@@ -384,8 +384,8 @@ def _raw(item: Input) -> bytes:
     if isinstance(item, bytes):
         return item
     if isinstance(item, str):
-        return item.encode()
+        return item.encode("utf-8", "surrogatepass")
     try:
         return msgspec.json.encode(item)
-    except (TypeError, msgspec.EncodeError):
-        return repr(item).encode()
+    except (TypeError, ValueError, RecursionError, msgspec.EncodeError):
+        return repr(item).encode("utf-8", "surrogatepass")

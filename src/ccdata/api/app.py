@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -23,6 +23,7 @@ from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
 from ccdata.sim.clocks import LiveSimulator
 from ccdata.store.ports import SessionStore
+from ccdata.store.sqlite import SqliteStore
 from ccdata.store.sqlite_sessions import session_store_beside
 
 
@@ -36,9 +37,11 @@ def create_app(
     """The application; with `live`, the simulator runs beside it and the data follows the simulator's clock.
     `sessions` keeps the gateway's sessions across restarts (default: beside the service's store)."""
     gateway = Gateway(service, sessions if sessions is not None else session_store_beside(service.store))
-    tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms)
+    tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
     if live is not None:
         service.clock = live.sim_now
+    if isinstance(service.store, SqliteStore):
+        service.store.limit_wal(service.config.limits.wal_max_bytes)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -101,7 +104,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+        exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone, Exception: _internal_error},
         middleware=[Middleware(AccessLog, style=service.config.server.access_log)],
     )
     app.state.service = service
@@ -112,7 +115,13 @@ def create_app(
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     names = {404: "Not Found", 405: "Method Not Allowed"}
-    return http.spring_error(request, exc.status_code, names.get(exc.status_code, "Error"), str(exc.detail))
+    status, detail = exc.status_code, str(exc.detail)
+    return http.spring_error(request, status, names.get(status, "Error"), detail, exc.headers)  # 405: Allow
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client left (or was cut off for not finishing its request in time): nobody reads this answer.
+    return Response(status_code=408)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

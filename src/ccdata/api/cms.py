@@ -8,15 +8,18 @@ permission, `0100001` failure). Successful answers carry the reference's keys: `
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ccdata.api import http
 from ccdata.api.auth.cms import AuthError, CmsAuth
+from ccdata.api.auth.throttle import FailureLock, RateLimiter, retry_after
 from ccdata.api.inputs import InvalidParameter, agent_id, check_agent_id, integer, json_object, string
 from ccdata.config import CmsCredential
 from ccdata.domain import codes, views
@@ -25,6 +28,8 @@ from ccdata.domain.records import month_of
 from ccdata.service import Service, wall_clock_ms
 
 PREFIX = "/rest/cmsapp"
+LOCKED = "too many failed authentications from this address; try again later"
+log = logging.getLogger("ccdata.security")
 MAX_BATCH_AGENTS = 3000
 
 
@@ -54,20 +59,47 @@ Handler = Callable[[Service, CmsCredential, dict[str, Any]], Response]
 def routes(service: Service) -> list[Route]:
     # Signatures are checked against the wall clock, whatever clock the data follows (a sped-up simulator).
     auth = CmsAuth(service.config.cms.credentials, service.config.cms.clock_skew_ms, wall_clock_ms)
-    limit = service.config.server.max_body_bytes
+    limits = service.config.limits
+    limit = min(service.config.server.max_body_bytes, limits.cms_max_body_bytes)
+    rate = RateLimiter(limits.cms_rate_per_s, limits.cms_burst)
+    lockout = FailureLock(limits.cms_auth_failures_per_address, limits.failure_window_s, limits.lock_s)
 
-    def endpoint(handler: Handler, parse: bool = True) -> Callable[[Request], Awaitable[Response]]:
+    async def authenticate(request: Request) -> tuple[CmsCredential | None, Response | bytes]:
+        """The credential and the body, or the refusal: 429 (rate), 403 (address locked), 413, 401."""
+        address = http.client_address(request)
+        if wait := rate.take(("address", address)):
+            return None, http.too_many_requests(request, wait)
+        if locked := lockout.locked_for(address):
+            return None, http.spring_error(request, 403, "Forbidden", LOCKED, {"Retry-After": retry_after(locked)})
+        try:
+            parsed = auth.precheck(request)
+            body = await http.read_body(request, limit)
+            credential = auth.verify(request, body, parsed)
+        except http.BodyTooLarge as exc:
+            return None, failure(codes.CMS_INVALID_PARAMETER, str(exc), 413)
+        except AuthError as exc:
+            if lockout.fail(address):
+                log.warning("CC-CMS: address %s locked for %d s after failed signatures", address, limits.lock_s)
+            return None, http.spring_error(request, 401, "Unauthorized", str(exc))
+        lockout.succeed(address)
+        if wait := rate.take(("ak", credential.ak)):
+            return None, http.too_many_requests(request, wait)
+        return credential, body
+
+    def endpoint(handler: Handler, parse: bool = True, store: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        """`store`: the handler reads SQLite (not the engine), so it runs in a worker thread, off the event loop."""
+
         async def run(request: Request) -> Response:
+            credential, body = await authenticate(request)
+            if credential is None:
+                assert isinstance(body, Response)
+                return body
+            assert isinstance(body, bytes)
             try:
-                body = await http.read_body(request, limit)
-            except http.BodyTooLarge as exc:
-                return failure(codes.CMS_INVALID_PARAMETER, str(exc), 413)
-            try:
-                credential = auth.verify(request, body)
-            except AuthError as exc:
-                return http.spring_error(request, 401, "Unauthorized", str(exc))
-            try:
-                return handler(service, credential, json_object(body) if parse else {"raw": body})
+                arguments = json_object(body) if parse else {"raw": body}
+                if store:
+                    return await run_in_threadpool(handler, service, credential, arguments)
+                return handler(service, credential, arguments)
             except InvalidParameter as exc:
                 return failure(codes.CMS_INVALID_PARAMETER, f"Invalid parameter: {exc}")
             except Forbidden as exc:
@@ -77,13 +109,14 @@ def routes(service: Service) -> list[Route]:
 
         return run
 
+    trace = endpoint(query_call_trace_detail, store=True)
     return [
         Route(f"{PREFIX}/v1/openapi/agent/queryagentcalls", endpoint(query_agent_calls), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/agentgroup/queryagentcalls", endpoint(query_agent_group_calls), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/agent/agentprivatecall", endpoint(agent_private_calls), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/calldata/querydetailcallinfo", endpoint(query_detail_call_info), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/calldata/querybasiccallinfo", endpoint(query_basic_call_info), methods=["POST"]),
-        Route(f"{PREFIX}/v1/openapi/vdn/querycalltracedetail", endpoint(query_call_trace_detail), methods=["POST"]),
+        Route(f"{PREFIX}/v1/openapi/vdn/querycalltracedetail", trace, methods=["POST"]),
         Route(f"{PREFIX}/v1/ping", endpoint(ping, parse=False), methods=["POST"]),
     ]
 

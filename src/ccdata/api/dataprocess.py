@@ -8,6 +8,7 @@ Errors: 400 (bad request), 401 (no, expired or out-of-scope token), with a JSON 
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -43,7 +44,8 @@ def routes(service: Service, tokens: Tokens) -> list[Route]:
             return http.spring_error(request, 400, "Bad Request", str(exc))
         except OutOfScope as exc:
             return http.spring_error(request, 401, "Unauthorized", str(exc))
-        total, results = service.store.search_call_results(query)
+        # SQLite work runs in a worker thread on its own read connection: the event loop never waits on it.
+        total, results = await run_in_threadpool(service.store.search_call_results, query)
         return http.json({"total": total, "results": [views.call_result(r) for r in results]})
 
     return [Route(PATH, query_call_manual_detail_info, methods=["POST"])]

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,14 +26,25 @@ from starlette.routing import Route
 
 from ccdata.api import http
 from ccdata.api.auth.gateway import FLUSH_INTERVAL_S, GuidCheck, Session, Sessions, log
+from ccdata.api.auth.throttle import FailureLock, retry_after
 from ccdata.api.gateway_events import agent_events
-from ccdata.api.inputs import InvalidParameter, check_agent_id, json_object
+from ccdata.api.inputs import InvalidParameter, ascii_int, check_agent_id, json_object
 from ccdata.domain import codes, views
 from ccdata.pipeline import Committed
 from ccdata.service import Service, wall_clock_ms
 from ccdata.store.ports import SessionStore
 
 PREFIX = "/agentgateway/resource"
+security_log = logging.getLogger("ccdata.security")
+
+
+def _password_matches(given: object, expected: str) -> bool:
+    """Constant time in the password's content (both sides hashed to one length first); only a string matches."""
+    text = given if isinstance(given, str) else ""
+    same = hmac.compare_digest(
+        hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), hashlib.sha256(expected.encode()).digest()
+    )
+    return same and isinstance(given, str)
 
 
 def answer(
@@ -50,6 +64,9 @@ class Gateway:
         self.settings = service.config.gateway
         self.sessions = Sessions(self.settings, wall_clock_ms, store)  # GUID and heartbeat timers: real time
         self.pending_logouts: set[int] = set()
+        limits = service.config.limits
+        self.agent_lock = FailureLock(limits.sign_in_failures_per_agent, limits.failure_window_s, limits.lock_s)
+        self.address_lock = FailureLock(limits.sign_in_failures_per_address, limits.failure_window_s, limits.lock_s)
         self._flusher: asyncio.Task[None] | None = None
         service.subscribe(self._deliver)
 
@@ -97,9 +114,7 @@ class Gateway:
         async def run(request: Request) -> Response:
             text = request.path_params["agentid"]
             try:
-                if not text.isdigit():
-                    raise InvalidParameter(f"agent ID {text!r} is not a number")
-                agent_id = int(text)
+                agent_id = ascii_int(text, "agentid", max_digits=6)
                 check_agent_id(agent_id, "agentid")
             except InvalidParameter as exc:
                 return error("000-002", str(exc))
@@ -115,6 +130,8 @@ class Gateway:
         return run
 
     def _deliver(self, item: Committed) -> None:
+        if not self.sessions.by_agent:
+            return  # nobody polls: an ingest of thousands of events costs the event loop nothing here
         for agent_id, event in agent_events(item, self.service.engine):
             session = self.sessions.by_agent.get(agent_id)
             if session is not None:
@@ -135,10 +152,15 @@ class Gateway:
             body = json_object(await http.read_body(request, self.service.config.server.max_body_bytes))
         except (InvalidParameter, http.BodyTooLarge) as exc:
             return error("100-001", str(exc))
+        address = http.client_address(request)
+        if refusal := self._locked(agent_id, address):
+            return refusal
         configured = self.service.config.agent(agent_id)
-        password = body.get("password")
-        if configured is None or not isinstance(password, str) or password != configured.password:
+        if configured is None or not _password_matches(body.get("password"), configured.password):
+            self._failed_sign_in(agent_id, address)
             return error("100-004")
+        self.agent_lock.succeed(agent_id)
+        self.address_lock.succeed(address)
         status = body.get("status", 4)
         if status not in (4, 5, "4", "5"):
             return error("100-011", "status must be 4 (idle) or 5 (wrap-up)")
@@ -174,6 +196,22 @@ class Gateway:
             result={"workno": str(agent_id), "mediatype": media},
             headers={"Set-GUID": f"JSESSIONID={session.guid}"},
         )
+
+    def _locked(self, agent_id: int, address: str) -> Response | None:
+        """The refusal of a locked agent (000-007) or source address (100-016), before the password is looked at."""
+        if seconds := self.address_lock.locked_for(address):
+            return error("100-016", f"Too many failed sign-ins from this address; locked for {retry_after(seconds)} s.")
+        if seconds := self.agent_lock.locked_for(agent_id):
+            return error("000-007", f"Too many failed sign-ins of this agent; locked for {retry_after(seconds)} s.")
+        return None
+
+    def _failed_sign_in(self, agent_id: int, address: str) -> None:
+        lock_s = self.service.config.limits.lock_s
+        if self.agent_lock.fail(agent_id):
+            security_log.warning("CC-Gateway: agent %d locked for %d s after failed sign-ins (last from %s)",
+                        agent_id, lock_s, address)  # fmt: skip
+        if self.address_lock.fail(address):
+            security_log.warning("CC-Gateway: address %s locked for %d s after failed sign-ins", address, lock_s)
 
     async def sign_out(self, request: Request, agent_id: int, session: Session) -> Response:
         rejection = await self.service.emit_async("agent.logout", session.vdn, agentId=agent_id)

@@ -8,6 +8,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ccdata.api.auth.throttle import retry_after
 from ccdata.service import wall_clock_ms
 
 _encoder = msgspec.json.Encoder()
@@ -18,16 +19,39 @@ def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) ->
     return Response(_encoder.encode(body), status_code=status, media_type=JSON_TYPE, headers=headers)
 
 
-def spring_error(request: Request, status: int, error: str, message: str) -> Response:
+def spring_error(
+    request: Request, status: int, error: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     """The error body CEC's Spring-based services send (`timestamp`, `status`, `error`, `message`, `path`)."""
     body = {
         "timestamp": wall_clock_ms(),
         "status": status,
         "error": error,
         "message": message,
-        "path": request.url.path,
+        "path": request.scope.get("path", ""),
     }
-    return json(body, status)
+    return json(body, status, headers)
+
+
+def too_many_requests(request: Request, wait_s: float, message: str = "too many requests; try again later") -> Response:
+    """429 with `Retry-After` (whole seconds): the answer where the reference defines no other."""
+    return spring_error(request, 429, "Too Many Requests", message, {"Retry-After": retry_after(wait_s)})
+
+
+def client_address(request: Request) -> str:
+    """The peer's address: the unit of per-source limits (behind a proxy, every client shares the proxy's)."""
+    return request.client.host if request.client else ""
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The credential of an `Authorization: Bearer <credential>` header (the scheme is case-insensitive, RFC 9110
+    11.1), or None."""
+    if not authorization:
+        return None
+    scheme, _, credential = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
 
 
 class BodyTooLarge(Exception):
@@ -37,7 +61,7 @@ class BodyTooLarge(Exception):
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refusing more than `limit` bytes without reading them all."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit():
+    if declared is not None and declared.isascii() and declared.isdigit():
         if int(declared) > limit:
             raise BodyTooLarge(f"the body is larger than {limit} bytes")
         return await request.body()  # the server delivers no more than the declared length

@@ -13,17 +13,44 @@ import msgspec
 _decoder = msgspec.json.Decoder()
 
 
+#: More digits than any number of the interfaces has (ms timestamps have 13); longer digit strings are refused
+#: before `int()` sees them.
+MAX_DIGITS = 19
+
+
 class InvalidParameter(ValueError):
     pass
+
+
+def ascii_int(text: str, name: str, max_digits: int = MAX_DIGITS) -> int:
+    """An optionally signed run of ASCII digits (no Unicode digits, no `_`, no spaces inside), bounded in length."""
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise InvalidParameter(f"{name} must be a number of ASCII digits, not {_shown(text)}")
+    if len(digits) > max_digits:
+        raise InvalidParameter(f"{name} must have at most {max_digits} digits")
+    return int(text)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def json_value(body: bytes) -> Any:
+    """Any JSON value; every way of not being one (invalid UTF-8, nesting too deep, a number out of range) is an
+    InvalidParameter."""
+    try:
+        return _decoder.decode(body)
+    except (msgspec.MsgspecError, UnicodeDecodeError) as exc:
+        raise InvalidParameter(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidParameter("the request body is not valid JSON: it is nested too deeply") from None
 
 
 def json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise InvalidParameter("the request body is empty; a JSON object is expected")
-    try:
-        value = _decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise InvalidParameter(f"the request body is not valid JSON: {exc}") from None
+    value = json_value(body)
     if not isinstance(value, dict):
         raise InvalidParameter("the request body must be a JSON object")
     return value
@@ -39,11 +66,8 @@ def integer(body: dict[str, Any], name: str, low: int, high: int, *, required: b
     if isinstance(value, bool):
         raise InvalidParameter(f"{name} must be a number")
     if isinstance(value, str):
-        text = value.strip()
-        if not (text.isdigit() or (text.startswith("-") and text[1:].isdigit())):
-            raise InvalidParameter(f"{name} must be a number, not {value!r}")
-        value = int(text)
-    if isinstance(value, float) and value.is_integer():
+        value = ascii_int(value.strip(), name)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         value = int(value)
     if not isinstance(value, int):
         raise InvalidParameter(f"{name} must be a number")

@@ -23,11 +23,15 @@ CONTRACT_VERSION: Final = 1
 MIN_AT: Final = 946_684_800_000
 MAX_AT: Final = 4_102_444_800_000
 
-EventId = Annotated[str, Meta(min_length=1, max_length=64)]
+#: Identifiers are printable: no control character (NUL, newline, ...) can reach a log, a path or a query.
+_PRINTABLE: Final = r"^[^\x00-\x1f\x7f]*$"
+EventId = Annotated[str, Meta(min_length=1, max_length=64, pattern=_PRINTABLE)]
 Millis = Annotated[int, Meta(ge=MIN_AT, lt=MAX_AT, description="ms since the epoch, UTC")]
 CcId = Annotated[int, Meta(ge=1, le=65535)]
 Vdn = Annotated[int, Meta(ge=1, le=5000)]
-CallId = Annotated[str, Meta(min_length=1, max_length=20, description="the CEC call ID, at most 20 chars")]
+CallId = Annotated[
+    str, Meta(min_length=1, max_length=20, pattern=_PRINTABLE, description="the CEC call ID, at most 20 chars")
+]
 AgentId = Annotated[int, Meta(ge=101, le=999_999)]
 SkillId = Annotated[int, Meta(ge=1, le=2_147_483_647)]
 Number = Annotated[str, Meta(max_length=32)]
@@ -361,13 +365,21 @@ _encoder: Final = msgspec.json.Encoder()
 
 
 def decode(raw: bytes | str) -> Event:
-    """Decode one JSON event; raise `InvalidEvent` with a precise reason if it is not one."""
+    """Decode one JSON event; raise `InvalidEvent` with a precise reason if it is not one.
+
+    Any input at all ends as an event or an `InvalidEvent`: malformed JSON, invalid UTF-8 (in bytes) or lone
+    surrogates (in text), nesting deeper than the decoder's stack, numbers out of range.
+    """
     try:
         return _decoder.decode(raw)
     except msgspec.ValidationError as exc:
         raise InvalidEvent(str(exc), _peek_id(raw)) from None
     except msgspec.DecodeError as exc:
         raise InvalidEvent(f"malformed JSON: {exc}") from None
+    except UnicodeError as exc:
+        raise InvalidEvent(f"malformed JSON: not UTF-8 ({exc.reason})") from None
+    except RecursionError:
+        raise InvalidEvent("malformed JSON: nested too deeply") from None
 
 
 def from_builtins(obj: object) -> Event:
@@ -377,6 +389,8 @@ def from_builtins(obj: object) -> Event:
     except msgspec.ValidationError as exc:
         event_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
         raise InvalidEvent(str(exc), event_id) from None
+    except RecursionError:
+        raise InvalidEvent("the event is nested too deeply") from None
 
 
 def encode(event: Event) -> bytes:
@@ -387,7 +401,7 @@ def encode(event: Event) -> bytes:
 def _peek_id(raw: bytes | str) -> str | None:
     try:
         obj = _any_decoder.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.MsgspecError, UnicodeError, RecursionError):
         return None
     value = obj.get("id") if isinstance(obj, dict) else None
     return value if isinstance(value, str) else None

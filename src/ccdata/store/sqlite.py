@@ -2,7 +2,8 @@
 
 Tables:
 - `event_log`: every accepted event, append-only, `id` unique; the source of truth for live state.
-- `rejected_input`: every input not applied, with its reason (nothing sent is lost).
+- `rejected_input`: every input not applied, with its reason (nothing sent is lost), once per distinct input and
+  reason code (a client retrying a bad batch does not grow it).
 - `track_YYYYMM`: call-track rows (`tbilllog`), one table per month of the call's arrival (UTC), as `logDate`
   of querycalltracedetail selects it.
 - `call_result`: one row per call that reached the agent service, indexed for the DataProcess filters.
@@ -11,6 +12,8 @@ Tables:
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import sqlite3
 import threading
@@ -34,7 +37,8 @@ CREATE TABLE IF NOT EXISTS rejected_input (
     event_id    TEXT,
     reason_code TEXT NOT NULL,
     reason      TEXT NOT NULL,
-    body        BLOB NOT NULL
+    body        BLOB NOT NULL,
+    digest      BLOB
 );
 CREATE TABLE IF NOT EXISTS call_result (
     cc_id            INTEGER NOT NULL,
@@ -96,10 +100,25 @@ _TRACK_ORDER: Final = "ORDER BY call_id_num = -1, call_id_num"
 _MONTH: Final = re.compile(r"^\d{6}$")
 
 
-class SqliteStore:
-    """The `Store` port on one SQLite file. Not thread-safe: one writer (the pipeline) owns it."""
+DEFAULT_WAL_MAX_BYTES: Final = 64 * 1024 * 1024
 
-    def __init__(self, path: str | Path, *, durable: bool = True, busy_timeout_s: float = 5.0) -> None:
+
+class SqliteStore:
+    """The `Store` port on one SQLite file.
+
+    One writer (the pipeline) owns the main connection. The read methods the APIs call (`track_rows`,
+    `search_call_results`, `call_results`, `find_track_rows`, `count`) may run in any thread: each thread reads
+    through a connection of its own (WAL lets readers run beside the writer and see committed data only).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        durable: bool = True,
+        busy_timeout_s: float = 5.0,
+        wal_max_bytes: int = DEFAULT_WAL_MAX_BYTES,
+    ) -> None:
         self.path = str(path)  # its folder must exist: a mistyped path is an error, not a new folder tree
         self.busy_timeout_s = busy_timeout_s
         # The writer's connection; reads use one connection per thread (`_reader`), so that a reader never
@@ -115,9 +134,21 @@ class SqliteStore:
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA wal_autocheckpoint=10000")
         self._db.execute("PRAGMA temp_store=MEMORY")
+        self.limit_wal(wal_max_bytes)
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._months = self._existing_months()
         self._new_months: set[str] = set()
+
+    def limit_wal(self, max_bytes: int) -> None:
+        """After a checkpoint the WAL file is cut back to `max_bytes` (it otherwise keeps its largest size)."""
+        self._db.execute(f"PRAGMA journal_size_limit={int(max_bytes)}")
+
+    def _migrate(self) -> None:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(rejected_input)")}
+        if "digest" not in columns:  # a store written before rejections were kept once
+            self._db.execute("ALTER TABLE rejected_input ADD COLUMN digest BLOB")
+        self._db.execute("CREATE UNIQUE INDEX IF NOT EXISTS rejected_input_digest ON rejected_input (digest)")
 
     def _reader(self) -> sqlite3.Connection:
         if self.path == ":memory:":
@@ -150,8 +181,9 @@ class SqliteStore:
         try:
             db.executemany("INSERT INTO event_log (id, type, at, body) VALUES (?, ?, ?, ?)", batch.events)
             db.executemany(
-                "INSERT INTO rejected_input (event_id, reason_code, reason, body) VALUES (?, ?, ?, ?)",
-                batch.rejected,
+                "INSERT OR IGNORE INTO rejected_input (event_id, reason_code, reason, body, digest) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(*r, _digest(r)) for r in batch.rejected],
             )
             self._new_months.clear()
             self._write_records(batch)
@@ -262,11 +294,16 @@ class SqliteStore:
             where.append("arrived_at <= ?")
             args.append(query.end)
         condition = " AND ".join(where)
-        total = self._reader().execute(f"SELECT count(*) FROM call_result WHERE {condition}", args).fetchone()[0]
-        page = self._reader().execute(
-            f"SELECT * FROM call_result WHERE {condition} ORDER BY arrived_at, call_id LIMIT ? OFFSET ?",
-            [*args, query.limit, query.offset],
-        )
+        db = self._reader()
+        db.execute("BEGIN")  # the count and the page from one snapshot
+        try:
+            total = db.execute(f"SELECT count(*) FROM call_result WHERE {condition}", args).fetchone()[0]
+            page = db.execute(
+                f"SELECT * FROM call_result WHERE {condition} ORDER BY arrived_at, call_id LIMIT ? OFFSET ?",
+                [*args, query.limit, query.offset],
+            ).fetchall()
+        finally:
+            db.execute("COMMIT")
         return total, [CallResult(*row) for row in page]
 
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]:
@@ -282,6 +319,8 @@ class SqliteStore:
     def close(self) -> None:
         for db in self._reader_connections:
             db.close()
+        with contextlib.suppress(sqlite3.Error):  # leave no large WAL behind (another process may still read)
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
 
     # --- monthly tables ---
@@ -299,3 +338,8 @@ class SqliteStore:
     def _existing_months(self) -> set[str]:
         names = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'track_%'")
         return {name[len("track_") :] for (name,) in names if _MONTH.match(name[len("track_") :])}
+
+
+def _digest(rejected: RejectedInput) -> bytes:
+    """What makes two rejections the same: the input's bytes and the reason code."""
+    return hashlib.sha256(rejected.reason_code.encode() + b"\0" + rejected.body).digest()

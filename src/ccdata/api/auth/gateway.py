@@ -12,6 +12,7 @@ session dirty, and `flush_every` writes the dirty ones behind, every `FLUSH_INTE
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import uuid
 from collections import deque
@@ -81,11 +82,13 @@ class Sessions:
             return GuidCheck.NOT_SIGNED_IN, None
         if guid is None:
             return GuidCheck.WRONG_GUID, session
-        if guid == session.guid:
+        given = guid.encode("utf-8", "surrogatepass")
+        if hmac.compare_digest(given, session.guid.encode()):
             return GuidCheck.OK, session
-        issued = session.previous.get(guid)
-        if issued is not None and self.clock() - issued <= self.settings.guid_timeout_ms:
-            return GuidCheck.OK, session
+        now = self.clock()
+        for previous, issued in session.previous.items():  # constant time per GUID, at most a few of them
+            if hmac.compare_digest(given, previous.encode()) and now - issued <= self.settings.guid_timeout_ms:
+                return GuidCheck.OK, session
         return GuidCheck.WRONG_GUID, session
 
     def rotate_if_due(self, session: Session) -> str | None:
