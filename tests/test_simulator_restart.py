@@ -34,8 +34,8 @@ MINUTE_MS = 60_000
 RESTART = START + 3 * HOUR_MS + MINUTE_MS  # just after a shift change and the start of a break
 RATE = 150  # calls an hour at the access code
 # The longest a call of the scenario below can last: IVR 30 s, patience 240 s (counted from the first queue
-# entry), ring or no-answer 15 s, talk 360 s and hold 60 s, then once more after a transfer (ring, 300 s, 60 s);
-# campaign calls are shorter. Chains of no-answers are rare; 30 minutes leave room for them.
+# entry), ring or no-answer 15 s, talk 360 s and hold 60 s, then once more after a transfer (a fresh patience of
+# 240 s, ring, 300 s, 60 s); campaign calls are shorter. Chains of no-answers are rare; 30 minutes leave room for them.
 LONGEST_CALL_MS = 30 * MINUTE_MS
 
 AGENTS = """
@@ -129,7 +129,7 @@ end_hour = 24
 """
 
 
-def scenario(seed: int = 12, rate: float = RATE, talk: tuple[int, int] = (60, 360), shifts: str = SHIFTS) -> str:
+def scenario(seed: int = 20, rate: float = RATE, talk: tuple[int, int] = (60, 360), shifts: str = SHIFTS) -> str:
     text = SCENARIO.format(seed=seed, rates=[rate] * 24, talk_low=talk[0], talk_high=talk[1])
     return AGENTS + text + shifts  # agents 1013-1016 have no shift: signed in around the clock
 
