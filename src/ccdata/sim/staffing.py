@@ -112,13 +112,22 @@ def _wrap_s(scenario: Scenario, skill: int) -> float:
     return mean_s(behaviour.wrap_up) if behaviour else 0.0
 
 
+def with_shrinkage(agents: int, shrinkage: float) -> int:
+    """Agents to schedule so that `agents` are at work: N / (1 - shrinkage), to the nearest agent.
+
+    Rounded, not raised: shrinkage is an average over the day (a break is half an hour of a shift), and raising
+    3.3 to 4 at night would schedule a third more agents than the plan needs.
+    """
+    return math.floor(agents / (1 - shrinkage) + 0.5)
+
+
 def requirement(scenario: Scenario, pool: StaffingPool, weekday: int) -> list[int]:
     """Agents to have signed in, per half hour of a weekday: Erlang C, plus shrinkage, at least `minimum`."""
     needed = []
     for slot in range(SLOTS):
         load, handle = offered(scenario, pool, weekday, slot)
         agents = agents_needed(load, handle, pool.service_level, pool.answer_s) if handle else 0
-        needed.append(max(pool.minimum, math.ceil(agents / (1 - pool.shrinkage))))
+        needed.append(max(pool.minimum, with_shrinkage(agents, pool.shrinkage)))
     return needed
 
 
@@ -147,8 +156,10 @@ def lay_shifts(needed: list[int], shortest: int, longest: int) -> list[tuple[int
 
 def pool_shifts(scenario: Scenario, pool: StaffingPool) -> list[Shift]:
     """The pool's shifts for each weekday; agents are numbered from `first` by start time each day."""
-    shifts: list[Shift] = []
     levels = pool.skill_levels or {str(s): 1 for s in pool.skills}
+    # The whole pool as a shift of no weekday: agents a day does not need stay signed out (an agent in no shift
+    # would be signed in around the clock), and all of them get the pool's skill levels.
+    shifts: list[Shift] = [Shift(pool.first, pool.count, 0, 24, [], [], levels)]
     for weekday in range(7):
         laid = lay_shifts(requirement(scenario, pool, weekday), pool.shortest_shift * 2, pool.longest_shift * 2)
         if len(laid) > pool.count:
