@@ -175,7 +175,7 @@ class StaffingPool(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     skill_levels: dict[str, int] = {}
     service_level: Annotated[float, Meta(gt=0, lt=1)] = 0.8
     answer_s: Annotated[float, Meta(gt=0)] = 20
-    shrinkage: Annotated[float, Meta(ge=0, lt=1)] = 0.1  # breaks and no-answer spells
+    shrinkage: Annotated[float, Meta(ge=0, lt=1)] = 0.03  # time lost besides breaks (no-answer spells)
     minimum: Annotated[int, Meta(ge=0)] = 2
     shortest_shift: Annotated[float, Meta(gt=0, le=24)] = 4  # hours
     longest_shift: Annotated[float, Meta(gt=0, le=24)] = 8

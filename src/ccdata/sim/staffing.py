@@ -3,8 +3,9 @@
 Pure functions of a scenario: `plan_scenario` turns each `[[simulator.staffing]]` pool into ordinary shifts, so
 the simulator itself knows nothing of planning. A pool's skills are planned as one queue (its agents have all of
 them): the offered load of every call the pool answers, from the arrival profile, to reach `service_level`
-answered within `answer_s` by Erlang C, divided by (1 - shrinkage) for breaks. Shifts are then laid greedily,
-earliest deficit first, each as long as it is needed (between the pool's shortest and longest shift).
+answered within `answer_s` by Erlang C, divided by (1 - shrinkage) for the time lost otherwise (no-answer
+spells). Shifts are then laid greedily, earliest deficit first, each as long as it is needed (between the pool's
+shortest and longest shift), and more where their breaks would leave too few agents at work.
 """
 
 from __future__ import annotations
@@ -154,6 +155,40 @@ def lay_shifts(needed: list[int], shortest: int, longest: int) -> list[tuple[int
     return shifts
 
 
+def plan_day(at_work: list[int], pool: StaffingPool) -> list[tuple[int, int]]:
+    """Shifts that keep `at_work` agents working in each half hour, breaks included.
+
+    Breaks are covered where they fall rather than by a flat shrinkage: a crew of two at night loses half of
+    itself to a break, a crew of twenty a tenth. Laying more shifts brings more breaks, so this repeats until the
+    plan is stable (the targets only grow, so it ends).
+    """
+    shortest, longest = round(pool.shortest_shift * 2), round(pool.longest_shift * 2)
+    target = list(at_work)
+    laid = lay_shifts(target, shortest, longest)
+    for _ in range(10):
+        away = on_break(laid, pool)
+        wanted = [max(t, n + math.ceil(a)) for t, n, a in zip(target, at_work, away, strict=True)]
+        if wanted == target:
+            break
+        target = wanted
+        laid = lay_shifts(target, shortest, longest)
+    return laid
+
+
+def on_break(laid: list[tuple[int, int]], pool: StaffingPool) -> list[float]:
+    """Agents expected away on a break per half hour: each away `minutes` somewhere in its break's span."""
+    away = [0.0] * SLOTS
+    for start, length in laid:
+        for pause in _breaks(pool, start, length):
+            begin = pause.at_hour * 60
+            span = pause.window_minutes + pause.minutes
+            for slot in range(SLOTS):
+                overlap = min(begin + span, (slot + 1) * 30) - max(begin, slot * 30)
+                if overlap > 0:
+                    away[slot] += pause.minutes * overlap / span / 30
+    return away
+
+
 def pool_shifts(scenario: Scenario, pool: StaffingPool) -> list[Shift]:
     """The pool's shifts for each weekday; agents are numbered from `first` by start time each day."""
     levels = pool.skill_levels or {str(s): 1 for s in pool.skills}
@@ -161,7 +196,7 @@ def pool_shifts(scenario: Scenario, pool: StaffingPool) -> list[Shift]:
     # would be signed in around the clock), and all of them get the pool's skill levels.
     shifts: list[Shift] = [Shift(pool.first, pool.count, 0, 24, [], [], levels)]
     for weekday in range(7):
-        laid = lay_shifts(requirement(scenario, pool, weekday), pool.shortest_shift * 2, pool.longest_shift * 2)
+        laid = plan_day(requirement(scenario, pool, weekday), pool)
         if len(laid) > pool.count:
             raise ValueError(f"the staffing plan of agents {pool.first}.. needs {len(laid)} agents on weekday "
                              f"{weekday}; the pool has {pool.count}")  # fmt: skip
