@@ -6,8 +6,8 @@ stored (see `ccdata.sim.kpis`), checked against the default scenario's staffing 
 Without --db it backfills DAYS of the default scenario into a temporary SQLite file (from a fixed Monday midnight,
 so that the history holds whole weeks); with --db it reads an existing store (e.g. one `ccdata simulate` wrote).
 It prints the Markdown table of docs/simulator.md, then the checks: no half hour whose service level is more than
-15 points under the plan's target, and no call that hung up within 1 s of its transfer. Exit status 1 if either
-fails.
+15 points under the plan's target, no call that hung up within 1 s of its transfer, and no break begun over the
+scenario's `break_max_away`. Exit status 1 if any fails.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import msgspec
+
 from ccdata import config as configuration
 from ccdata.service import Service
 from ccdata.sim.clocks import backfill
 from ccdata.sim.contact_center import DAY_MS, ContactCenter
-from ccdata.sim.kpis import Kpis, from_store, table
+from ccdata.sim.kpis import Kpis, breaks_over_share, from_store, table
 from ccdata.store.sqlite import SqliteStore
 
 START = 1_767_571_200_000  # 2026-01-05T00:00:00Z, a Monday
@@ -82,13 +84,20 @@ def main() -> int:
         began = time.perf_counter()
         store = SqliteStore(path)
         kpis = from_store(store)
+        events = [msgspec.json.decode(body) for _, body in store.events_after(0)]
         store.close()
         print(f"figures computed in {time.perf_counter() - began:.1f} s", file=sys.stderr)
     print(table(kpis))
     print()
     print(summary(kpis))
+    share = configuration.load().simulator.break_max_away
+    over, most = breaks_over_share(events, share)
+    print(f"breaks: at most {most:.0%} of a VDN's signed-in agents at rest when one began; {over} breaks over the "
+          f"cap of {share:.0%} (at least one agent)")  # fmt: skip
     goal = target()
     problems = failures(kpis, goal)
+    if over:
+        problems.append(f"{over} breaks over the share")
     for problem in problems:
         print(f"FAIL ({goal:.0%} target, {MARGIN:.0%} margin): {problem}")
     return 1 if problems else 0

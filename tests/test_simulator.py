@@ -15,7 +15,7 @@ from ccdata.domain.records import LAST_ROW
 from ccdata.service import Service
 from ccdata.sim.clocks import backfill
 from ccdata.sim.contact_center import HOUR_MS, ContactCenter
-from ccdata.sim.kpis import from_store
+from ccdata.sim.kpis import breaks_over_share, from_store
 from ccdata.store.sqlite import SqliteStore
 
 START = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a Thursday
@@ -351,12 +351,15 @@ weekdays = [0, 1, 2, 3, 4]
 
 def test_the_default_scenario_meets_its_staffing_plan_every_half_hour() -> None:
     """Three days of the default scenario: no half hour more than 15 points under the plan's service-level
-    target, no call gone within 1 s of its transfer, and occupancy neither idle at night nor worn out at the peak."""
+    target, no call gone within 1 s of its transfer, no break over the share, and occupancy neither idle at
+    night nor worn out at the peak."""
     config = configuration.load()
     service, _ = run(config, hours=72)
     kpis = from_store(service.store)
     target = min(pool.service_level for pool in config.simulator.staffing)
     assert min(slot.service_level for slot in kpis.slots) >= target - 0.15
     assert kpis.transfer_hangups_ms and min(kpis.transfer_hangups_ms) >= 1000
+    events = [msgspec.json.decode(body) for _, body in service.store.events_after(0)]
+    assert breaks_over_share(events, config.simulator.break_max_away)[0] == 0
     occupancy = [slot.occupancy for slot in kpis.slots]
     assert min(occupancy) > 0.15 and max(occupancy) < 0.85

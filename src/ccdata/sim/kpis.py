@@ -145,6 +145,31 @@ def agent_logs(events: Iterable[dict[str, Any]], end: int) -> dict[int, AgentLog
     return logs
 
 
+def breaks_over_share(events: Iterable[dict[str, Any]], share: float) -> tuple[int, float]:
+    """Breaks begun while more than `share` of the VDN's signed-in agents (at least one) were already resting
+    or starting to, and the largest share of a VDN's signed-in agents at rest when a break began.
+
+    Per VDN: in the default scenario all agents of a VDN have the same skills, so this is the per-skill cap.
+    """
+    signed: dict[int, set[int]] = defaultdict(set)
+    resting: dict[int, set[int]] = defaultdict(set)
+    over, most = 0, 0.0
+    for event in events:
+        kind, vdn, agent = event["type"], event["vdn"], event.get("agentId")
+        if kind == "agent.login":
+            signed[vdn].add(agent)
+        elif kind == "agent.logout":
+            signed[vdn].discard(agent)
+            resting[vdn].discard(agent)
+        elif kind == "agent.state" and event["state"] == "rest":
+            resting[vdn].add(agent)
+            over += len(resting[vdn]) > max(1, int(share * len(signed[vdn])))
+            most = max(most, len(resting[vdn]) / len(signed[vdn]))
+        elif kind == "agent.state":
+            resting[vdn].discard(agent)
+    return over, most
+
+
 def occupied_spans(rows: Iterable[TrackRow], logs: dict[int, AgentLog]) -> list[tuple[int, int]]:
     """Agents' time on calls and in the wrap-up after them, from the agent legs of the track rows."""
     spans = []
