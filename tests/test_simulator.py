@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -14,6 +15,7 @@ from ccdata.domain.records import LAST_ROW
 from ccdata.service import Service
 from ccdata.sim.clocks import backfill
 from ccdata.sim.contact_center import HOUR_MS, ContactCenter
+from ccdata.sim.kpis import breaks_over_share, from_store
 from ccdata.store.sqlite import SqliteStore
 
 START = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a Thursday
@@ -260,3 +262,104 @@ def test_a_day_of_the_default_scenario_is_accepted_whole() -> None:
     assert 0.5 < report.stats.service_level <= 1 and report.stats.abandonment < 0.3
     assert {b["campaign"] for b in logged(service, "call.originate")} == {"preview"}
     assert service.engine.calls == {}  # the backfill drained: every call ended
+
+
+# --- realism: what a workforce planner would check (issue 12) ----------------------------------------------
+
+
+def test_an_arriving_call_goes_to_the_best_level_then_the_longest_idle() -> None:
+    scenario = (
+        STEADY.format(rate=20, handle=30, no_answer=0, extra="")
+        + """
+[[simulator.shifts]]
+first = 1003
+count = 1
+skill_levels = { "1" = 2 }
+"""
+    )
+    service, _ = run(make(scenario, count=3), hours=1)
+    results = sorted(all_results(service), key=lambda r: r.arrived_at)
+    # 1003 has the better level: it gets every call it is free for, although the others are idle longer.
+    assert [r.agent_id for r in results[:5]] == [1003] * 5
+
+
+def test_breaks_are_staggered_and_never_take_more_than_the_share() -> None:
+    scenario = (
+        STEADY.format(rate=120, handle=60, no_answer=0, extra="").replace(
+            "[simulator]", "[simulator]\nbreak_max_away = 0.25"
+        )
+        + """
+[[simulator.shifts]]
+first = 1001
+count = 8
+start_hour = 0
+end_hour = 6
+breaks = [{ at_hour = 2, minutes = 20, window_minutes = 60 }]
+"""
+    )
+    service, _ = run(make(scenario, count=8), hours=6)
+    states = sorted((b["at"], b["agentId"], b["state"]) for b in logged(service, "agent.state"))
+    away: set[int] = set()
+    most = 0
+    starts = []
+    for at, agent_id, state in states:
+        if state == "rest":
+            away.add(agent_id)
+            starts.append(at)
+        elif state == "idle":
+            away.discard(agent_id)
+        most = max(most, len(away))
+    assert len(starts) == 8  # everyone had its break ...
+    assert most == 2  # ... never more than a quarter of the eight at once ...
+    assert len({at // 60_000 for at in starts}) >= 6  # ... at staggered times,
+    assert min(starts) >= START + 2 * HOUR_MS and max(starts) < START + 4 * HOUR_MS  # from the window on
+
+
+def test_patience_starts_again_after_a_transfer() -> None:
+    """A caller transferred to a busy colleague waits with a fresh patience: never gone within 1 s of it."""
+    extra = 'agent_transfer_rate = 0.5\npatience = { kind = "exponential", mean = 30 }'
+    service, report = run(steady(rate=200, handle=40, extra=extra, count=3), hours=1)
+    kpis = from_store(service.store)
+    assert kpis.transfer_hangups_ms and min(kpis.transfer_hangups_ms) >= 10_000
+    # Each call counted once: a transferred call that hung up later is not an abandoned call.
+    stats = report.stats
+    assert stats.abandoned_after_transfer == len(kpis.transfer_hangups_ms)
+    assert stats.abandoned == sum(s.abandoned for s in kpis.slots)
+    assert stats.answered == sum(s.answered for s in kpis.slots)
+
+
+def test_campaigns_dial_only_within_their_hours() -> None:
+    scenario = (
+        STEADY.format(rate=0.0001, handle=30, no_answer=0, extra="")
+        + """
+[[simulator.campaigns]]
+vdn = 1
+skill = 1
+calls_per_hour = 30
+start_hour = 9
+end_hour = 17
+weekdays = [0, 1, 2, 3, 4]
+"""
+    )
+    service, _ = run(make(scenario), hours=72)  # Thursday to Saturday night
+    dialled = [b["at"] for b in logged(service, "call.originate")]
+    assert len(dialled) > 300
+    for at in dialled:
+        moment = datetime.fromtimestamp(at / 1000, tz=UTC)
+        assert moment.weekday() < 5 and 9 <= moment.hour < 17, moment
+
+
+def test_the_default_scenario_meets_its_staffing_plan_every_half_hour() -> None:
+    """Three days of the default scenario: no half hour more than 15 points under the plan's service-level
+    target, no call gone within 1 s of its transfer, no break over the share, and occupancy neither idle at
+    night nor worn out at the peak."""
+    config = configuration.load()
+    service, _ = run(config, hours=72)
+    kpis = from_store(service.store)
+    target = min(pool.service_level for pool in config.simulator.staffing)
+    assert min(slot.service_level for slot in kpis.slots) >= target - 0.15
+    assert kpis.transfer_hangups_ms and min(kpis.transfer_hangups_ms) >= 1000
+    events = [msgspec.json.decode(body) for _, body in service.store.events_after(0)]
+    assert breaks_over_share(events, config.simulator.break_max_away)[0] == 0
+    occupancy = [slot.occupancy for slot in kpis.slots]
+    assert min(occupancy) > 0.15 and max(occupancy) < 0.85

@@ -34,8 +34,8 @@ MINUTE_MS = 60_000
 RESTART = START + 3 * HOUR_MS + MINUTE_MS  # just after a shift change and the start of a break
 RATE = 150  # calls an hour at the access code
 # The longest a call of the scenario below can last: IVR 30 s, patience 240 s (counted from the first queue
-# entry), ring or no-answer 15 s, talk 360 s and hold 60 s, then once more after a transfer (ring, 300 s, 60 s);
-# campaign calls are shorter. Chains of no-answers are rare; 30 minutes leave room for them.
+# entry), ring or no-answer 15 s, talk 360 s and hold 60 s, then once more after a transfer (a fresh patience of
+# 240 s, ring, 300 s, 60 s); campaign calls are shorter. Chains of no-answers are rare; 30 minutes leave room for them.
 LONGEST_CALL_MS = 30 * MINUTE_MS
 
 AGENTS = """
@@ -129,7 +129,7 @@ end_hour = 24
 """
 
 
-def scenario(seed: int = 12, rate: float = RATE, talk: tuple[int, int] = (60, 360), shifts: str = SHIFTS) -> str:
+def scenario(seed: int = 20, rate: float = RATE, talk: tuple[int, int] = (60, 360), shifts: str = SHIFTS) -> str:
     text = SCENARIO.format(seed=seed, rates=[rate] * 24, talk_low=talk[0], talk_high=talk[1])
     return AGENTS + text + shifts  # agents 1013-1016 have no shift: signed in around the clock
 
@@ -224,6 +224,46 @@ def test_a_restart_carries_on_every_call_and_agent(tmp_path: Path) -> None:
     logouts = {e["agentId"] for e in events if e["type"] == "agent.logout"}
     assert logouts == set(off_shift_busy)  # never the interactive agent: its client signs it in and out
     assert any(e["type"] == "call.answer" and e.get("agentId") == 1901 for e in events)  # it still gets calls
+
+
+STAGGERED = """
+[[simulator.shifts]]
+first = 1001
+count = 8
+start_hour = 0
+end_hour = 6
+breaks = [{ at_hour = 2, minutes = 20, window_minutes = 80 }]
+"""
+
+
+def test_adopted_agents_keep_their_staggered_breaks(tmp_path: Path) -> None:
+    """A restart in the middle of a staggered break window: those resting come back after their 20 minutes,
+    those not yet due take theirs at their own time, and nobody has a second one."""
+    config = configuration.parse(scenario(rate=40, shifts=STAGGERED))
+    path = tmp_path / "staggered.db"
+    service = open_service(config, path)
+    restart_at = START + 2 * HOUR_MS + 35 * MINUTE_MS
+    backfill(service, ContactCenter(config, config.simulator, START), restart_at, drain=False, now=lambda: restart_at)
+    service.store.close()
+
+    service = open_service(config, path)
+    engine = service.engine
+    resting = {a.agent_id: a.mode_since for a in engine.agents.values() if a.signed_in and a.mode.name == "REST"}
+    assert resting
+    restart = log_end(engine, 1) + 1
+    adopted = ContactCenter.adopting(config, config.simulator, engine, restart)
+    assert service.ingest(adopted.run_until(START + 6 * HOUR_MS)).rejected == 0
+
+    states = [e for e in logged(service) if e["type"] == "agent.state" and 1001 <= e["agentId"] <= 1008]
+    rests = Counter(e["agentId"] for e in states if e["state"] == "rest")
+    assert rests == Counter(range(1001, 1009))  # each of the eight once, before or after the restart
+    assert any(e["state"] == "rest" and e["at"] >= restart for e in states)  # some were not yet due
+    for agent_id, since in resting.items():
+        back = min(e["at"] for e in states if e["agentId"] == agent_id and e["state"] == "idle" and e["at"] > since)
+        assert back == since + 20 * MINUTE_MS
+    for e in states:  # after the restart, a break starts no earlier than the agent's turn in the window
+        if e["state"] == "rest" and e["at"] >= restart:
+            assert e["at"] >= START + 2 * HOUR_MS + (e["agentId"] - 1001) * 10 * MINUTE_MS
 
 
 def test_call_and_event_ids_never_collide_across_quick_restarts(tmp_path: Path) -> None:

@@ -475,7 +475,10 @@ def _print_backfill(report, days: float) -> None:
     table.add_row("events/s", f"{report.events_per_second:,.0f}")
     table.add_row("service level", f"{stats.service_level:.1%} answered within 20 s")
     table.add_row("average speed of answer", f"{stats.asa_s:.1f} s")
-    table.add_row("abandonment", f"{stats.abandonment:.1%} of queued calls")
+    # Each call once: a transferred call was answered; one that hung up waiting after its transfer is not an
+    # abandoned call, and is counted apart.
+    table.add_row("abandonment", f"{stats.abandonment:.1%} of queued calls ({stats.abandoned:,} calls)")
+    table.add_row("transfers", f"{stats.transfers:,} ({stats.abandoned_after_transfer:,} hung up waiting after it)")
     table.add_row("wall time", f"{report.seconds:.1f} s")
     out.print(table)
     for code, count in report.reasons.items():

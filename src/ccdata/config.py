@@ -213,6 +213,10 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
             missing = [i for i in range(shift.first, shift.first + shift.count) if i not in self._agent_index]
             if missing:
                 raise ValueError(f"a simulator shift names unconfigured agents {missing[:5]}")
+        for pool in self.simulator.staffing:
+            missing = [i for i in range(pool.first, pool.first + pool.count) if i not in self._agent_index]
+            if missing:
+                raise ValueError(f"a simulator staffing pool names unconfigured agents {missing[:5]}")
 
     def agent(self, agent_id: int) -> Agent | None:
         return self._agent_index.get(agent_id)

@@ -23,12 +23,15 @@ from ccdata.config import Config
 from ccdata.domain.engine import Engine
 from ccdata.sim.adoption import AgentView, CallView, EngineView, read_engine
 from ccdata.sim.scenario import AccessCode, Campaign, Dist, Scenario, Shift, SkillBehaviour
+from ccdata.sim.staffing import plan_scenario
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 SERVICE_LEVEL_S = 20
 DIAL_RING = Dist("uniform", low=5, high=25)  # how long a preview campaign's customer's phone rings
 NO_ANSWER_BUSY_MS = 30_000  # an agent that did not answer is set busy this long
+# A caller just transferred has been told to hold on: its patience starts again, and never ends within this.
+TRANSFER_GRACE_MS = 10_000
 
 
 @dataclass
@@ -68,8 +71,10 @@ class SimCall:
 class Stats:
     calls: int = 0
     events: int = 0
-    answered: int = 0
-    abandoned: int = 0
+    answered: int = 0  # calls answered (a transferred call once, at its first answer)
+    abandoned: int = 0  # calls that hung up before any agent answered
+    abandoned_after_transfer: int = 0  # answered calls that hung up waiting after a transfer (not abandoned)
+    transfers: int = 0
     answered_in_sl: int = 0
     wait_ms_total: int = 0
     self_service: int = 0
@@ -104,6 +109,7 @@ class ContactCenter:
 
     def __init__(self, config: Config, scenario: Scenario, start: int, *, seed: int | None = None) -> None:
         self.config = config
+        scenario = plan_scenario(scenario)  # staffing pools become shifts (sim/staffing.py)
         self.scenario = scenario
         self.cc_id = config.call_center.id
         self.rng = random.Random(scenario.seed if seed is None else seed)
@@ -239,7 +245,7 @@ class ContactCenter:
         agent_id = agent.agent_id
         midnight = self.now - self.now % DAY_MS
         for pause in shift.breaks:
-            at = midnight + int(pause.at_hour * HOUR_MS)
+            at = midnight + pause.due_ms(agent_id - shift.first, shift.count)
             if self.now <= at < end:
                 self._at(at, self._break_due, agent_id, pause.minutes)
         self._at(end, self._shift_end, agent_id)
@@ -247,6 +253,7 @@ class ContactCenter:
     def _shift_end(self, agent_id: int) -> None:
         agent = self.agents[agent_id]
         agent.on_shift = False
+        agent.break_due = 0  # a break it could not take in time is dropped
         if agent.call is None and agent.state in ("idle", "rest", "busy"):
             self._sign_out(agent)
 
@@ -255,11 +262,34 @@ class ContactCenter:
         self._emit("agent.logout", agent.vdn, agentId=agent.agent_id)
 
     def _break_due(self, agent_id: int, minutes: float) -> None:
+        """Due for a break: taken now if idle and the skills can spare it, else when it next can."""
         agent = self.agents[agent_id]
-        if agent.state == "idle":
+        if agent.state == "off":
+            return
+        agent.break_due = int(minutes)
+        if agent.state == "idle" and self._may_rest(agent):
             self._take_break(agent, minutes)
-        elif agent.state != "off":
-            agent.break_due = int(minutes)
+
+    def _may_rest(self, agent: SimAgent) -> bool:
+        """Whether one more agent may rest: at most `break_max_away` of each of its skills' signed-in agents
+        (always one), so that a shift's breaks never empty a queue."""
+        share = self.scenario.break_max_away
+        if share >= 1:
+            return True
+        for skill in agent.levels:
+            mates = [a.state for a in self.agents.values() if a.vdn == agent.vdn and skill in a.levels
+                     and a.state != "off"]  # fmt: skip
+            if mates.count("rest") >= max(1, int(share * len(mates))):
+                return False
+        return True
+
+    def _breaks_waiting(self) -> None:
+        """A break has ended: idle agents due for one take it, longest idle first, as far as the share allows."""
+        waiting = sorted((a for a in self.agents.values() if a.break_due and a.state == "idle"),
+                         key=lambda a: (a.idle_since, a.agent_id))  # fmt: skip
+        for agent in waiting:
+            if self._may_rest(agent):
+                self._take_break(agent, agent.break_due)
 
     def _take_break(self, agent: SimAgent, minutes: float) -> None:
         agent.state = "rest"
@@ -274,8 +304,11 @@ class ContactCenter:
         if not agent.on_shift and not agent.interactive:
             self._sign_out(agent)
             return
+        was_resting = agent.state == "rest"
         self._emit("agent.state", agent.vdn, agentId=agent_id, state="idle")
         self._idle(agent)
+        if was_resting:
+            self._breaks_waiting()
 
     # --- arrivals and the IVR ---
 
@@ -353,7 +386,10 @@ class ContactCenter:
         if call.version != version or call.state not in ("queued", "private"):
             return
         self._remove_from_queue(call)
-        self.stats.abandoned += 1
+        if call.answered:  # one call: answered once, then it hung up waiting for the transfer's target
+            self.stats.abandoned_after_transfer += 1
+        else:
+            self.stats.abandoned += 1
         self._release(call, "customer")
 
     def _queue_timeout(self, call: SimCall, version: int) -> None:
@@ -368,19 +404,19 @@ class ContactCenter:
             queue.remove(call)
 
     def _dispatch(self, skill: int) -> None:
-        """Offer waiting calls of a skill to its idle agents, longest idle first."""
+        """Offer waiting calls of a skill to its idle agents: the best level first, longest idle among equals."""
         queue = self.queues.get(skill)
         while queue:
             idle = [a for a in self.agents.values() if a.state == "idle" and skill in a.levels]
             if not idle:
                 return
-            agent = min(idle, key=lambda a: (a.idle_since, a.agent_id))
+            agent = min(idle, key=lambda a: (-a.levels[skill], a.idle_since, a.agent_id))
             self._offer(queue.popleft(), agent)
 
     def _idle(self, agent: SimAgent) -> None:
         """A free agent takes its private calls first, then its best skill's oldest call."""
         agent.state, agent.idle_since, agent.call = "idle", self.now, None
-        if agent.break_due:
+        if agent.break_due and self._may_rest(agent):
             self._take_break(agent, agent.break_due)
             return
         if agent.private:
@@ -470,10 +506,12 @@ class ContactCenter:
             and self.rng.random() < behaviour.transfer_rate
         ):
             call.transferred = True
+            self.stats.transfers += 1
             self._call_event("call.transfer", call, agentId=agent.agent_id,
                              target={"skillId": behaviour.transfer_skill})  # fmt: skip
             self._wrap_up(agent, behaviour)
             call.first_queued = call.first_queued or self.now
+            call.patience_at = self._patience_after_transfer(behaviour.transfer_skill)
             self._enqueue(call, behaviour.transfer_skill, reason=28, emit=False)
             return
         by = "customer" if self.rng.random() < 0.7 else "agent"
@@ -487,16 +525,25 @@ class ContactCenter:
     def _transfer_to_agent(self, call: SimCall, agent: SimAgent, target: SimAgent, behaviour: SkillBehaviour) -> None:
         """A blind transfer to a colleague: it rings there at once, or waits in the colleague's private queue."""
         call.transferred = True
+        self.stats.transfers += 1
         self._call_event("call.transfer", call, agentId=agent.agent_id, target={"agentId": target.agent_id})
         self._wrap_up(agent, behaviour)
         call.state, call.agent = "private", target
         call.version += 1
+        call.patience_at = self._patience_after_transfer(call.skill)
         if call.patience_at:
             self._at(max(self.now, call.patience_at), self._abandon, call, call.version)
         if target.state == "idle":
             self._offer(call, target)
         else:
             target.private.append(call)
+
+    def _patience_after_transfer(self, skill: int) -> int:
+        """A transferred caller waits again with a fresh patience (the first one was spent before the answer)."""
+        patience = self._behaviour(skill).patience
+        if patience is None:
+            return 0
+        return self.now + max(TRANSFER_GRACE_MS, patience.draw_ms(self.rng))
 
     def _release(self, call: SimCall, by: str) -> None:
         call.state = "done"
@@ -528,9 +575,21 @@ class ContactCenter:
     # --- preview campaigns ---
 
     def _schedule_campaign(self, index: int, after: int) -> None:
+        """The next dial: a Poisson process that runs only within the campaign's hours."""
         campaign = self.scenario.campaigns[index]
-        if campaign.calls_per_hour > 0:
-            self._at(after + int(self.rng.expovariate(campaign.calls_per_hour / HOUR_MS)) + 1, self._dial, index)
+        if campaign.calls_per_hour <= 0:
+            return
+        t = after
+        for _ in range(14):  # at most two weeks of closed days before giving up
+            opening = _campaign_opening(campaign, t)
+            if opening is None:
+                return
+            opens, closes = opening
+            at = max(t, opens) + int(self.rng.expovariate(campaign.calls_per_hour / HOUR_MS)) + 1
+            if at < closes:
+                self._at(at, self._dial, index)
+                return
+            t = closes  # memoryless: start again at the next opening
 
     def _dial(self, index: int) -> None:
         campaign = self.scenario.campaigns[index]
@@ -614,6 +673,9 @@ class ContactCenter:
 
     def _adopted_patience(self, view: CallView, patience: Dist) -> int:
         """When the caller gives up: a waiting caller has not yet, so its patience is drawn beyond its wait."""
+        if view.stage in ("queued", "private") and view.answered:  # waiting after a transfer: patience anew
+            left = patience.residual_ms(self.now - view.since, self.rng)
+            return max(self.now + left, view.since + TRANSFER_GRACE_MS)
         if view.stage in ("queued", "private"):
             return self.now + patience.residual_ms(self.now - view.first_wait, self.rng)
         return view.first_wait + patience.draw_ms(self.rng)  # as if drawn at its first queue entry
@@ -750,9 +812,11 @@ class ContactCenter:
         found = self._shift_at(agent_id, since)
         if found is None:
             return 0
+        shift = found[0]
         midnight = since - since % DAY_MS
-        due = [p for p in found[0].breaks if midnight + int(p.at_hour * HOUR_MS) <= since]
-        return int(max(due, key=lambda p: p.at_hour).minutes * 60_000) if due else 0
+        index = agent_id - shift.first
+        due = [p for p in shift.breaks if midnight + p.due_ms(index, shift.count) <= since]
+        return int(max(due, key=lambda p: p.due_ms(index, shift.count)).minutes * 60_000) if due else 0
 
     def _has_shift(self, agent_id: int) -> bool:
         return any(s.first <= agent_id < s.first + s.count for s in self.scenario.shifts)
@@ -776,3 +840,15 @@ class ContactCenter:
             self._offer(agent.private.popleft(), agent)
         for skill in list(self.queues):
             self._dispatch(skill)
+
+
+def _campaign_opening(campaign: Campaign, at: int) -> tuple[int, int] | None:
+    """The campaign's dialling hours under way at `at` or next after it (within a week): (opens, closes)."""
+    midnight = at - at % DAY_MS
+    for day in range(8):
+        day_start = midnight + day * DAY_MS
+        weekday = datetime.fromtimestamp(day_start / 1000, tz=UTC).weekday()
+        opens, closes = day_start + int(campaign.start_hour * HOUR_MS), day_start + int(campaign.end_hour * HOUR_MS)
+        if weekday in campaign.weekdays and at < closes and opens < closes:
+            return opens, closes
+    return None

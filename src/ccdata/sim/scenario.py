@@ -122,8 +122,15 @@ class SkillBehaviour(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class Break(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A break of `minutes` from `at_hour`; with a window, the shift's agents start theirs staggered over it."""
+
     at_hour: Annotated[float, Meta(ge=0, lt=24)]
     minutes: Annotated[float, Meta(gt=0)]
+    window_minutes: Annotated[float, Meta(ge=0)] = 0  # 0: every agent of the shift at `at_hour`
+
+    def due_ms(self, index: int, count: int) -> int:
+        """When the `index`-th of `count` agents is due for it, after midnight: evenly spread over the window."""
+        return int(self.at_hour * 3_600_000 + self.window_minutes * 60_000 * index / max(1, count))
 
 
 class Shift(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -147,6 +154,34 @@ class Campaign(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     answer_rate: Probability = 0.7
     talk_time: Dist = fixed(120)
     caller: str = "650550"
+    start_hour: Annotated[float, Meta(ge=0, le=24)] = 0  # it dials only from start_hour to end_hour (UTC) ...
+    end_hour: Annotated[float, Meta(ge=0, le=24)] = 24
+    weekdays: list[int] = msgspec.field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])  # ... on these days
+
+    def open_at(self, weekday: int, hour: float) -> bool:
+        return weekday in self.weekdays and self.start_hour <= hour < self.end_hour
+
+
+class StaffingPool(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Agents `first`..`first+count-1`, scheduled by the planner (sim/staffing.py) instead of fixed shifts.
+
+    Their skills are planned as one queue: per half hour and weekday, the agents Erlang C gives for
+    `service_level` answered within `answer_s`, divided by (1 - shrinkage), at least `minimum`.
+    """
+
+    first: int
+    count: Annotated[int, Meta(ge=1)]
+    skills: list[int]
+    skill_levels: dict[str, int] = {}
+    service_level: Annotated[float, Meta(gt=0, lt=1)] = 0.8
+    answer_s: Annotated[float, Meta(gt=0)] = 20
+    shrinkage: Annotated[float, Meta(ge=0, lt=1)] = 0.03  # time lost besides breaks (no-answer spells)
+    minimum: Annotated[int, Meta(ge=0)] = 2
+    shortest_shift: Annotated[float, Meta(gt=0, le=24)] = 4  # hours
+    longest_shift: Annotated[float, Meta(gt=0, le=24)] = 8
+    break_minutes: Annotated[float, Meta(gt=0)] = 30
+    break_after_minutes: Annotated[float, Meta(ge=0)] = 300  # shifts at least this long get a break
+    break_window_minutes: Annotated[float, Meta(ge=0)] = 90
 
 
 class Scenario(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -159,3 +194,5 @@ class Scenario(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     skills: list[SkillBehaviour] = []
     shifts: list[Shift] = []
     campaigns: list[Campaign] = []
+    staffing: list[StaffingPool] = []
+    break_max_away: Annotated[float, Meta(gt=0, le=1)] = 1.0  # share of a skill's signed-in agents at rest at once
