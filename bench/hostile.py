@@ -120,6 +120,17 @@ class Reader:
         return latencies
 
 
+def reads_beside_a_busy_process(reader: Reader) -> list[float]:
+    """The floor of the machine: the same reads beside one CPU-bound process that has nothing to do with ccdata
+    (on 2 cores, the OS scheduler alone stretches the tail)."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        return reader.read_until(ALONE_S)
+    finally:
+        hog.kill()
+        hog.wait()
+
+
 def reads_during_ingest(events: int = 100_000) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "events.jsonl"
@@ -132,6 +143,7 @@ def reads_during_ingest(events: int = 100_000) -> dict[str, Any]:
             reader = Reader(url, traced)
             reader.read_until(1.0)  # warm the connections and caches
             alone = reader.read_until(ALONE_S)
+            beside_cpu = reads_beside_a_busy_process(reader)
             stop, result = threading.Event(), {}
 
             def feed() -> None:
@@ -152,6 +164,7 @@ def reads_during_ingest(events: int = 100_000) -> dict[str, Any]:
     return {
         "events": events,
         "alone_p50": statistics.median(alone), "alone_p99": percentile(alone, 99), "alone_n": len(alone),
+        "busy_p99": percentile(beside_cpu, 99),
         "during_p50": statistics.median(during), "during_p99": percentile(during, 99), "during_n": len(during),
         "ingest_eps_during": result["eventsPerSecondWall"], "ingest_eps_alone": alone_ingest["eventsPerSecondWall"],
     }  # fmt: skip
@@ -260,6 +273,8 @@ def render(reads: dict[str, Any], cpu: dict[str, Any]) -> str:
         f"{reads['during_p50'] / reads['alone_p50']:.2f} | - | |",
         f"| read p99 | {reads['alone_p99']:.2f} ms | {reads['during_p99']:.2f} ms | {ratio:.2f} | ≤ 2 | "
         f"{'met' if ratio <= 2 else '**missed**'} |",
+        f"| read p99 beside one CPU-bound process, no ingest (the machine's floor) | {reads['alone_p99']:.2f} ms | "
+        f"{reads['busy_p99']:.2f} ms | {reads['busy_p99'] / reads['alone_p99']:.2f} | - | |",
         f"| reads | {reads['alone_n']:,} | {reads['during_n']:,} | | | |",
         f"| ingest events/s | {reads['ingest_eps_alone']:,.0f} | {reads['ingest_eps_during']:,.0f} | "
         f"{reads['ingest_eps_during'] / reads['ingest_eps_alone']:.2f} | - | |",
@@ -278,13 +293,15 @@ def render(reads: dict[str, Any], cpu: dict[str, Any]) -> str:
         "Hypothesis (150 examples into the ingest endpoint, 60 into `ccdata ingest`): 0 answers >= 500, every valid",
         "line around a bad one ingested.",
         "",
-        "Reads no longer wait for an ingest request to finish (before the asynchronous ingest they waited for all of",
-        "it), but their p99 still grows several-fold: the ingest's decoding and commits run in worker threads of",
-        "the server process and hold the GIL for most of the time, so each time the event loop (or the read's own",
-        "worker thread) needs the GIL it can wait up to the interpreter's switch interval (5 ms). Measured on the",
-        "way: a 0.5 ms switch interval halves the p99 during the ingest; decoding on the loop in slices instead of",
-        "in a thread does not help by itself. Meeting the goal needs the ingest's CPU work out of the serving",
-        "process (a writer process) or far less of it under the GIL.",
+        "How reads and an ingest share the server: decoding and commits run in a worker thread, the engine in",
+        "slices of 200 events on the event loop, agent events in slices; while reads come in (any request but an",
+        "ingest in the last second) the server commits 100 events at a time instead of 5,000 (`[store]",
+        "batch_events_beside_reads`), since each of the worker thread's steps holds the interpreter the loop needs;",
+        "the interpreter's switch interval is 0.5 ms instead of 5 ms for the same reason. The second row is the",
+        "floor of this 2-core machine: one CPU-bound process that has nothing to do with ccdata stretches the reads'",
+        "p99 as much as the whole ingest does (the ingest client, the reader and the server share two cores). The",
+        "2x goal is measured as stated and is not met on this machine; removing the rest would take the ingest's",
+        "CPU work out of the serving process (a writer process), which would not remove the scheduler's share.",
         END,
     ]
     return "\n".join(lines) + "\n"

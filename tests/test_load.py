@@ -28,9 +28,15 @@ def measured() -> dict[str, Any]:
 def test_reads_are_answered_throughout_a_100k_event_ingest(measured: dict[str, Any]) -> None:
     assert measured["during_n"] >= 100  # reads kept going (each one asserted 200)
     assert measured["during_p99"] < 100, measured  # no stall: before, a read waited for the whole ingest request
-    assert measured["ingest_eps_during"] >= 0.4 * measured["ingest_eps_alone"], measured
+    # Beside reads the server commits in small steps on purpose ([store] batch_events_beside_reads): the ingest
+    # slows down, it does not stop.
+    assert measured["ingest_eps_during"] >= 0.2 * measured["ingest_eps_alone"], measured
 
 
-@pytest.mark.xfail(reason="GIL contention with the ingest's worker threads: p99 ~8-16x alone on 2 cores", strict=False)
+@pytest.mark.xfail(
+    reason="2-3x on this 2-core machine, where one unrelated CPU-bound process alone stretches the p99 as much "
+    "(docs/performance.md, 'Reads during an ingest')",
+    strict=False,
+)
 def test_read_p99_during_the_ingest_is_within_2x_of_alone(measured: dict[str, Any]) -> None:
     assert measured["during_p99"] <= 2 * measured["alone_p99"], measured

@@ -106,6 +106,11 @@ class StoreSettings(msgspec.Struct, forbid_unknown_fields=True):
     snapshot_every_events: Annotated[int, Meta(ge=1)] = 100_000
     snapshot_every_s: Annotated[float, Meta(gt=0)] = 300.0
     busy_timeout_ms: Annotated[int, Meta(ge=0)] = 5000  # how long one write attempt waits for another writer
+    # Events per commit in the server: large while only writes come in, small while reads do (each commit's
+    # worker-thread step holds the interpreter that the requests' event loop needs).
+    batch_events: Annotated[int, Meta(ge=1)] = 5000
+    batch_events_beside_reads: Annotated[int, Meta(ge=1)] = 100
+    reads_recent_s: Annotated[float, Meta(ge=0)] = 1.0
 
 
 class EngineSettings(msgspec.Struct, forbid_unknown_fields=True):

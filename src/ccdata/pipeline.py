@@ -199,35 +199,53 @@ class Pipeline:
 
     # --- ingest, beside an event loop ---
 
-    async def ingest_async(self, inputs: Iterable[Input], *, slice_size: int = 200) -> IngestReport:
-        """As `ingest`, without holding the event loop for more than one slice of the engine's work."""
+    async def ingest_async(
+        self,
+        inputs: Iterable[Input],
+        *,
+        slice_size: int = 200,
+        batch_size: Callable[[], int] | None = None,
+    ) -> IngestReport:
+        """As `ingest`, without holding the event loop for more than one slice of the engine's work.
+
+        `batch_size()`, asked before each chunk, lets the caller trade ingest speed for read latency: every step of
+        the worker thread holds the interpreter the loop needs, so smaller commits while reads come in keep their
+        tail latency down, and large ones while none do keep a bulk ingest fast."""
         report = IngestReport()
         started = time.perf_counter()
-        for chunk in self._chunks(inputs, 1):
-            prepared = await asyncio.to_thread(self._prepare, chunk, report)
-            committed: list[Committed] = []
-            for start in range(0, len(prepared.decoded), slice_size):
-                with _cyclic_gc_paused():
+        # No cyclic collection for the whole ingest: with the worker thread allocating thousands of events, full
+        # collections over the live state would otherwise run (on either thread) and stall the loop for tens of ms.
+        with _cyclic_gc_paused():
+            for chunk in self._chunks(inputs, 1, batch_size):
+                prepared = await asyncio.to_thread(self._prepare, chunk, report)
+                committed: list[Committed] = []
+                for start in range(0, len(prepared.decoded), slice_size):
                     committed += self._apply(prepared.decoded[start : start + slice_size], prepared, report)
-                await asyncio.sleep(0)  # let requests in between slices
-            await self._commit_async(prepared.batch)
-            self._notify(committed)
-            if self.snapshot_due():
-                # Pickled in the worker thread: nothing mutates the engine meanwhile (the caller serialises
-                # writes, and reads never mutate), and the loop gets the interpreter between the thread's slices.
-                await asyncio.to_thread(self._try_snapshot)
+                    await asyncio.sleep(0)  # let requests in between slices
+                await self._commit_async(prepared.batch)
+                for start in range(0, len(committed), slice_size):
+                    self._notify(committed[start : start + slice_size])
+                    await asyncio.sleep(0)
+                if self.snapshot_due():
+                    # Pickled in the worker thread: nothing mutates the engine meanwhile (the caller serialises
+                    # writes, and reads never mutate), and the loop gets the interpreter between the thread's slices.
+                    await asyncio.to_thread(self._try_snapshot)
         report.seconds = time.perf_counter() - started
         return report
 
     # --- the three steps ---
 
-    def _chunks(self, inputs: Iterable[Input], first_position: int) -> Iterator[list[tuple[int, Input]]]:
+    def _chunks(
+        self, inputs: Iterable[Input], first_position: int, size: Callable[[], int] | None = None
+    ) -> Iterator[list[tuple[int, Input]]]:
+        limit = size() if size else self.batch_size
         chunk: list[tuple[int, Input]] = []
         for position, item in enumerate(inputs, first_position):
             chunk.append((position, item))
-            if len(chunk) >= self.batch_size:
+            if len(chunk) >= limit:
                 yield chunk
                 chunk = []
+                limit = size() if size else self.batch_size
         if chunk:
             yield chunk
 

@@ -66,6 +66,7 @@ class Service:
         self._writing: asyncio.Lock | None = None  # made on the server's loop, at first use
         self._last_event_wall: dict[int, float] = {}  # per call center, when its latest event came in
         self._started = time.monotonic()  # replayed events count as arrived at start
+        self._last_read = 0.0
 
     @property
     def engine(self) -> Engine:
@@ -100,7 +101,17 @@ class Service:
         if self._writing is None:
             self._writing = asyncio.Lock()
         async with self._writing:
-            return await self.pipeline.ingest_async(inputs)
+            return await self.pipeline.ingest_async(inputs, batch_size=self._batch_size_now)
+
+    def note_read(self) -> None:
+        """A request other than an ingest came in: writes go in smaller commits for a while (fair sharing)."""
+        self._last_read = time.monotonic()
+
+    def _batch_size_now(self) -> int:
+        settings = self.config.store
+        if time.monotonic() - self._last_read < settings.reads_recent_s:
+            return settings.batch_events_beside_reads
+        return settings.batch_events
 
     def emit(self, type_: str, vdn: int, **fields: Any) -> RejectionNote | None:
         """Apply one event of ccdata's own in this thread; return its rejection, or None if accepted."""

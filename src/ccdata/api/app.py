@@ -18,6 +18,7 @@ from swagger_ui_bundle import swagger_ui_path
 from ccdata.api import apifabric, background, cms, dataprocess, http, ingest, openapi
 from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
+from ccdata.api.fairness import ReadActivity
 from ccdata.api.gateway import Gateway
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
@@ -105,7 +106,10 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone, Exception: _internal_error},
-        middleware=[Middleware(AccessLog, style=service.config.server.access_log)],
+        middleware=[
+            Middleware(AccessLog, style=service.config.server.access_log),
+            Middleware(ReadActivity, service=service),
+        ],
     )
     app.state.service = service
     app.state.gateway = gateway
