@@ -159,10 +159,12 @@ CONSULT_REJECTIONS = [
     ("call.consult.cancel", {"callId": CONS, "agentId": B}, "wrong_agent"),
     ("call.hold", {"callId": CONS, "agentId": A}, "bad_transition"),  # no v1 call control on a consult
     ("call.transfer", {"callId": CONS, "agentId": A, "target": {"skillId": 9}}, "bad_transition"),
-    ("call.consult", {"callId": "c-2", "originalCallId": CALL, "agentId": A, "target": {"agentId": C}},
-     "bad_transition"),  # fmt: skip
-    ("call.consult", {"callId": CONS, "originalCallId": CALL, "agentId": A, "target": {"agentId": C}},
-     "call_exists"),  # fmt: skip
+    (
+        "call.consult",
+        {"callId": "c-2", "originalCallId": CALL, "agentId": A, "target": {"agentId": C}},
+        "bad_transition",
+    ),
+    ("call.consult", {"callId": CONS, "originalCallId": CALL, "agentId": A, "target": {"agentId": C}}, "call_exists"),
     ("call.consult.transfer", {"callId": CALL, "agentId": A}, "bad_transition"),  # not a consult
 ]
 
@@ -181,9 +183,8 @@ def test_a_consult_needs_a_connected_agent_and_a_new_call_id(s: Script) -> None:
     answered(s)
     s("call.conference", 30, callId=CALL, agentId=A, party={"number": "139"})
     before = copy.deepcopy(s.engine.state())
-    assert s.send("call.consult", 31, callId=CONS, originalCallId=CALL, agentId=A, target={"agentId": B}).reason_code == (
-        "in_conference"
-    )
+    outcome = s.send("call.consult", 31, callId=CONS, originalCallId=CALL, agentId=A, target={"agentId": B})
+    assert outcome.reason_code == "in_conference"
     with pytest.raises(events.InvalidEvent):
         s.make("call.consult", 31, callId=CALL, originalCallId=CALL, agentId=A, target={"agentId": B})
     assert s.engine.state() == before
@@ -258,8 +259,16 @@ def test_ringing_several_agents_rejections(s: Script) -> None:
         )
     with pytest.raises(events.InvalidEvent):
         events.from_builtins(
-            {"type": "call.alert", "id": "x", "at": T0, "ccId": 1, "vdn": 1, "callId": CALL, "agentId": A,
-             "agentIds": [B, C]}  # fmt: skip
+            {
+                "type": "call.alert",
+                "id": "x",
+                "at": T0,
+                "ccId": 1,
+                "vdn": 1,
+                "callId": CALL,
+                "agentId": A,
+                "agentIds": [B, C],
+            }
         )
     assert s.send("call.alert", 2, callId=CALL, agentIds=[A, 4242]).reason_code == "agent_not_signed_in"
     assert s.engine.agent(1, A).calls == []
@@ -281,7 +290,10 @@ def test_intercept_of_a_connected_call(s: Script) -> None:
     s("call.intercept", 40, callId=CALL, agentId=C)
     assert s.engine.agent(1, A).mode == CtiAgentState.WORKING
     s("call.release", 70, callId=CALL, by="agent")
-    assert s.rows()[1:] == [(2, 2, str(A), 0, 12, 20, 25, 28, 40, SKILL), (-1, 2, str(C), 12, 16, 40, 40, 40, 70, SKILL)]
+    assert s.rows()[1:] == [
+        (2, 2, str(A), 0, 12, 20, 25, 28, 40, SKILL),
+        (-1, 2, str(C), 12, 16, 40, 40, 40, 70, SKILL),
+    ]
     assert s.results()[0].agent_id == A  # the first agent who connected
 
 
