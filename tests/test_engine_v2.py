@@ -77,6 +77,7 @@ def test_consult_a_skill_joined_as_a_conference_then_the_helper_leaves(s: Script
     s("call.consult.conference", 60, callId=CONS, agentId=A)
     assert s.rows(CONS) == [(1, 2, str(A), 0, 10, 40, 40, 40, 60, 0), (-1, 2, str(B), 0, 10, 40, 45, 47, 60, SKILL2)]
     assert {r.call_type for r in s.track(CONS)} == {52}  # help that became three-party
+    assert s.send("call.evaluate", 61, callId=CONS, evaluationValue="5").reason_code == "no_call_result"
     call = s.engine.call(1, CALL)
     assert call.conference and call.phase is Phase.TALKING and call.skill_id == SKILL2
     assert s.send("call.hold", 61, callId=CALL, agentId=A).reason_code == "in_conference"

@@ -792,9 +792,10 @@ class Engine:
         releaser = self._check_agent_release(call, e) if e.by == "agent" else 0
         cause = _release_cause(call, e)
         reasons = _release_reasons(call, e, cause, releaser)
+        last_reason = reasons(call.legs[-1])  # the call result's leave reason is the last row's
         records = self._end_call(call, e.at, reasons, cause)
         if call.manual and not call.internal:
-            records.append(_call_result(call, e.at, records[-1].leave_reason, cause))  # type: ignore[union-attr]
+            records.append(_call_result(call, e.at, last_reason, cause))
         return records
 
     def _end_call(self, call: Call, at: int, reason_of: Callable[[Leg], int], cause: int) -> list[Record]:
@@ -1029,7 +1030,7 @@ class Engine:
 
     def _remember_finished(self, call: Call, at: int) -> None:
         key = (call.cc_id, call.call_id)
-        self.finished[key] = Finished(call.vdn, call.arrived_at, at, call.manual)
+        self.finished[key] = Finished(call.vdn, call.arrived_at, at, call.manual and not call.internal)
         order = self._finished_order.get(call.cc_id)
         if order is None:
             order = self._finished_order[call.cc_id] = deque()
