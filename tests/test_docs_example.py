@@ -39,3 +39,28 @@ def test_the_documented_call() -> None:
     (evaluation,) = [r for r in records if isinstance(r, EvaluationRecord)]
     assert evaluation.evaluation_value == "5"
     assert engine.agent(1, 1001).mode == 6 and engine.agent(1, 1002).mode == 1
+
+
+def test_the_documented_consult() -> None:
+    first, consult = re.findall(r"```jsonl\n(.*?)```", PAGE.read_text(), re.S)[:2]
+    engine = Engine()
+    records = []
+    lines = first.strip().splitlines()[:7] + consult.strip().splitlines()  # the call answered at 29 s, then it
+    for line in lines:
+        outcome = engine.apply(events.decode(line))
+        assert outcome.status == ACCEPTED, outcome
+        records.extend(outcome.records)
+    rows = [
+        (r.call_id, r.call_id_num, r.device_no, r.enter_reason, r.leave_reason, r.call_type,
+         *((t - T) / 1000 if t else None for t in (r.wait_begin, r.ack_begin, r.call_begin, r.call_end)))
+        for r in records if isinstance(r, TrackRow)
+    ]  # fmt: skip
+    original, other = "1767258001-17", "1767258040-18"
+    assert rows[1:] == [
+        (original, 2, "1001", 0, 18, 0, 21.2, 26.2, 29, 40),
+        (other, 1, "1001", 0, 0, 51, 40, 40, 40, 60),
+        (other, -1, "1002", 0, 0, 51, 40, 40, 45, 60),
+        (original, 3, "1001", 9, 0, 0, 40, None, None, 60),
+    ]
+    assert engine.call(1, original).agent_leg(1002).call_begin == T + 60_000
+    assert engine.agent(1, 1001).mode == 6

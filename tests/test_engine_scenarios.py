@@ -210,8 +210,9 @@ def test_transfer_to_a_busy_agent_waits_in_its_private_queue(s: Script) -> None:
     assert s.rows() == [
         IVR_ROW,
         (2, 2, str(A), 0, 0, 20, 25, 28, 60, SKILL),
-        (-1, 2, str(B), 0, 16, 60, 90, 91, 120, 0),
+        (-1, 2, str(B), 0, 16, 60, 90, 91, 120, SKILL),  # the call's skill goes with it (issue 12)
     ]
+    assert s.engine.agent(1, B).last_call.skill_id == SKILL
 
 
 def test_transfer_to_an_idle_agent_is_not_private(s: Script) -> None:
@@ -234,7 +235,7 @@ def test_private_call_abandoned_leaves_the_private_queue(s: Script) -> None:
     assert wrong.reason_code == "wrong_agent"
     s("call.release", 70, callId=CALL, by="customer")
     assert s.engine.agent(1, B).private == []
-    assert s.rows()[-1] == (-1, 2, str(B), 0, 15, 60, None, None, 70, 0)
+    assert s.rows()[-1] == (-1, 2, str(B), 0, 15, 60, None, None, 70, SKILL)
 
 
 def test_transfer_agent_to_outside_number(s: Script) -> None:
@@ -291,7 +292,7 @@ def test_three_party_conference_with_an_agent(s: Script) -> None:
     assert s.rows() == [
         IVR_ROW,
         (2, 2, str(A), 0, 16, 20, 25, 28, 100, SKILL),
-        (-1, 2, str(B), 10, 16, 60, 60, 60, 100, 0),
+        (-1, 2, str(B), 10, 52, 60, 60, 60, 100, 0),  # the chairperson ended the conference (issue 12)
     ]
     for agent_id in (A, B):
         assert s.engine.agent(1, agent_id).calls == []
@@ -344,7 +345,7 @@ def test_predictive_campaign_call(s: Script) -> None:
 def test_predictive_call_not_answered_has_no_call_result(s: Script) -> None:
     s("call.originate", 1, callId=CALL, caller="650550", called="13900004444", campaign="predictive")
     s("call.release", 31, callId=CALL, by="system", cause=8)
-    assert s.rows() == [(-1, 7, "0", 0, 0, 1, None, None, 31, 0)]
+    assert s.rows() == [(-1, 7, "0", 0, 26, 1, None, None, 31, 0)]  # cause 8 "called no answer": 26
     assert s.results() == []
 
 

@@ -198,7 +198,9 @@ def test_transfer_to_a_busy_colleague_waits_in_its_private_queue() -> None:
     transferred = [r for r in service.store.find_track_rows(1, _first_transferred(service))]
     to_colleague = [r for r in transferred if r.enter_reason == 0 and r.device_type == 2][-1]
     assert to_colleague.ack_begin > to_colleague.wait_begin  # it waited for the colleague: a private-queue wait
-    assert to_colleague.current_skill_id == 0
+    # The call keeps its skill on its way to the colleague (issue 12): the same CurrentSkillID as the first agent's.
+    first_agent = next(r for r in transferred if r.device_type == 2)
+    assert to_colleague.current_skill_id == first_agent.current_skill_id != 0
 
 
 def _first_transferred(service: Service) -> str:

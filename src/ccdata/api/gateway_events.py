@@ -23,6 +23,17 @@ _STATE_EVENT = {
     "wrapup": "AgentState_Work",
 }
 
+# Contract v2 events that close agent legs: each such agent gets the release (richer v2 agent events, e.g.
+# consult alerting, are left to the gateway's own work).
+_V2_CLOSING = (
+    ev.CallConsultTransfer
+    | ev.CallConsultConference
+    | ev.CallConsultCancel
+    | ev.CallLeave
+    | ev.CallPickup
+    | ev.CallIntercept
+)
+
 
 def agent_events(item: Committed, engine: Engine) -> list[tuple[int, dict[str, Any]]]:
     """(agentId, event) pairs, in the order the agent should see them."""
@@ -36,7 +47,7 @@ def agent_events(item: Committed, engine: Engine) -> list[tuple[int, dict[str, A
         return [(e.agent_id, _event(_STATE_EVENT[e.state], e.agent_id, {}))]
     call = engine.call(e.cc_id, getattr(e, "call_id", ""))
     if isinstance(e, ev.CallAlert):
-        return [(e.agent_id, _event("AgentEvent_Ringing", e.agent_id, _call_content(call)))]
+        return [(a, _event("AgentEvent_Ringing", a, _call_content(call))) for a in e.alerted]
     if isinstance(e, ev.CallOriginate) and e.agent_id is not None:
         content = {"callid": e.call_id, "otherPhoneWorkno": "", "otherPhone": e.called, "type": "main"}
         return [(e.agent_id, _event("AgentEvent_Customer_Alerting", e.agent_id, content))]
@@ -49,7 +60,7 @@ def agent_events(item: Committed, engine: Engine) -> list[tuple[int, dict[str, A
         return [(e.agent_id, _event("AgentEvent_Hold", e.agent_id, {"callid": e.call_id}))]
     if isinstance(e, ev.CallNoAnswer):
         return [(e.agent_id, _event("AgentEvent_No_Answer", e.agent_id, {"callid": e.call_id}))]
-    if isinstance(e, ev.CallTransfer | ev.CallRelease):
+    if isinstance(e, ev.CallTransfer | ev.CallRelease | _V2_CLOSING):
         return _released(item, engine)
     return []
 

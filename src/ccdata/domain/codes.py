@@ -192,6 +192,9 @@ TRACK_CALL_TYPES: Final[dict[int, str]] = {
 }
 
 SP_CALL_NORMAL: Final = 0
+INTER_CALL: Final = 6
+ICD_SP_INTERNAL_TWO_HELP: Final = 51
+ICD_SP_INTERNAL_THREE_HELP: Final = 52
 SP_CALL_OUT: Final = 7
 ICD_SP_OUTBOUND_VIRTUAL_CALLIN: Final = 43
 ICD_SP_OUTBOUND_PREVIEW: Final = 44
@@ -296,15 +299,26 @@ class Reason(IntEnum):
     NO_AGENT = 3
     QUEUE_CANCELLED = 4
     AGENT_NO_ANSWER = 5
+    THREE_PARTY_HELP = 8
     RETRIEVE_HOLD = 9
     THREE_PARTY = 10
+    HELP_RELEASED = 11  # the party requesting internal help releases the (help) call
+    INTERCEPTED = 12
+    PICKED_UP = 13
     USER_RELEASED = 15
     AGENT_RELEASED = 16
     TRANSFERRED_OUT = 17
     HELD = 18
     INTERNAL_ERROR = 19
+    CALLED_BUSY = 20
+    PHONE_OFF = 22
+    NO_RESOURCES = 25
+    USER_NO_ANSWER = 26
+    CALLED_REJECTED = 27
     TRANSFERRED_TO_QUEUE = 28
+    CONSULT_CANCELLED = 41  # an agent cancels the consultation call
     AGENT_REJECTED = 50
+    CONFERENCE_RELEASED = 52  # the chairperson releases the conference
 
 
 class CtiAgentState(IntEnum):
@@ -428,6 +442,15 @@ RELEASE_CAUSES: Final[dict[int, str]] = {
     48: "phone off",
     49: "user released before answer",
 }
+
+CAUSE_NORMAL: Final = 0
+CAUSE_RESOURCES_OCCUPIED: Final = 1
+CAUSE_ABNORMAL: Final = 3
+CAUSE_CALLED_NO_ANSWER: Final = 8
+CAUSE_CALLED_REJECTED: Final = 9
+CAUSE_CALLED_BUSY: Final = 47
+CAUSE_PHONE_OFF: Final = 48
+CAUSE_RELEASED_BEFORE_ANSWER: Final = 49
 
 
 def reason_description(code: int) -> str:

@@ -41,6 +41,41 @@ _MODE_OF: Final = {
 }
 _ANY_PHASE: Final = tuple(Phase)
 _RELEASE_REASON: Final = {"customer": Reason.USER_RELEASED, "agent": Reason.AGENT_RELEASED, "system": Reason.NORMAL}
+#: A system release's leave reason follows its cause (CDR cause code -> CMS 5.9 reason) when the source gives no
+#: `leaveReason`: each pair says the same thing in the two tables. Other causes keep 0 (normal).
+_SYSTEM_LEAVE_REASON: Final = {
+    codes.CAUSE_RESOURCES_OCCUPIED: Reason.NO_RESOURCES,
+    codes.CAUSE_ABNORMAL: Reason.INTERNAL_ERROR,
+    codes.CAUSE_CALLED_NO_ANSWER: Reason.USER_NO_ANSWER,
+    codes.CAUSE_CALLED_REJECTED: Reason.CALLED_REJECTED,
+    codes.CAUSE_CALLED_BUSY: Reason.CALLED_BUSY,
+    codes.CAUSE_PHONE_OFF: Reason.PHONE_OFF,
+}
+# Phases in which the customer has not been answered by the device the call is at: a customer release there is
+# an abandon (cause 49). IVR answers the call; an outside transfer target is checked separately.
+_UNANSWERED: Final = frozenset({Phase.ROUTING, Phase.QUEUED, Phase.ALERTING})
+# The only events an internal or consult call takes: no IVR, queueing, hold, transfer or conference of its own.
+_INTERNAL_EVENTS: Final = frozenset(
+    {
+        ev.CallAlert,
+        ev.CallAnswer,
+        ev.CallNoAnswer,
+        ev.CallDataChange,
+        ev.CallRelease,
+        ev.CallEvaluate,
+        ev.CallPickup,
+        ev.CallConsultTransfer,
+        ev.CallConsultConference,
+        ev.CallConsultCancel,
+    }
+)
+# How the original call's consulting agent leaves at an attended transfer, as a blind transfer to the same
+# target would (docs/events.md); the consulted party enters the original call with the same reason.
+_TRANSFER_REASON: Final = {
+    "skill": Reason.TRANSFERRED_TO_QUEUE,
+    "agent": Reason.NORMAL,
+    "number": Reason.TRANSFERRED_OUT,
+}
 # Agents in these states cannot take a call now: a call directed to them waits in their private queue.
 _OCCUPIED: Final = frozenset({CtiAgentState.ANSWERING, CtiAgentState.TALKING, CtiAgentState.WORKING})
 
@@ -215,9 +250,14 @@ class Engine:
     def _agent_state(self, e: ev.AgentState) -> list[Record]:
         agent = self._signed_in_agent(e.cc_id, e.vdn, e.agent_id)
         self._check_agent_time(agent, e)
+        if e.wrapup_code is not None and agent.last_call is None:
+            raise Rejection("bad_transition", f"agent {e.agent_id} has no last call to give a wrap-up code")
         agent.mode = _MODE_OF[e.state]
         agent.mode_since = e.at
+        agent.mode_reason = e.reason_code
         agent.last_at = e.at
+        if e.wrapup_code is not None and agent.last_call is not None:
+            agent.last_call = agent.last_call._replace(wrapup_code=e.wrapup_code)
         return []
 
     # --- calls starting ---------------------------------------------------------------------------------
@@ -282,14 +322,14 @@ class Engine:
         agent.calls.append(call.call_id)
         return []
 
-    def _check_new_call(self, e: ev.CallArrive | ev.CallOriginate) -> None:
+    def _check_new_call(self, e: _NewCall) -> None:
         key = (e.cc_id, e.call_id)
         if key in self.calls:
             raise Rejection("call_exists", f"call {e.call_id} is already in progress")
         if key in self.finished:
             raise Rejection("call_released", f"call {e.call_id} was released; a call ID is not reused")
 
-    def _new_call(self, e: ev.CallArrive | ev.CallOriginate, **fields: object) -> Call:
+    def _new_call(self, e: _NewCall, **fields: object) -> Call:
         pool = self.pools.get(e.cc_id)
         if pool is None:
             pool = self.pools[e.cc_id] = ControlBlockPool()
@@ -334,42 +374,45 @@ class Engine:
 
     def _call_alert(self, e: ev.CallAlert) -> list[Record]:
         call = self._live_call(e, Phase.ROUTING, Phase.QUEUED)
-        agent = self._signed_in_agent(e.cc_id, call.vdn, e.agent_id)
+        agents = [self._signed_in_agent(e.cc_id, call.vdn, agent_id) for agent_id in e.alerted]
+        for agent in agents:
+            if call.agent_leg(agent.agent_id) is not None:
+                raise Rejection("bad_transition", f"agent {agent.agent_id} is already on call {e.call_id}")
         if call.phase is Phase.QUEUED:
-            leg = call.waiting_leg()
-            if leg.directed and leg.agent_id != e.agent_id:
-                raise Rejection("wrong_agent", f"call {e.call_id} waits in the private queue of agent {leg.agent_id}")
+            wait = call.waiting_leg()
+            if wait.directed and [a.agent_id for a in agents] != [wait.agent_id]:
+                raise Rejection("wrong_agent", f"call {e.call_id} waits in the private queue of agent {wait.agent_id}")
             self._stop_queue_clock(call, e.at)
-            if leg.directed:
-                _discard(self.agents[(call.cc_id, leg.agent_id)].private, call.call_id)
-            leg.device_type = DeviceType.AGENT
-            leg.device_no = str(agent.agent_id)
-            leg.device_in = agent.phone
-            leg.from_private = leg.directed
-            leg.directed = False
-            leg.ack_begin = e.at
+            if wait.directed:
+                _discard(self.agents[(call.cc_id, wait.agent_id)].private, call.call_id)
+            _ring_from_wait(wait, agents[0], e.at)
             call.party_num += 1  # the agent is one more device on the call track
+            for agent in agents[1:]:
+                # Ringing several agents at once: each has its own leg, all reached through the same wait.
+                self._open(call, _ring_leg(agent, wait.enter_reason, wait.wait_begin, e.at, wait))
         else:
-            call.legs.clear()  # the routing stage ends without a row
-            leg = Leg(DeviceType.AGENT, str(agent.agent_id), agent.phone, Reason.NORMAL, e.at, ack_begin=e.at)
-            self._open(call, leg)
+            call.legs[:] = [leg for leg in call.legs if not leg.transient]  # the routing stage ends without a row
+            for agent in agents:
+                self._open(call, _ring_leg(agent, Reason.NORMAL, e.at, e.at))
             self._mark_manual(call, wait_begin=e.at, skill_id=0)
-        leg.agent_id = agent.agent_id
         if not call.first_ack:
             call.first_ack = e.at
         call.phase = Phase.ALERTING
-        agent.calls.append(call.call_id)
+        for agent in agents:
+            agent.calls.append(call.call_id)
         return []
 
     def _call_answer(self, e: ev.CallAnswer) -> list[Record]:
         if e.agent_id is not None:
             call = self._live_call(e, Phase.ALERTING)
-            leg = call.legs[-1]
-            if leg.agent_id != e.agent_id:
-                raise Rejection("wrong_agent", f"call {e.call_id} is ringing at agent {leg.agent_id}")
+            leg = self._ringing_leg(call, e.agent_id)
+            records = self._stop_ringing(call, e.at, Reason.AGENT_NO_ANSWER, keep=leg)  # first answer wins
             self._connect(call, leg, e.at)
             if not call.first_talk:
                 call.first_talk, call.first_agent = e.at, e.agent_id
+            if e.recording_ref is not None:
+                call.recording_ref = e.recording_ref
+            return records
         elif e.party == "customer":
             call = self._live_call(e, Phase.DIALING, Phase.ROUTING)
             if call.inbound:
@@ -388,23 +431,43 @@ class Engine:
                 raise Rejection("bad_transition", f"the outside party of call {e.call_id} already answered")
             leg.call_begin = e.at
             call.talk_since = e.at
+        if e.recording_ref is not None:
+            call.recording_ref = e.recording_ref
         return []
 
     def _call_noanswer(self, e: ev.CallNoAnswer) -> list[Record]:
         call = self._live_call(e, Phase.ALERTING)
-        leg = call.legs[-1]
-        if leg.agent_id != e.agent_id:
-            raise Rejection("wrong_agent", f"call {e.call_id} is ringing at agent {leg.agent_id}")
+        leg = self._ringing_leg(call, e.agent_id)
         agent = self.agents[(call.cc_id, e.agent_id)]
-        records = [self._close(call, call.legs.pop(), e.at, e.reason)]
+        call.legs.remove(leg)
+        records = [self._close(call, leg, e.at, e.reason)]
         self._agent_leaves(agent, call, leg, e.at)
+        if any(other.ringing for other in call.legs):
+            return records  # other agents still ring for the call
         if leg.queue_skill:
             self._wait_in_skill(call, leg.queue_skill, e.reason, e.at)
         elif leg.from_private:
             self._wait_for_agent(call, agent, e.reason, e.at)
         else:
             call.phase = Phase.ROUTING
-            call.legs.append(_routing_leg(call, e.at))
+            if not call.internal:  # an internal call stays with its calling agent's leg: no routing stage
+                call.legs.append(_routing_leg(call, e.at))
+        return records
+
+    def _ringing_leg(self, call: Call, agent_id: int) -> Leg:
+        leg = call.agent_leg(agent_id)
+        if leg is None or not leg.ringing:
+            ringing = [str(other.agent_id) for other in call.legs if other.ringing]
+            raise Rejection("wrong_agent", f"call {call.call_id} is ringing at agent(s) {', '.join(ringing)}")
+        return leg
+
+    def _stop_ringing(self, call: Call, at: int, reason: int, keep: Leg | None = None) -> list[Record]:
+        """Close every ringing leg but `keep` (in the order they opened): the call was answered elsewhere."""
+        records: list[Record] = []
+        for leg in [leg for leg in call.legs if leg.ringing and leg is not keep]:
+            call.legs.remove(leg)
+            records.append(self._close(call, leg, at, reason))
+            self._agent_leaves(self.agents[(call.cc_id, leg.agent_id)], call, leg, at)
         return records
 
     # --- a connected call -------------------------------------------------------------------------------
@@ -412,24 +475,38 @@ class Engine:
     def _call_hold(self, e: ev.CallHold) -> list[Record]:
         call = self._live_call(e, Phase.TALKING)
         leg = self._connected_leg(call, e.agent_id, "hold")
+        return self._hold(call, leg, e.at)
+
+    def _hold(self, call: Call, leg: Leg, at: int) -> list[Record]:
+        """The agent's leg closes (18 held); the wait for retrieval is a new leg (enter 9) keeping its origin."""
         call.legs.remove(leg)
-        records = [self._close(call, leg, e.at, Reason.HELD)]
-        self._stop_talk_clock(call, e.at)
-        held = Leg(DeviceType.AGENT, leg.device_no, leg.device_in, Reason.RETRIEVE_HOLD, e.at, held=True)
+        records: list[Record] = [self._close(call, leg, at, Reason.HELD)]
+        self._stop_talk_clock(call, at)
+        held = Leg(DeviceType.AGENT, leg.device_no, leg.device_in, Reason.RETRIEVE_HOLD, at, held=True)
         held.agent_id, held.skill_id, held.queue_skill = leg.agent_id, leg.skill_id, leg.queue_skill
+        held.origin = leg.handling_times()
         self._open(call, held)
         call.phase = Phase.HELD
         return records
 
     def _call_unhold(self, e: ev.CallUnhold) -> list[Record]:
         call = self._live_call(e, Phase.HELD)
-        leg = call.legs[-1]
+        leg = self._held_leg(call)
         if leg.agent_id != e.agent_id:
             raise Rejection("wrong_agent", f"call {e.call_id} is held by agent {leg.agent_id}")
-        leg.held = False
-        leg.ack_begin = e.at
-        self._connect(call, leg, e.at)
+        if call.consult:
+            raise Rejection("bad_transition", f"call {e.call_id} has consult {call.consult}: complete or cancel it")
+        self._retrieve(call, leg, e.at)
         return []
+
+    @staticmethod
+    def _held_leg(call: Call) -> Leg:
+        return next(leg for leg in call.legs if leg.held)  # a held call has exactly one held leg
+
+    def _retrieve(self, call: Call, leg: Leg, at: int) -> None:
+        leg.held = False
+        leg.ack_begin = at
+        self._connect(call, leg, at)
 
     def _call_transfer(self, e: ev.CallTransfer) -> list[Record]:
         call = self._live_call(e, Phase.TALKING)
@@ -487,38 +564,294 @@ class Engine:
         call.call_data = e.call_data
         return []
 
+    # --- v2: consult calls, internal calls -------------------------------------------------------------
+
+    def _call_consult(self, e: ev.CallConsult) -> list[Record]:
+        original = self._live_call(e, Phase.TALKING, Phase.HELD, call_id=e.original_call_id)
+        self._check_new_call(e)
+        agent = self._signed_in_agent(e.cc_id, e.vdn, e.agent_id)
+        if original.consult:
+            raise Rejection("bad_transition", f"call {original.call_id} already has consult {original.consult}")
+        if original.phase is Phase.TALKING:
+            leg = self._connected_leg(original, e.agent_id, "consult")
+        else:
+            leg = self._held_leg(original)
+            if leg.agent_id != e.agent_id:
+                raise Rejection("wrong_agent", f"call {original.call_id} is held by agent {leg.agent_id}")
+        target = self._internal_target(e, e.agent_id)
+        records = self._hold(original, leg, e.at) if original.phase is Phase.TALKING else []
+        original.last_at = e.at
+        kind = _target_kind(e.target)
+        # A consult of a skill or an agent is internal help (two-party until joined); of a number, an outbound call.
+        track_type = codes.SP_CALL_OUT if kind == "number" else codes.ICD_SP_INTERNAL_TWO_HELP
+        feature = codes.CallFeature.FROM_AGENT if kind == "number" else codes.CallFeature.INTERNAL_HELP
+        consult = self._new_internal_call(e, agent, e.target, target, track_type, int(feature), e.call_data)
+        consult.consult_of, original.consult = original.call_id, consult.call_id
+        self._start_internal(consult, agent, e.target, target, e.at)
+        return records
+
+    def _call_internal(self, e: ev.CallInternal) -> list[Record]:
+        self._check_new_call(e)
+        agent = self._signed_in_agent(e.cc_id, e.vdn, e.agent_id)
+        target = self._internal_target(e, e.agent_id)
+        feature = int(codes.CallFeature.FROM_AGENT)
+        call = self._new_internal_call(e, agent, e.target, target, codes.INTER_CALL, feature, e.call_data)
+        self._start_internal(call, agent, e.target, target, e.at)
+        return []
+
+    def _internal_target(self, e: ev.CallConsult | ev.CallInternal, agent_id: int) -> Agent | None:
+        if e.target.agent_id is None:
+            return None
+        if e.target.agent_id == agent_id:
+            raise Rejection("bad_transfer", f"agent {agent_id} cannot call itself")
+        return self._signed_in_agent(e.cc_id, e.vdn, e.target.agent_id)
+
+    def _new_internal_call(
+        self,
+        e: ev.CallConsult | ev.CallInternal,
+        agent: Agent,
+        target: ev.ConsultTarget,
+        target_agent: Agent | None,
+        track_type: int,
+        feature: int,
+        call_data: str,
+    ) -> Call:
+        if target_agent is not None:
+            called = target_agent.phone or str(target_agent.agent_id)
+        else:
+            called = target.number or str(target.skill_id)
+        caller = agent.phone or str(agent.agent_id)
+        call = self._new_call(
+            e,
+            inbound=False,
+            caller=caller,
+            called=called,
+            orgi_called=called,
+            media_type=int(codes.MediaType.PHONE),
+            sub_media_type=codes.NO_SUB_MEDIA_TYPE,
+            call_feature=feature,
+            trunk_no=0,
+            priority=0,
+            call_data=call_data,
+            call_type=track_type,
+            dp_call_type=codes.DP_OUTBOUND,
+        )
+        call.internal, call.consult_kind = True, _target_kind(target)
+        return call
+
+    def _start_internal(
+        self, call: Call, agent: Agent, target: ev.ConsultTarget, target_agent: Agent | None, at: int
+    ) -> None:
+        """The calling agent's leg, connected at once (it hears the ringback), then the leg of what it calls."""
+        own = Leg(DeviceType.AGENT, str(agent.agent_id), agent.phone, Reason.NORMAL, at, at, at)
+        own.agent_id = agent.agent_id
+        self._open(call, own)
+        agent.calls.append(call.call_id)
+        if target.skill_id is not None:
+            self._wait_in_skill(call, target.skill_id, Reason.NORMAL, at)
+        elif target_agent is not None:
+            self._open(call, _ring_leg(target_agent, Reason.NORMAL, at, at))
+            target_agent.calls.append(call.call_id)
+            call.first_ack = at
+            call.phase = Phase.ALERTING
+        else:
+            self._open(call, Leg(DeviceType.CALL, str(call.party_num + 1), target.number or "", Reason.NORMAL, at, at))
+            call.phase = Phase.OUTSIDE
+
+    def _consult_pair(self, e: _Completion) -> tuple[Call, Call]:
+        """(consult call, original call) of a completion event, checked: the consulting agent sends it."""
+        consult = self._live_call(e, *_ANY_PHASE)
+        if not consult.consult_of:
+            raise Rejection("bad_transition", f"call {e.call_id} is not a consult of a call in progress")
+        original = self._live_call(e, Phase.HELD, Phase.TALKING, call_id=consult.consult_of)
+        if consult.legs[0].agent_id != e.agent_id:
+            raise Rejection("wrong_agent", f"consult {e.call_id} was placed by agent {consult.legs[0].agent_id}")
+        return consult, original
+
+    def _answered_party(self, consult: Call) -> Leg:
+        party = consult.legs[-1]
+        if len(consult.legs) != 2 or not party.call_begin or party.held:
+            raise Rejection("bad_transition", f"the consulted party of call {consult.call_id} has not answered")
+        return party
+
+    def _call_consult_transfer(self, e: ev.CallConsultTransfer) -> list[Record]:
+        consult, original = self._consult_pair(e)
+        party = self._answered_party(consult)
+        own = original.agent_leg(e.agent_id)
+        assert own is not None  # a consult's original keeps its agent's (held) leg: hold and unhold keep it
+        reason = _TRANSFER_REASON[consult.consult_kind]
+        records = self._hand_over(consult, party, e.at, Reason.NORMAL)
+        original.legs.remove(own)
+        records.append(self._close(original, own, e.at, reason))
+        self._stop_talk_clock(original, e.at)
+        self._agent_leaves(self.agents[(original.cc_id, e.agent_id)], original, own, e.at)
+        self._join(original, consult, party, reason, e.at, conference=False)
+        return records
+
+    def _call_consult_conference(self, e: ev.CallConsultConference) -> list[Record]:
+        consult, original = self._consult_pair(e)
+        party = self._answered_party(consult)
+        if consult.consult_kind != "number":
+            consult.call_type = codes.ICD_SP_INTERNAL_THREE_HELP  # its last rows: help that became three-party
+        records = self._hand_over(consult, party, e.at, Reason.THREE_PARTY)
+        own = original.agent_leg(e.agent_id)
+        assert own is not None
+        if own.held:
+            self._retrieve(original, own, e.at)
+        enter = Reason.THREE_PARTY if consult.consult_kind == "number" else Reason.THREE_PARTY_HELP
+        self._join(original, consult, party, enter, e.at, conference=True)
+        original.conference = True
+        return records
+
+    def _call_consult_cancel(self, e: ev.CallConsultCancel) -> list[Record]:
+        consult, original = self._consult_pair(e)
+        own = original.agent_leg(e.agent_id)
+        assert own is not None
+        other = Reason.CONSULT_CANCELLED if consult.consult_kind == "number" else Reason.HELP_RELEASED
+        caller = consult.legs[0]
+        records = self._end_call(consult, e.at, lambda leg: Reason.AGENT_RELEASED if leg is caller else other, 0)
+        if own.held:
+            self._retrieve(original, own, e.at)
+        original.last_at = e.at
+        return records
+
+    def _hand_over(self, consult: Call, party: Leg, at: int, reason: int) -> list[Record]:
+        """The consult call ends (both legs leave with `reason`); its answered party moves to the original."""
+        if party.agent_id:
+            _discard(self.agents[(consult.cc_id, party.agent_id)].calls, consult.call_id)
+            consult.legs.remove(party)
+            consult.legs.append(_moved(party))  # closed as a copy: the party's agent is not released
+        return self._end_call(consult, at, lambda leg: reason, 0)
+
+    def _join(self, original: Call, consult: Call, party: Leg, enter: int, at: int, conference: bool) -> None:
+        """The consulted party enters the original call, connected at once."""
+        if consult.consult_kind == "skill":
+            original.skill_id = consult.skill_id  # the call is now served by that skill (callSkill)
+        if party.agent_id:
+            agent = self.agents[(original.cc_id, party.agent_id)]
+            leg = Leg(DeviceType.AGENT, party.device_no, party.device_in, enter, at, at, skill_id=original.skill_id)
+            leg.agent_id = party.agent_id
+            self._open(original, leg)
+            agent.calls.append(original.call_id)
+            self._connect(original, leg, at)
+        else:
+            # An outside number joins a conference as a conference party, or takes the call as a transfer target.
+            device = DeviceType.CONFERENCE if conference else DeviceType.CALL
+            leg = Leg(device, str(original.party_num + 1), party.device_in, enter, at, at, at)
+            self._open(original, leg)
+            original.phase = Phase.TALKING if conference else Phase.OUTSIDE
+            self._stop_talk_clock(original, at)
+            original.talk_since = at
+        original.consult = ""
+        original.last_at = at
+
+    # --- v2: conference parties, pickup, intercept ------------------------------------------------------
+
+    def _call_leave(self, e: ev.CallLeave) -> list[Record]:
+        call = self._live_call(e, Phase.TALKING)
+        if not call.conference:
+            raise Rejection("bad_conference", f"call {e.call_id} is not a conference: release or transfer it")
+        leg = _conference_leg(call, e.party)
+        if leg is None:
+            raise Rejection("bad_conference", f"the party is not in the conference of call {e.call_id}")
+        staying = [other for other in call.legs if other is not leg and (other.call_begin or other.held)]
+        if not any(other.device_type == DeviceType.AGENT for other in staying):
+            raise Rejection("bad_conference", f"the last agent of call {e.call_id} cannot leave it: release it")
+        default = Reason.AGENT_RELEASED if e.party.agent_id is not None else Reason.USER_RELEASED
+        call.legs.remove(leg)
+        records: list[Record] = [self._close(call, leg, e.at, default if e.reason is None else e.reason)]
+        if leg.agent_id:
+            self._agent_leaves(self.agents[(call.cc_id, leg.agent_id)], call, leg, e.at)
+        call.conference = len(staying) > 1  # back to a two-party call: hold and transfer work again
+        return records
+
+    def _call_pickup(self, e: ev.CallPickup) -> list[Record]:
+        call = self._live_call(e, Phase.ALERTING)
+        agent = self._signed_in_agent(e.cc_id, call.vdn, e.agent_id)
+        if call.agent_leg(e.agent_id) is not None:
+            raise Rejection("bad_transition", f"agent {e.agent_id} is already on call {e.call_id}: answer it")
+        ringing = next(leg for leg in call.legs if leg.ringing)
+        records = self._stop_ringing(call, e.at, Reason.PICKED_UP)
+        self._take_over(call, agent, ringing, Reason.PICKED_UP, e.at)
+        return records
+
+    def _call_intercept(self, e: ev.CallIntercept) -> list[Record]:
+        call = self._live_call(e, Phase.TALKING)
+        agent = self._signed_in_agent(e.cc_id, call.vdn, e.agent_id)
+        if call.conference:
+            raise Rejection("in_conference", f"call {e.call_id} is a three-party conference: no intercept")
+        connected = [leg for leg in call.legs if leg.device_type == DeviceType.AGENT and leg.call_begin]
+        if not connected or connected[0].agent_id == e.agent_id:
+            raise Rejection("wrong_agent", f"agent {e.agent_id} cannot intercept call {e.call_id}")
+        leg = connected[0]
+        call.legs.remove(leg)
+        records: list[Record] = [self._close(call, leg, e.at, Reason.INTERCEPTED)]
+        self._stop_talk_clock(call, e.at)
+        self._agent_leaves(self.agents[(call.cc_id, leg.agent_id)], call, leg, e.at)
+        self._take_over(call, agent, leg, Reason.INTERCEPTED, e.at)
+        return records
+
+    def _take_over(self, call: Call, agent: Agent, previous: Leg, reason: int, at: int) -> None:
+        """`agent` takes the call another agent had (ringing or connected), connected at once."""
+        leg = Leg(DeviceType.AGENT, str(agent.agent_id), agent.phone, reason, at, at, skill_id=previous.skill_id)
+        leg.agent_id = agent.agent_id
+        self._open(call, leg)
+        agent.calls.append(call.call_id)
+        self._connect(call, leg, at)
+        if not call.first_talk:
+            call.first_talk, call.first_agent = at, agent.agent_id
+
     # --- the end of a call ------------------------------------------------------------------------------
 
     def _call_release(self, e: ev.CallRelease) -> list[Record]:
         call = self._live_call(e, *_ANY_PHASE)
-        if e.by == "agent":
-            self._check_agent_release(call, e)
-        leave_reason = _RELEASE_REASON[e.by] if e.leave_reason is None else e.leave_reason
-        self._stop_queue_clock(call, e.at)
-        self._stop_talk_clock(call, e.at)
+        releaser = self._check_agent_release(call, e) if e.by == "agent" else 0
+        cause = _release_cause(call, e)
+        reasons = _release_reasons(call, e, cause, releaser)
+        last_reason = reasons(call.legs[-1])  # the call result's leave reason is the last row's
+        records = self._end_call(call, e.at, reasons, cause)
+        if call.manual and not call.internal:
+            records.append(_call_result(call, e.at, last_reason, cause))
+        return records
+
+    def _end_call(self, call: Call, at: int, reason_of: Callable[[Leg], int], cause: int) -> list[Record]:
+        """Close every open leg in the order they opened (the last is -1) and forget the call in progress."""
+        self._stop_queue_clock(call, at)
+        self._stop_talk_clock(call, at)
         records: list[Record] = []
         legs = call.legs
         for index, leg in enumerate(legs):
             last = index == len(legs) - 1
-            records.append(self._close(call, leg, e.at, leave_reason, release_cause=e.cause if last else None))
+            records.append(self._close(call, leg, at, reason_of(leg), release_cause=cause if last else None))
             if leg.directed:
                 _discard(self.agents[(call.cc_id, leg.agent_id)].private, call.call_id)
             elif leg.device_type == DeviceType.AGENT and leg.agent_id:
-                self._agent_leaves(self.agents[(call.cc_id, leg.agent_id)], call, leg, e.at)
+                self._agent_leaves(self.agents[(call.cc_id, leg.agent_id)], call, leg, at)
         legs.clear()
+        self._unlink_consult(call)
         del self.calls[(call.cc_id, call.call_id)]
         self.pools[call.cc_id].release(call.cb)
-        if call.manual:
-            records.append(_call_result(call, e.at, leave_reason, e.cause))
-        self._remember_finished(call, e.at)
+        self._remember_finished(call, at)
         return records
 
-    def _check_agent_release(self, call: Call, e: ev.CallRelease) -> None:
+    def _unlink_consult(self, call: Call) -> None:
+        # An original call that ends leaves its consult going on its own (it can no longer be completed); a
+        # consult that ends leaves its original held, for its agent to retrieve.
+        linked = self.calls.get((call.cc_id, call.consult_of or call.consult))
+        if linked is not None:
+            if linked.consult == call.call_id:
+                linked.consult = ""
+            if linked.consult_of == call.call_id:
+                linked.consult_of = ""
+
+    def _check_agent_release(self, call: Call, e: ev.CallRelease) -> int:
+        """The releasing agent: the one named, else the first agent on the call (a conference's chairperson)."""
         agents = [leg.agent_id for leg in call.legs if leg.agent_id and not leg.directed]
         if not agents:
             raise Rejection("bad_transition", f"no agent is on call {e.call_id} to release it")
         if e.agent_id is not None and e.agent_id not in agents:
             raise Rejection("wrong_agent", f"agent {e.agent_id} is not on call {e.call_id}")
+        return e.agent_id if e.agent_id is not None else agents[0]
 
     def _call_evaluate(self, e: ev.CallEvaluate) -> list[Record]:
         key = (e.cc_id, e.call_id)
@@ -601,7 +934,8 @@ class Engine:
         self._mark_manual(call, wait_begin=at, skill_id=skill_id)
 
     def _wait_for_agent(self, call: Call, agent: Agent, reason: int, at: int) -> None:
-        leg = Leg(DeviceType.AGENT, str(agent.agent_id), agent.phone, reason, at, directed=True)
+        # The call keeps its skill (callSkill) on its way to one agent: the leg's CurrentSkillID says the same.
+        leg = Leg(DeviceType.AGENT, str(agent.agent_id), agent.phone, reason, at, directed=True, skill_id=call.skill_id)
         leg.agent_id = agent.agent_id
         self._open(call, leg)
         call.phase = Phase.QUEUED
@@ -668,13 +1002,17 @@ class Engine:
 
     # --- checks -----------------------------------------------------------------------------------------
 
-    def _live_call(self, e: ev.Event, *phases: Phase) -> Call:
-        call = self.calls.get((e.cc_id, e.call_id))  # type: ignore[union-attr]
+    def _live_call(self, e: ev.Event, *phases: Phase, call_id: str | None = None) -> Call:
+        """The call in progress an event is for (`call_id`, else the event's own), in one of `phases`."""
+        call_id = call_id or e.call_id  # type: ignore[union-attr]
+        call = self.calls.get((e.cc_id, call_id))
         if call is None:
-            if (e.cc_id, e.call_id) in self.finished:  # type: ignore[union-attr]
-                raise Rejection("call_released", f"call {e.call_id} has been released")  # type: ignore[union-attr]
-            raise Rejection("unknown_call", f"no call {e.call_id} is in progress")  # type: ignore[union-attr]
+            if (e.cc_id, call_id) in self.finished:
+                raise Rejection("call_released", f"call {call_id} has been released")
+            raise Rejection("unknown_call", f"no call {call_id} is in progress")
         self._check_call_event(call, e)
+        if call.internal and type(e) not in _INTERNAL_EVENTS:
+            raise Rejection("bad_transition", f"{ev.type_of(e)} is impossible on internal call {call.call_id}")
         if call.phase not in phases:
             raise Rejection(
                 "bad_transition",
@@ -708,7 +1046,7 @@ class Engine:
 
     def _remember_finished(self, call: Call, at: int) -> None:
         key = (call.cc_id, call.call_id)
-        self.finished[key] = Finished(call.vdn, call.arrived_at, at, call.manual)
+        self.finished[key] = Finished(call.vdn, call.arrived_at, at, call.manual and not call.internal)
         order = self._finished_order.get(call.cc_id)
         if order is None:
             order = self._finished_order[call.cc_id] = deque()
@@ -722,6 +1060,77 @@ class Engine:
             finished = self.finished.get(old)
             if finished is not None and finished.released_at < horizon:
                 del self.finished[old]
+
+
+_NewCall = ev.CallArrive | ev.CallOriginate | ev.CallConsult | ev.CallInternal
+_Completion = ev.CallConsultTransfer | ev.CallConsultConference | ev.CallConsultCancel
+
+
+def _target_kind(target: ev.ConsultTarget) -> str:
+    return "skill" if target.skill_id is not None else "agent" if target.agent_id is not None else "number"
+
+
+def _ring_leg(agent: Agent, enter_reason: int, wait_begin: int, at: int, wait: Leg | None = None) -> Leg:
+    """An agent leg ringing from `at`; reached through `wait` (a queue), it keeps that queue's skill."""
+    leg = Leg(DeviceType.AGENT, str(agent.agent_id), agent.phone, enter_reason, wait_begin, ack_begin=at)
+    leg.agent_id = agent.agent_id
+    if wait is not None:
+        leg.skill_id, leg.queue_skill = wait.skill_id, wait.queue_skill
+    return leg
+
+
+def _ring_from_wait(wait: Leg, agent: Agent, at: int) -> None:
+    """A queue wait becomes the leg of the agent it rings at (a wait that ends at an agent is that agent's leg)."""
+    wait.device_type = DeviceType.AGENT
+    wait.device_no = str(agent.agent_id)
+    wait.device_in = agent.phone
+    wait.from_private = wait.directed
+    wait.directed = False
+    wait.ack_begin = at
+    wait.agent_id = agent.agent_id
+
+
+def _moved(leg: Leg) -> Leg:
+    """A copy of an agent leg that no longer names its agent: closing it does not release the agent."""
+    copy = Leg(leg.device_type, leg.device_no, leg.device_in, leg.enter_reason, leg.wait_begin, leg.ack_begin)
+    copy.call_begin, copy.skill_id = leg.call_begin, leg.skill_id
+    return copy
+
+
+def _conference_leg(call: Call, party: ev.ConferenceParty) -> Leg | None:
+    if party.agent_id is not None:
+        leg = call.agent_leg(party.agent_id)
+        return leg if leg is not None and leg.call_begin else None
+    return next(
+        (leg for leg in call.legs if leg.device_type == DeviceType.CONFERENCE and leg.device_in == party.number), None
+    )
+
+
+def _release_cause(call: Call, e: ev.CallRelease) -> int:
+    """The cause given, else 49 ("user released before answer") for an abandon, else 0 (normal release)."""
+    if e.cause is not None:
+        return e.cause
+    if e.by != "customer":
+        return codes.CAUSE_NORMAL
+    outside_ringing = call.phase is Phase.OUTSIDE and not call.legs[-1].call_begin
+    if call.phase in _UNANSWERED or outside_ringing:
+        return codes.CAUSE_RELEASED_BEFORE_ANSWER
+    return codes.CAUSE_NORMAL
+
+
+def _release_reasons(call: Call, e: ev.CallRelease, cause: int, releaser: int) -> Callable[[Leg], int]:
+    """Each closing leg's leave reason: as given, else by who released (a system release: by its cause)."""
+    if e.leave_reason is not None:
+        given = e.leave_reason
+        return lambda leg: given
+    if e.by == "system":
+        reason = _SYSTEM_LEAVE_REASON.get(cause, Reason.NORMAL)
+        return lambda leg: reason
+    if e.by == "agent" and call.conference:
+        # One agent ends a conference: its own leg is released by the agent, the others' by the conference's end.
+        return lambda leg: Reason.AGENT_RELEASED if leg.agent_id == releaser else Reason.CONFERENCE_RELEASED
+    reason = _RELEASE_REASON[e.by]
+    return lambda leg: reason
 
 
 def _routing_leg(call: Call, at: int) -> Leg:
@@ -777,4 +1186,12 @@ _HANDLERS: Final[dict[type, Callable[[Engine, ev.Event], list[Record]]]] = {
     ev.CallDataChange: Engine._call_data,
     ev.CallRelease: Engine._call_release,
     ev.CallEvaluate: Engine._call_evaluate,
+    ev.CallConsult: Engine._call_consult,
+    ev.CallConsultTransfer: Engine._call_consult_transfer,
+    ev.CallConsultConference: Engine._call_consult_conference,
+    ev.CallConsultCancel: Engine._call_consult_cancel,
+    ev.CallLeave: Engine._call_leave,
+    ev.CallPickup: Engine._call_pickup,
+    ev.CallIntercept: Engine._call_intercept,
+    ev.CallInternal: Engine._call_internal,
 }

@@ -1,8 +1,9 @@
-"""The event contract, version 1: the only way anything enters ccdata.
+"""The event contract, versions 1 and 2: the only way anything enters ccdata.
 
 One JSON object per event. Every event carries the envelope `id`, `type`, `at` (ms since the epoch, UTC),
-`ccId` and `vdn`, and may carry `v` (the contract version, 1). The fields of each type are below; the
-contract is documented, with a complete call written out, in `docs/events.md`.
+`ccId` and `vdn`, and may carry `v` (the contract version, 1 or 2). Version 2 is additive: new event types and
+optional fields only, so every v1 event is a valid v2 event with the same meaning; `v` is informative. The
+fields of each type are below; the contract is documented, with a complete call written out, in `docs/events.md`.
 
 Decoding is strict: wrong JSON types, out-of-range values and unknown fields are rejected with a message
 naming the field (our own contract has no reason to be lenient; the CEC facades are, where CEC is).
@@ -17,7 +18,7 @@ from msgspec import Meta
 
 from ccdata.domain.codes import CALL_FEATURES, REASONS, MediaType
 
-CONTRACT_VERSION: Final = 1
+CONTRACT_VERSION: Final = 2
 
 #: 2000-01-01 and 2100-01-01 in ms: a timestamp outside is almost always seconds sent as milliseconds.
 MIN_AT: Final = 946_684_800_000
@@ -43,6 +44,7 @@ AgentMode = Literal["idle", "busy", "rest", "study", "wrapup"]
 ReleasedBy = Literal["customer", "agent", "system"]
 Campaign = Literal["manual", "preview", "predictive"]
 TransferMode = Literal["release"]
+RecordingRef = Annotated[str, Meta(min_length=1, max_length=256, description="an external recording's reference")]
 
 _MEDIA_TYPES: Final = frozenset(int(m) for m in MediaType)
 
@@ -73,7 +75,7 @@ class _Event(
     at: Millis
     cc_id: CcId
     vdn: Vdn
-    v: Literal[1] = 1
+    v: Literal[1, 2] = 1
 
 
 class _CallEvent(_Event, kw_only=True, gc=False):
@@ -108,9 +110,13 @@ class AgentState(_Event, tag="agent.state", kw_only=True, gc=False):
 
     agent_id: AgentId
     state: AgentMode
+    reason_code: Annotated[int, Meta(ge=0, le=255)] | None = None  # v2: why busy or rest (the rest cause)
+    wrapup_code: Annotated[str, Meta(min_length=1, max_length=32)] | None = None  # v2: the last call's code
 
     def __post_init__(self) -> None:
         _check_agent_id(self.agent_id)
+        if self.reason_code is not None and self.state not in ("busy", "rest"):
+            raise ValueError("`reasonCode` says why an agent is busy or resting: it needs `state` busy or rest")
 
 
 # --- call events ----------------------------------------------------------------------------------------
@@ -192,12 +198,23 @@ class CallQueue(_CallEvent, tag="call.queue", kw_only=True, gc=False):
 
 
 class CallAlert(_CallEvent, tag="call.alert", kw_only=True, gc=False):
-    """The call is offered to an agent: the phone rings."""
+    """The call is offered to an agent (`agentId`), or to several at once (v2 `agentIds`: first answer wins)."""
 
-    agent_id: AgentId
+    agent_id: AgentId | None = None
+    agent_ids: Annotated[list[AgentId], Meta(min_length=2, max_length=32)] | None = None
 
     def __post_init__(self) -> None:
-        _check_agent_id(self.agent_id)
+        if (self.agent_id is None) == (self.agent_ids is None):
+            raise ValueError("`call.alert` takes exactly one of `agentId` and `agentIds`")
+        for agent_id in self.agent_ids or [self.agent_id]:
+            _check_agent_id(agent_id)
+        if self.agent_ids is not None and len(set(self.agent_ids)) != len(self.agent_ids):
+            raise ValueError("`agentIds` names an agent twice")
+
+    @property
+    def alerted(self) -> list[int]:
+        """The agents whose phones ring, in the order given."""
+        return self.agent_ids if self.agent_ids is not None else [self.agent_id or 0]
 
 
 class CallAnswer(_CallEvent, tag="call.answer", kw_only=True, gc=False):
@@ -205,6 +222,7 @@ class CallAnswer(_CallEvent, tag="call.answer", kw_only=True, gc=False):
 
     agent_id: AgentId | None = None
     party: Literal["customer", "outside"] | None = None
+    recording_ref: RecordingRef | None = None  # v2: where the recording of this connection is kept
 
     def __post_init__(self) -> None:
         _check_agent_id(self.agent_id)
@@ -290,10 +308,13 @@ class CallDataChange(_CallEvent, tag="call.data", kw_only=True, gc=False):
 
 
 class CallRelease(_CallEvent, tag="call.release", kw_only=True, gc=False):
-    """The call ends. `leaveReason` overrides the leave reason `by` implies (15 customer, 16 agent, 0 system)."""
+    """The call ends. `leaveReason` overrides the leave reason `by` implies (15 customer, 16 agent; a system
+    release's reason follows its `cause`)."""
 
     by: ReleasedBy
-    cause: Annotated[int, Meta(ge=0, le=2_147_483_647)] = 0
+    # None: derived (49 for a customer leaving before an answer, else 0). Not defaulted to 0, so that an
+    # explicit 0 survives the log's encoding (defaults are left out) and a replay derives nothing.
+    cause: Annotated[int, Meta(ge=0, le=2_147_483_647)] | None = None
     agent_id: AgentId | None = None
     leave_reason: ReasonCode | None = None
 
@@ -309,6 +330,108 @@ class CallEvaluate(_CallEvent, tag="call.evaluate", kw_only=True, gc=False):
     """A satisfaction result; it may arrive after the release."""
 
     evaluation_value: Annotated[str, Meta(min_length=1, max_length=32)]
+
+
+# --- version 2: consult calls, conference parties leaving, pickup, intercept, internal calls --------------
+
+
+class ConsultTarget(msgspec.Struct, forbid_unknown_fields=True, rename="camel", gc=False):
+    """Whom a consult or internal call reaches: exactly one of a skill queue, an agent, an outside number."""
+
+    skill_id: SkillId | None = None
+    agent_id: AgentId | None = None
+    number: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
+
+    def __post_init__(self) -> None:
+        given = [f for f in ("skill_id", "agent_id", "number") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("a consult `target` takes exactly one of `skillId`, `agentId`, `number`")
+        _check_agent_id(self.agent_id, "target.agentId")
+
+
+class CallConsult(_CallEvent, tag="call.consult", kw_only=True, gc=False):
+    """A connected agent holds its call (`originalCallId`) and places a consult call (`callId`, new) to a
+    skill, an agent (internal help) or a number. The consult ends by `call.consult.transfer`,
+    `call.consult.conference`, `call.consult.cancel` or its own `call.release`."""
+
+    original_call_id: CallId
+    agent_id: AgentId
+    target: ConsultTarget
+    call_data: CallData = ""
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+        if self.original_call_id == self.call_id:
+            raise ValueError("a consult call needs its own `callId`, not the `originalCallId`")
+
+
+class CallConsultTransfer(_CallEvent, tag="call.consult.transfer", kw_only=True, gc=False):
+    """Attended transfer: the consulted party takes the original call; the consulting agent leaves both."""
+
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallConsultConference(_CallEvent, tag="call.consult.conference", kw_only=True, gc=False):
+    """The consulted party joins the original call, which is retrieved: a three-party conference."""
+
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallConsultCancel(_CallEvent, tag="call.consult.cancel", kw_only=True, gc=False):
+    """The consulting agent abandons the consult and retrieves the original call."""
+
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallLeave(_CallEvent, tag="call.leave", kw_only=True, gc=False):
+    """One party leaves a conference while the others stay. `reason` defaults to 16 (an agent), 15 (a number)."""
+
+    party: ConferenceParty
+    reason: ReasonCode | None = None
+
+    def __post_init__(self) -> None:
+        if self.reason is not None:
+            _check_reason(self.reason)
+
+
+class CallPickup(_CallEvent, tag="call.pickup", kw_only=True, gc=False):
+    """An agent answers, from its own phone, a call ringing at another agent (or at several)."""
+
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallIntercept(_CallEvent, tag="call.intercept", kw_only=True, gc=False):
+    """An agent (typically an inspector) takes a connected call over; the connected agent leaves it."""
+
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallInternal(_CallEvent, tag="call.internal", kw_only=True, gc=False):
+    """An agent calls another agent or a skill inside the call center (an internal call, no customer)."""
+
+    agent_id: AgentId
+    target: ConsultTarget
+    call_data: CallData = ""
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+        if self.target.number is not None:
+            raise ValueError("an internal call reaches an agent or a skill: `target.number` is an outbound call")
 
 
 Event = (
@@ -329,6 +452,14 @@ Event = (
     | CallDataChange
     | CallRelease
     | CallEvaluate
+    | CallConsult
+    | CallConsultTransfer
+    | CallConsultConference
+    | CallConsultCancel
+    | CallLeave
+    | CallPickup
+    | CallIntercept
+    | CallInternal
 )
 
 EVENT_TYPES: Final[dict[str, type]] = {

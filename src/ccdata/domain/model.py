@@ -43,6 +43,18 @@ class Leg:
     from_private: bool = False  # an agent leg reached from that agent's private queue
     held: bool = False  # the wait of a held call for its agent to retrieve it
     transient: bool = False  # the routing stage: written only if the call ends there
+    # The agent's handling of the call survives a hold: (waitBegin, ackBegin, callBegin) of the first leg of
+    # it, so that the gateway's begin and talk times do not restart at every retrieval (the track does).
+    origin: tuple[int, int, int] | None = None
+
+    @property
+    def ringing(self) -> bool:
+        """An agent's phone ringing for this call (not yet answered, not a wait, not a held call)."""
+        return self.device_type == DeviceType.AGENT and not (self.directed or self.held or self.call_begin)
+
+    def handling_times(self) -> tuple[int, int, int]:
+        """(waitBegin, ackBegin, callBegin) of the agent's handling of the call, across holds."""
+        return self.origin or (self.wait_begin, self.ack_begin, self.call_begin)
 
     @property
     def is_wait(self) -> bool:
@@ -68,6 +80,7 @@ class LastCall(NamedTuple):
     queue_ms: int
     leg: Leg
     ended_at: int
+    wrapup_code: str | None = None  # v2: the code the agent gave the call in wrap-up
 
 
 @dataclass(slots=True)
@@ -116,6 +129,11 @@ class Call:
     first_agent: int = 0
     first_skill: int = 0
     evaluation: str | None = None
+    internal: bool = False  # an internal or consult call: no customer, no call result, no v1 call control
+    consult_of: str = ""  # a consult call: the original (customer's) call it consults for
+    consult: str = ""  # an original call: its consult call in progress
+    consult_kind: str = ""  # what a consult or internal call reaches: "skill", "agent" or "number"
+    recording_ref: str = ""  # v2: the external recording's reference, from the last `call.answer` giving one
 
     def agent_leg(self, agent_id: int) -> Leg | None:
         """The open leg of an agent on this call (ringing, connected or held), if any."""
@@ -148,6 +166,7 @@ class Agent:
     phone: str = ""
     mode: CtiAgentState = CtiAgentState.NOT_SIGNED_IN  # the state set by the agent or the system
     mode_since: int = 0
+    mode_reason: int | None = None  # v2: why busy or resting (the rest cause), as the source gave it
     last_at: int = 0
     calls: list[str] = field(default_factory=list)  # current calls, in the order they reached the agent
     private: list[str] = field(default_factory=list)  # calls waiting in this agent's private queue

@@ -18,7 +18,7 @@ from ccdata.domain.records import CallResult, TrackRow
 SkillNames = Callable[[int, int], str]  # (vdn, skill id) -> the skill queue's description
 
 #: The gateway's callfeature follows its "Call Type" appendix: the track call type maps onto it like this.
-_GATEWAY_CALL_TYPE = {0: 0, 7: 7, 43: 43, 44: 44}
+_GATEWAY_CALL_TYPE = {0: 0, 6: 6, 7: 7, 43: 43, 44: 44, 51: 51, 52: 52}
 
 
 def gateway_call_type(call_type: int, call_feature: int) -> int:
@@ -125,9 +125,10 @@ def call_status(call: Call, agent_id: int) -> CallStatus:
 
 
 def agent_call_list(engine: Engine, agent: Agent) -> list[dict[str, Any]]:
-    """`agentgroup/queryagentcalls`' callList of one agent."""
+    """`agentgroup/queryagentcalls`' callList of one agent: its current calls, then those in its private queue
+    (status 3 PRIVATE_QUEUE, which the reference defines for exactly these)."""
     calls = []
-    for call_id in agent.calls:
+    for call_id in agent.calls + agent.private:
         call = engine.calls[(agent.cc_id, call_id)]
         calls.append(
             {
@@ -159,7 +160,7 @@ def gateway_call_info(
         "callskillid": call.skill_id,
         "orgicallednum": call.orgi_called,
         "calldata": call.call_data,
-        "begintime": (leg.ack_begin or None) if leg else None,
+        "begintime": (leg.handling_times()[1] or None) if leg else None,  # a hold does not restart it
         "endtime": ended,
         "userPriority": call.priority,
         "trunkNo": call.trunk_no,
@@ -180,12 +181,14 @@ def _trace(leg: Leg | None, vdn: int, last: bool) -> dict[str, Any] | None:
 
     # The reference: the end times and the leave reason "cannot be queried" for the last call.
     hidden = last
+    # The agent's handling of the call, not the leg since the last retrieval: a workbench's timers run on.
+    wait_begin, ack_begin, call_begin = leg.handling_times()
     return {
-        "waitBeginTime": leg.wait_begin,
-        "waitEndTime": None if hidden else when(leg.ack_begin),
-        "answerBeginTime": when(leg.ack_begin),
-        "answerEndTime": None if hidden else when(leg.call_begin),
-        "talkBeginTime": when(leg.call_begin),
+        "waitBeginTime": wait_begin,
+        "waitEndTime": None if hidden else when(ack_begin),
+        "answerBeginTime": when(ack_begin),
+        "answerEndTime": None if hidden else when(call_begin),
+        "talkBeginTime": when(call_begin),
         "talkEndTime": None if hidden else when(leg.call_end),
         "deviceNo": int(leg.device_no) if leg.device_no.isdigit() else 0,
         "deviceType": int(leg.device_type),
@@ -218,7 +221,9 @@ def track_row(row: TrackRow) -> dict[str, Any]:
         "deviceNo": row.device_no,
         "deviceIn": row.device_in,
         "callType": str(row.call_type),
-        "releaseCause": "" if row.release_cause is None else str(row.release_cause),
+        # Only the -1 row has a cause (the reference); the others send "0", a numeric string like the example's
+        # (the table says Integer), never "" which is neither.
+        "releaseCause": "0" if row.release_cause is None else str(row.release_cause),
         "EnterReason": str(row.enter_reason),
         "LeaveReason": str(row.leave_reason),
         "CurrentSkillID": str(row.current_skill_id),
