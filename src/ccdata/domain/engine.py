@@ -28,7 +28,7 @@ REJECTED: Final = "rejected"
 #: Seven days of event time: how long a released call still takes a late satisfaction evaluation.
 DEFAULT_EVALUATION_WINDOW_MS: Final = 7 * 24 * 3600 * 1000
 #: Bumped whenever the pickled form of the engine's state changes: an older snapshot is then ignored.
-STATE_VERSION: Final = 5
+STATE_VERSION: Final = 6
 #: How many recently accepted event IDs the engine itself remembers (the event log dedups for all time).
 DEFAULT_DEDUP_WINDOW: Final = 65_536
 
