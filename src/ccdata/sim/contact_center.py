@@ -503,11 +503,9 @@ class ContactCenter:
 
     def _talk_end(self, call: SimCall, agent: SimAgent) -> None:
         behaviour = self._behaviour(call.skill)
-        # No draw when the skill has no consults, so scenarios without them keep their random streams.
-        if call.state == "talking" and not (call.transferred or call.consulted) and behaviour.consult_rate:
-            if self.rng.random() < behaviour.consult_rate:
-                self._consult(call, agent, behaviour)
-                return
+        if self._consults_now(call, behaviour):
+            self._consult(call, agent, behaviour)
+            return
         if call.state == "talking" and not call.transferred and self.rng.random() < behaviour.agent_transfer_rate:
             targets = [a for a in self.agents.values() if a is not agent and a.vdn == agent.vdn
                        and call.skill in a.levels and a.state not in ("off", "rest", "busy")]  # fmt: skip
@@ -536,6 +534,12 @@ class ContactCenter:
             score = self.rng.choices(range(1, len(behaviour.survey_scores) + 1), behaviour.survey_scores)[0]
             self._later(self.now + self.rng.randrange(20_000, 120_000), "call.evaluate", call,
                         {"evaluationValue": str(score)})  # fmt: skip
+
+    def _consults_now(self, call: SimCall, behaviour: SkillBehaviour) -> bool:
+        """Whether the agent consults at the end of its talk: once per call, never after a transfer."""
+        if call.state != "talking" or call.transferred or call.consulted or not behaviour.consult_rate:
+            return False  # no draw without consults, so scenarios without them keep their random streams
+        return self.rng.random() < behaviour.consult_rate
 
     def _transfer_to_agent(self, call: SimCall, agent: SimAgent, target: SimAgent, behaviour: SkillBehaviour) -> None:
         """A blind transfer to a colleague: it rings there at once, or waits in the colleague's private queue."""
