@@ -782,8 +782,12 @@ class ContactCenter:
             agent = self.agents.get(agent_view.agent_id)
             if agent is not None:
                 agent.state = "idle"  # signed in; what it does is settled once its calls are adopted
-        for call_view in view.calls:
+        customer_calls = [c for c in view.calls if not c.consult_by]
+        for call_view in customer_calls:
             self._adopt_call(call_view)
+        for call_view in view.calls:  # consults once their originals are adopted
+            if call_view.consult_by:
+                self._adopt_consult(call_view)
         for queue in self.queues.values():  # each queue in the order its calls entered it
             ordered = sorted(queue, key=lambda c: c.first_queued)
             queue.clear()
@@ -895,6 +899,9 @@ class ContactCenter:
                 self._at(self.now + self.scenario.ring_time.residual_ms(elapsed, self.rng), self._answer, call, agent)
             return
         call.state, agent.state = ("conference" if view.conference else "talking"), "talking"
+        if view.consult:  # held for a consult: the consult's adoption decides what happens next
+            call.state, call.consulted = "consulting", True
+            return
         end = self.now
         if view.stage == "held":
             end += behaviour.hold_time.residual_ms(elapsed, self.rng)
@@ -902,6 +909,43 @@ class ContactCenter:
             end += 1  # the retrieval comes first
         end += behaviour.handle_time.residual_ms(view.talked_ms, self.rng)
         self._at(end, self._talk_end, call, agent)
+
+    def _adopt_consult(self, view: CallView) -> None:
+        """A consult goes on from where it is: queued, ringing or talking; one that cannot is cancelled at once."""
+        consult = SimCall(view.call_id, view.vdn, view.arrived, skill=view.skill, state="queued",
+                          first_queued=view.since)  # fmt: skip
+        self.in_progress[consult.call_id] = consult
+        self.adoption.calls += 1
+        original = self.in_progress.get(view.consult_of) if view.consult_of else None
+        agent = self.agents.get(view.consult_by)
+        if original is None or agent is None or original.agent is not agent or original.state != "consulting":
+            # An internal call, or a consult whose original ended or went astray: nobody completes it.
+            self.adoption.strays.append(consult.call_id)
+            self._at(self.now, self._release, consult, "system")
+            return
+        consult.consult_of, consult.by, original.consult = original, agent, consult
+        consult.skill = view.skill or original.skill
+        behaviour = self._behaviour(original.skill)
+        elapsed = self.now - view.since
+        if view.stage == "consult-queued":
+            self.queues.setdefault(view.skill, deque()).append(consult)
+            give_up = self.now + behaviour.consult_patience.residual_ms(elapsed, self.rng)
+            self._at(give_up, self._consult_give_up, consult, consult.version)
+            return
+        helper = self.agents.get(view.agent_id)
+        if view.stage not in ("consult-ringing", "consult-talking") or helper is None or helper.state == "off" \
+                or helper.call is not None:  # fmt: skip
+            self._at(self.now, self._consult_cancel, consult)  # the rule: cancel it, the customer is retrieved
+            return
+        consult.agent, helper.call = helper, consult
+        if view.stage == "consult-ringing":
+            consult.state, helper.state = "ringing", "ringing"
+            self._at(self.now + self.scenario.ring_time.residual_ms(elapsed, self.rng), self._consult_answer,
+                     consult, helper)  # fmt: skip
+        else:
+            consult.state, helper.state = "talking", "talking"
+            left = behaviour.consult_time.residual_ms(elapsed, self.rng)
+            self._at(self.now + max(1, left), self._consult_end, consult)
 
     def _adopt_outbound(self, call: SimCall, agent: SimAgent, view: CallView) -> None:
         """A campaign's call: the customer's phone rings on (and may be answered), or the talk goes on."""
