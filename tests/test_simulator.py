@@ -441,7 +441,7 @@ def test_consults_end_in_each_outcome_with_the_contracts_reason_codes() -> None:
         else:
             other = track[1]
             assert [r[3] for r in track] == [16, 11] and kinds == {51}
-            assert other[0] == 1 or other[0] == 2 and other[1] != agent_no  # given up in the queue, or talked
+            assert other[0] == 1 or (other[0] == 2 and other[1] != agent_no)  # given up in the queue, or talked
             assert original[-1][:3] == (2, agent_no, 9)  # the customer retrieved: the call ends at that agent
     cancelled = [consult_rows(service, c)[1][0] for c in by_outcome["call.consult.cancel"]]
     assert 1 in cancelled and 2 in cancelled  # both kinds of cancel: unanswered in the queue, and after the talk
