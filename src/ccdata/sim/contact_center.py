@@ -782,12 +782,12 @@ class ContactCenter:
             agent = self.agents.get(agent_view.agent_id)
             if agent is not None:
                 agent.state = "idle"  # signed in; what it does is settled once its calls are adopted
-        customer_calls = [c for c in view.calls if not c.consult_by]
-        for call_view in customer_calls:
-            self._adopt_call(call_view)
-        for call_view in view.calls:  # consults once their originals are adopted
-            if call_view.consult_by:
-                self._adopt_consult(call_view)
+        internal = [c for c in view.calls if c.stage == "internal" or c.stage.startswith("consult-")]
+        for call_view in view.calls:
+            if call_view not in internal:
+                self._adopt_call(call_view)
+        for call_view in internal:  # consults once their originals are adopted
+            self._adopt_consult(call_view)
         for queue in self.queues.values():  # each queue in the order its calls entered it
             ordered = sorted(queue, key=lambda c: c.first_queued)
             queue.clear()
