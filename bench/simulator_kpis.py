@@ -16,7 +16,9 @@ import argparse
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -69,6 +71,16 @@ def summary(kpis: Kpis) -> str:
     )
 
 
+def consult_summary(events: list[dict[str, Any]]) -> str:
+    """How the log's consult calls ended (they are not customer calls: not in the figures above)."""
+    kinds = Counter(e["type"] for e in events if e["type"].startswith("call.consult") or e["type"] == "call.leave")
+    return (
+        f"consults: {kinds['call.consult']:,} ({kinds['call.consult.transfer']:,} transfers, "
+        f"{kinds['call.consult.conference']:,} conferences, {kinds['call.consult.cancel']:,} cancelled; "
+        f"{kinds['call.leave']:,} helpers left a conference)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=float, default=28)
@@ -90,6 +102,7 @@ def main() -> int:
     print(table(kpis))
     print()
     print(summary(kpis))
+    print(consult_summary(events))
     share = configuration.load().simulator.break_max_away
     over, most = breaks_over_share(events, share)
     print(f"breaks: at most {most:.0%} of a VDN's signed-in agents at rest when one began; {over} breaks over the "

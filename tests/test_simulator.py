@@ -365,3 +365,98 @@ def test_the_default_scenario_meets_its_staffing_plan_every_half_hour() -> None:
     assert breaks_over_share(events, config.simulator.break_max_away)[0] == 0
     occupancy = [slot.occupancy for slot in kpis.slots]
     assert min(occupancy) > 0.15 and max(occupancy) < 0.85
+
+
+# --- consults (contract v2, issue 12) -------------------------------------------------------------------------
+
+CONSULTING = """
+[simulator]
+ring_time = {{ kind = "fixed", mean = 2 }}
+
+[[simulator.access_codes]]
+called = "100"
+vdn = 1
+skills = [{{ skill = 1 }}]
+calls_per_hour = {rates}
+
+[[simulator.skills]]
+skill = 1
+handle_time = {{ kind = "uniform", low = 60, high = 240 }}
+wrap_up = {{ kind = "fixed", mean = 5 }}
+consult_rate = 0.6
+consult_skill = 2
+consult_agent_rate = 0.4
+consult_outcomes = {{ transfer = 1, conference = 1, cancel = 1 }}
+consult_time = {{ kind = "uniform", low = 10, high = 60 }}
+consult_patience = {{ kind = "fixed", mean = 20 }}
+conference_time = {{ kind = "uniform", low = 20, high = 60 }}
+helper_leaves = 0.5
+
+[[simulator.skills]]
+skill = 2
+handle_time = {{ kind = "uniform", low = 30, high = 120 }}
+wrap_up = {{ kind = "fixed", mean = 5 }}
+"""
+COMPLETIONS = ("call.consult.transfer", "call.consult.conference", "call.consult.cancel")
+
+
+def consulting() -> configuration.Config:
+    """Four agents of skill 1 consult a two-agent skill 2 (often busy: some consults are given up) or a colleague."""
+    agents = "".join(agent(i, "[1]") for i in range(1001, 1005)) + agent(1005, "[2]") + agent(1006, "[2]")
+    return make(CONSULTING.format(rates=[50] * 3 + [0] * 21), agents=agents)
+
+
+def consult_rows(service: Service, call_id: str) -> list[tuple[int, str, int, int]]:
+    """(device type, device, enter reason, leave reason) of a call's rows, in the order they were written."""
+    track = sorted(service.store.find_track_rows(1, call_id), key=lambda r: (r.call_id_num == LAST_ROW, r.call_id_num))
+    return [(r.device_type, r.device_no, r.enter_reason, r.leave_reason) for r in track]
+
+
+def test_consults_end_in_each_outcome_with_the_contracts_reason_codes() -> None:
+    service, report = run(consulting(), hours=4)  # run() asserts that the engine rejected nothing
+    consults = {e["callId"]: e for e in logged(service, "call.consult")}
+    ends = {e["callId"]: e["type"] for t in COMPLETIONS for e in logged(service, t)}
+    assert len(consults) > 40 and ends.keys() == consults.keys()  # each consult completed once, none released
+    assert service.engine.calls == {}
+    by_outcome = {t: [c for c, end in ends.items() if end == t] for t in COMPLETIONS}
+    assert all(len(calls) >= 5 for calls in by_outcome.values()), {t: len(c) for t, c in by_outcome.items()}
+    for call_id, outcome in ends.items():
+        start = consults[call_id]
+        agent_no, to_skill = str(start["agentId"]), start["target"]["skillId"] is not None
+        track = consult_rows(service, call_id)
+        kinds = {r.call_type for r in service.store.find_track_rows(1, call_id)}
+        original = consult_rows(service, start["originalCallId"])
+        assert track[0][:3] == (2, agent_no, 0)  # the consulting agent's own leg, first to close
+        if outcome == "call.consult.transfer":
+            party = track[1][1]
+            code = 28 if to_skill else 0
+            assert [r[3] for r in track] == [0, 0] and kinds == {51}
+            assert (2, agent_no, 9, code) in original  # its held leg leaves as a blind transfer would
+            assert any(r[:3] == (2, party, code) for r in original)  # the consulted agent takes the customer
+        elif outcome == "call.consult.conference":
+            party = track[1][1]
+            assert [r[3] for r in track] == [10, 10] and kinds == {52}
+            joined = [r for r in original if r[:3] == (2, party, 8)]  # three-party help
+            assert len(joined) == 1 and joined[0][3] in (16, 15, 52)  # left (call.leave), or the call ended
+        else:
+            other = track[1]
+            assert [r[3] for r in track] == [16, 11] and kinds == {51}
+            assert other[0] == 1 or (other[0] == 2 and other[1] != agent_no)  # given up in the queue, or talked
+            assert original[-1][:3] == (2, agent_no, 9)  # the customer retrieved: the call ends at that agent
+    cancelled = [consult_rows(service, c)[1][0] for c in by_outcome["call.consult.cancel"]]
+    assert 1 in cancelled and 2 in cancelled  # both kinds of cancel: unanswered in the queue, and after the talk
+    assert logged(service, "call.leave")
+    assert {e["target"]["skillId"] is None for e in consults.values()} == {True, False}  # agents and a skill
+
+    # Consults are not customer calls: every customer call counted once, answered.
+    arrivals = logged(service, "call.arrive")
+    kpis = from_store(service.store)
+    assert kpis.total.answered == report.stats.answered == report.stats.calls == len(arrivals)
+    assert kpis.total.abandoned == report.stats.abandoned == 0
+
+
+def test_consults_are_deterministic() -> None:
+    config = consulting()
+    first = ContactCenter(config, config.simulator, START).run_until(START + 2 * HOUR_MS)
+    again = ContactCenter(config, config.simulator, START).run_until(START + 2 * HOUR_MS)
+    assert first == again and any(e["type"] == "call.consult" for e in first)

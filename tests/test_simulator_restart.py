@@ -401,3 +401,60 @@ def test_the_live_simulator_adopts_a_backfill_ending_now_and_stays_behind_the_wa
     assert not late and live.rejected == 0
     assert len(seen) > 10 and min(seen) > ahead["at"]  # it went on once the wall clock passed the log's end
     check_agents(engine)
+
+
+# --- consults in progress at a restart ---------------------------------------------------------------------------
+
+CONSULTS = """
+consult_rate = 0.5
+consult_skill = 2
+consult_agent_rate = 0.4
+consult_time = { kind = "uniform", low = 30, high = 240 }
+consult_patience = { kind = "uniform", low = 60, high = 240 }
+conference_time = { kind = "uniform", low = 60, high = 300 }
+"""
+
+
+def check_consulting_agents(engine: Engine) -> None:
+    """An agent holds two calls only while it consults: the customer's, held, and its consult."""
+    for agent in engine.agents.values():
+        if len(agent.calls) > 1:
+            original, consult = (engine.call(1, call_id) for call_id in agent.calls)
+            assert len(agent.calls) == 2 and original.consult == consult.call_id, agent
+
+
+def test_a_restart_adopts_consults_and_conferences_in_progress(tmp_path: Path) -> None:
+    """Seed 2 stops with consults talking and waiting in skill 2's queue and consults joined as conferences:
+    each goes on to an end (transfer, conference, cancel, or the call's release) with no rejection."""
+    text = scenario(seed=2, shifts="").replace("survey_rate = 0.3\n", "survey_rate = 0.3\n" + CONSULTS, 1)
+    config = configuration.parse(text)
+    path = tmp_path / "consults.db"
+    service = open_service(config, path)
+    first = backfill(service, ContactCenter(config, config.simulator, START), RESTART, drain=False,
+                     now=lambda: RESTART)  # fmt: skip
+    assert first.rejected == 0 and first.stats.consults > 50
+    service.store.close()
+
+    service = open_service(config, path)
+    engine = service.engine
+    in_progress = {call.call_id: call.manual and not call.internal for call in engine.calls.values()}  # no result
+    consults = {c.call_id: c.phase for c in engine.calls.values() if c.consult_of}
+    joined = [c.call_id for c in engine.calls.values() if c.conference and c.first_agent]
+    assert {Phase.TALKING, Phase.QUEUED} <= set(consults.values()) and joined, (consults, joined)
+    restart = log_end(engine, 1) + 1
+    adopted = ContactCenter.adopting(config, config.simulator, engine, restart)
+    assert adopted.adoption.calls == len(in_progress) and not adopted.adoption.strays
+    reasons: Counter[str] = Counter()
+    for step in range(1, 13):  # an hour, five minutes at a time
+        report = service.ingest(adopted.run_until(restart + step * 5 * MINUTE_MS))
+        reasons.update(report.reasons)
+        check_consulting_agents(engine)
+    assert not reasons and rejected_inputs(service) == 0
+    unfinished = [call for call, manual in in_progress.items() if not ended_with_records(service, call, manual)]
+    assert not unfinished, [(c, engine.call(1, c), in_progress[c]) for c in unfinished]
+    ends = Counter(e["type"] for e in logged(service) if e["at"] >= restart and e.get("callId") in consults)
+    completions = [ends[t] for t in ("call.consult.transfer", "call.consult.conference", "call.consult.cancel")]
+    assert sum(completions) == len(consults) and completions[0] + completions[1] > 0, ends  # carried on, not cut
+    queued = [c for c, phase in consults.items() if phase is Phase.QUEUED]
+    answered = {e["callId"] for e in logged(service) if e["type"] == "call.answer" and e["callId"] in queued}
+    assert answered, queued  # a consult waiting at the restart is still offered to the skill's agents

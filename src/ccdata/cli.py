@@ -482,6 +482,9 @@ def _print_backfill(report, days: float) -> None:
     # abandoned call, and is counted apart.
     table.add_row("abandonment", f"{stats.abandonment:.1%} of queued calls ({stats.abandoned:,} calls)")
     table.add_row("transfers", f"{stats.transfers:,} ({stats.abandoned_after_transfer:,} hung up waiting after it)")
+    # Consult calls are not customer calls: not in the figures above, counted apart by how they ended.
+    table.add_row("consults", f"{stats.consults:,} ({stats.consult_transfers:,} transfers, "
+                  f"{stats.consult_conferences:,} conferences, {stats.consult_cancels:,} cancelled)")  # fmt: skip
     table.add_row("wall time", f"{report.seconds:.1f} s")
     out.print(table)
     for code, count in report.reasons.items():

@@ -209,7 +209,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
                 if (code.vdn, target.skill) not in self._skill_names:
                     raise ValueError(f"access code {code.called} routes to skill {target.skill}, not in VDN {code.vdn}")
         for behaviour in self.simulator.skills:
-            for skill in (behaviour.skill, behaviour.overflow_skill, behaviour.transfer_skill):
+            for skill in (behaviour.skill, behaviour.overflow_skill, behaviour.transfer_skill, behaviour.consult_skill):
                 if skill and skill not in skills:
                     raise ValueError(f"simulator skill {skill} is not configured")
             if behaviour.overflow_skill == behaviour.skill and behaviour.skill:

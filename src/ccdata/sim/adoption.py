@@ -31,7 +31,9 @@ class CallView(NamedTuple):
     called: str
     media_type: int
     arrived: int
-    stage: str  # routing, ivr, queued, private, ringing, talking, held, dialing, outbound, outside
+    stage: str  # routing, ivr, queued, private, ringing, talking, held, dialing, outbound, outside; for a
+    # consult call: consult-queued, consult-ringing, consult-talking, consult-other (an outside number); for an
+    # internal call or a consult whose original has ended: internal
     since: int  # when the current stage began (IVR or queue entry, ring, connection, hold, dial)
     skill: int  # the skill of the last queue the call entered (0: none)
     agent_id: int  # the agent it rings at, talks to, holds for, is dialled by or waits for (0: none)
@@ -43,6 +45,9 @@ class CallView(NamedTuple):
     from_private: bool  # it rings at an agent it waited for in that agent's private queue
     requeue_skill: int  # where a no-answer sends it back (0: nowhere in the simulator's model)
     conference: bool
+    consult: str = ""  # an original call: its consult call in progress (the customer is held for it)
+    consult_of: str = ""  # a consult call: its original call
+    consult_by: int = 0  # a consult or internal call: the calling agent
 
 
 class AgentView(NamedTuple):
@@ -81,6 +86,8 @@ def _agent_view(agent: Agent) -> AgentView:
 
 
 def _call_view(call: Call, start: int) -> CallView:
+    if call.internal:
+        return _internal_view(call)
     legs = [leg for leg in call.legs if leg.device_type == DeviceType.AGENT and not leg.directed]
     primary = next((leg for leg in legs if leg.enter_reason != Reason.THREE_PARTY), legs[0] if legs else None)
     members = tuple(leg.agent_id for leg in legs if leg is not primary and leg.agent_id)
@@ -98,6 +105,27 @@ def _call_view(call: Call, start: int) -> CallView:
         agent_id, members, talked, call.first_wait, bool(call.first_talk),
         bool(call.first_talk) and call.first_agent != agent_id,
         bool(primary and primary.from_private), primary.queue_skill if primary else 0, call.conference,
+        call.consult,
+    )  # fmt: skip
+
+
+def _internal_view(call: Call) -> CallView:
+    """A consult (or internal) call: its calling agent's leg first, then what it reached (queue, agent, number)."""
+    caller = call.legs[0].agent_id if call.legs else 0
+    party = call.legs[-1] if len(call.legs) == 2 else None
+    stage, since, agent_id = "internal", call.last_at, 0
+    if call.consult_of and party is not None:
+        if call.phase is Phase.QUEUED and party.device_type == DeviceType.SKILL_QUEUE:
+            stage, since = "consult-queued", party.wait_begin
+        elif call.phase is Phase.ALERTING and party.agent_id:
+            stage, since, agent_id = "consult-ringing", party.ack_begin, party.agent_id
+        elif call.phase is Phase.TALKING and party.agent_id:
+            stage, since, agent_id = "consult-talking", party.call_begin, party.agent_id
+        else:
+            stage = "consult-other"
+    return CallView(
+        call.call_id, call.vdn, call.called, call.media_type, call.arrived_at, stage, since, call.skill_id, agent_id,
+        (), 0, call.first_wait, False, False, False, 0, False, "", call.consult_of, caller,
     )  # fmt: skip
 
 

@@ -64,7 +64,11 @@ class SimCall:
     answered: bool = False
     from_private: bool = False  # it rings at an agent it waited for in that agent's private queue
     transferred: bool = False  # transferred once already: no ping-pong between colleagues
-    members: list[SimAgent] = field(default_factory=list)  # adopted agents of a three-party conference
+    members: list[SimAgent] = field(default_factory=list)  # agents who joined a three-party conference
+    consulted: bool = False  # its agent consulted once already: at most one consult per call
+    consult: SimCall | None = None  # an original call: its consult in progress (the customer is held)
+    consult_of: SimCall | None = None  # a consult call: the customer's call it consults for
+    by: SimAgent | None = None  # a consult call: the consulting agent (its `agent` is the consulted one)
 
 
 @dataclass
@@ -75,6 +79,10 @@ class Stats:
     abandoned: int = 0  # calls that hung up before any agent answered
     abandoned_after_transfer: int = 0  # answered calls that hung up waiting after a transfer (not abandoned)
     transfers: int = 0
+    consults: int = 0  # consult calls (not customer calls: never counted as calls, answers or abandons)
+    consult_transfers: int = 0
+    consult_conferences: int = 0
+    consult_cancels: int = 0  # cancelled after the talk, or given up unanswered
     answered_in_sl: int = 0
     wait_ms_total: int = 0
     self_service: int = 0
@@ -436,7 +444,9 @@ class ContactCenter:
         call.state, call.agent = "ringing", agent
         agent.state, agent.call = "ringing", call
         self._call_event("call.alert", call, agentId=agent.agent_id)
-        if agent.interactive:
+        if call.consult_of is not None:  # a colleague asked for help picks up: no no-answer spells on consults
+            self._at(self.now + self._ring_ms(agent), self._consult_answer, call, agent)
+        elif agent.interactive:
             self._at(self.now + int(self.scenario.interactive_ring_s * 1000), self._answer, call, agent)
         elif self.rng.random() < self.scenario.no_answer_rate:
             self._at(self.now + int(self.scenario.no_answer_timeout_s * 1000), self._no_answer, call, agent)
@@ -493,6 +503,9 @@ class ContactCenter:
 
     def _talk_end(self, call: SimCall, agent: SimAgent) -> None:
         behaviour = self._behaviour(call.skill)
+        if self._consults_now(call, behaviour):
+            self._consult(call, agent, behaviour)
+            return
         if call.state == "talking" and not call.transferred and self.rng.random() < behaviour.agent_transfer_rate:
             targets = [a for a in self.agents.values() if a is not agent and a.vdn == agent.vdn
                        and call.skill in a.levels and a.state not in ("off", "rest", "busy")]  # fmt: skip
@@ -522,6 +535,12 @@ class ContactCenter:
             self._later(self.now + self.rng.randrange(20_000, 120_000), "call.evaluate", call,
                         {"evaluationValue": str(score)})  # fmt: skip
 
+    def _consults_now(self, call: SimCall, behaviour: SkillBehaviour) -> bool:
+        """Whether the agent consults at the end of its talk: once per call, never after a transfer."""
+        if call.state != "talking" or call.transferred or call.consulted or not behaviour.consult_rate:
+            return False  # no draw without consults, so scenarios without them keep their random streams
+        return self.rng.random() < behaviour.consult_rate
+
     def _transfer_to_agent(self, call: SimCall, agent: SimAgent, target: SimAgent, behaviour: SkillBehaviour) -> None:
         """A blind transfer to a colleague: it rings there at once, or waits in the colleague's private queue."""
         call.transferred = True
@@ -544,6 +563,135 @@ class ContactCenter:
         if patience is None:
             return 0
         return self.now + max(TRANSFER_GRACE_MS, patience.draw_ms(self.rng))
+
+    # --- consults (contract v2: docs/events.md, "A consult") ---
+
+    def _consult(self, call: SimCall, agent: SimAgent, behaviour: SkillBehaviour) -> None:
+        """The agent holds the customer and consults a named idle colleague, or a skill queue (where it waits)."""
+        call.consulted, call.state = True, "consulting"
+        self._numbers += 1
+        consult = SimCall(f"{self.now // 1000}-{self._numbers}", call.vdn, self.now, state="queued",
+                          consult_of=call, by=agent)  # fmt: skip
+        call.consult = consult
+        self.in_progress[consult.call_id] = consult
+        self.stats.consults += 1
+        colleague = None
+        if behaviour.consult_agent_rate and self.rng.random() < behaviour.consult_agent_rate:
+            colleague = self._idle_colleague(agent, call.skill)
+        fields = {"originalCallId": call.call_id, "agentId": agent.agent_id}
+        if colleague is not None:  # the engine rings the named agent at once
+            consult.skill, consult.state, consult.agent = call.skill, "ringing", colleague
+            colleague.state, colleague.call = "ringing", consult
+            self._call_event("call.consult", consult, target={"agentId": colleague.agent_id}, **fields)
+            self._at(self.now + self._ring_ms(colleague), self._consult_answer, consult, colleague)
+            return
+        # The engine opens the consult's skill-queue wait itself; it queues with the customers, in entry order.
+        consult.skill = consult_skill = behaviour.consult_skill or call.skill
+        consult.first_queued = self.now
+        self._call_event("call.consult", consult, target={"skillId": consult_skill}, **fields)
+        give_up = self.now + behaviour.consult_patience.draw_ms(self.rng)
+        self._at(give_up, self._consult_give_up, consult, consult.version)
+        self.queues.setdefault(consult_skill, deque()).append(consult)
+        self._dispatch(consult_skill)
+
+    def _idle_colleague(self, agent: SimAgent, skill: int) -> SimAgent | None:
+        """The longest-idle colleague with the skill (the simulator leaves interactive agents to their clients)."""
+        idle = [a for a in self.agents.values() if a.state == "idle" and a is not agent and a.vdn == agent.vdn
+                and skill in a.levels and not a.interactive]  # fmt: skip
+        return min(idle, key=lambda a: (a.idle_since, a.agent_id)) if idle else None
+
+    def _ring_ms(self, agent: SimAgent) -> int:
+        if agent.interactive:
+            return int(self.scenario.interactive_ring_s * 1000)
+        return self.scenario.ring_time.draw_ms(self.rng)
+
+    def _consult_answer(self, consult: SimCall, helper: SimAgent) -> None:
+        if helper.call is not consult or consult.consult_of is None:
+            return
+        self._call_event("call.answer", consult, agentId=helper.agent_id)
+        consult.state, helper.state = "talking", "talking"
+        consult.version += 1
+        talk = self._behaviour(consult.consult_of.skill).consult_time.draw_ms(self.rng)
+        self._at(self.now + max(1, talk), self._consult_end, consult)
+
+    def _consult_end(self, consult: SimCall) -> None:
+        """The agents have talked: the consult ends as an attended transfer, a conference, or cancelled."""
+        original = consult.consult_of
+        if original is None or consult.state != "talking":
+            return
+        outcomes = self._behaviour(original.skill).consult_outcomes
+        weights = [outcomes.transfer, outcomes.conference, outcomes.cancel]
+        if not any(weights):
+            weights = [0, 0, 1]
+        ending = self.rng.choices((self._consult_transfer, self._consult_conference, self._consult_cancel), weights)
+        ending[0](consult)
+
+    def _consult_give_up(self, consult: SimCall, version: int) -> None:
+        """Nobody of the skill answered in time: the agent cancels the consult and takes the customer back."""
+        if consult.version == version and consult.state == "queued":
+            self._remove_from_queue(consult)
+            self._consult_cancel(consult)
+
+    def _finish_consult(self, consult: SimCall, event: str) -> tuple[SimCall, SimAgent]:
+        """Emit the completion; the consult call ends with it (no release of its own)."""
+        original, agent = consult.consult_of, consult.by
+        assert original is not None and agent is not None
+        self._call_event(event, consult, agentId=agent.agent_id)
+        self.in_progress.pop(consult.call_id, None)
+        consult.state = "done"
+        consult.version += 1
+        original.consult = None
+        return original, agent
+
+    def _consult_transfer(self, consult: SimCall) -> None:
+        """Attended transfer: the consulted agent takes the customer; the consulting agent wraps up."""
+        original, agent = self._finish_consult(consult, "call.consult.transfer")
+        helper = consult.agent
+        assert helper is not None
+        self.stats.consult_transfers += 1
+        self._wrap_up(agent, self._behaviour(original.skill))
+        original.skill = consult.skill  # the engine's callSkill becomes a consulted skill's
+        original.state, original.agent, original.transferred = "talking", helper, True
+        helper.state, helper.call = "talking", original
+        talk = self._behaviour(original.skill).handle_time.draw_ms(self.rng)
+        self._at(self.now + max(1, talk), self._talk_end, original, helper)
+
+    def _consult_conference(self, consult: SimCall) -> None:
+        """The consulted agent joins the customer's call, retrieved: three parties until one leaves."""
+        original, agent = self._finish_consult(consult, "call.consult.conference")
+        helper = consult.agent
+        assert helper is not None
+        self.stats.consult_conferences += 1
+        original.state = "conference"
+        original.members.append(helper)
+        helper.state, helper.call = "talking", original
+        talk = self._behaviour(original.skill).conference_time.draw_ms(self.rng)
+        self._at(self.now + max(1, talk), self._conference_end, original, agent, helper, consult.skill)
+
+    def _conference_end(self, call: SimCall, agent: SimAgent, helper: SimAgent, helper_skill: int) -> None:
+        """The helper leaves (`call.leave`) and the call goes on two-party, or the call ends for everyone."""
+        if call.state != "conference" or helper.call is not call:
+            return
+        behaviour = self._behaviour(call.skill)
+        if self.rng.random() < behaviour.helper_leaves:
+            self._call_event("call.leave", call, party={"agentId": helper.agent_id})
+            call.members.remove(helper)
+            self._wrap_up(helper, self._behaviour(helper_skill))
+            call.state = "talking"
+            self._at(self.now + max(1, behaviour.consult_time.draw_ms(self.rng)), self._talk_end, call, agent)
+        else:
+            self._talk_end(call, agent)  # released: _release wraps the helper up too
+
+    def _consult_cancel(self, consult: SimCall) -> None:
+        """The agent cancels (after talking, or tired of waiting) and retrieves the customer; the talk goes on."""
+        original, agent = self._finish_consult(consult, "call.consult.cancel")
+        self.stats.consult_cancels += 1
+        helper = consult.agent
+        if helper is not None and helper.call is consult:  # it talked: wrap-up, as the engine sets it
+            self._wrap_up(helper, self._behaviour(consult.skill))
+        original.state = "talking"
+        rest = self._behaviour(original.skill).consult_time.draw_ms(self.rng)
+        self._at(self.now + max(1, rest), self._talk_end, original, agent)
 
     def _release(self, call: SimCall, by: str) -> None:
         call.state = "done"
@@ -634,8 +782,12 @@ class ContactCenter:
             agent = self.agents.get(agent_view.agent_id)
             if agent is not None:
                 agent.state = "idle"  # signed in; what it does is settled once its calls are adopted
+        internal = [c for c in view.calls if c.stage == "internal" or c.stage.startswith("consult-")]
         for call_view in view.calls:
-            self._adopt_call(call_view)
+            if call_view not in internal:
+                self._adopt_call(call_view)
+        for call_view in internal:  # consults once their originals are adopted
+            self._adopt_consult(call_view)
         for queue in self.queues.values():  # each queue in the order its calls entered it
             ordered = sorted(queue, key=lambda c: c.first_queued)
             queue.clear()
@@ -747,6 +899,9 @@ class ContactCenter:
                 self._at(self.now + self.scenario.ring_time.residual_ms(elapsed, self.rng), self._answer, call, agent)
             return
         call.state, agent.state = ("conference" if view.conference else "talking"), "talking"
+        if view.consult:  # held for a consult: the consult's adoption decides what happens next
+            call.state, call.consulted = "consulting", True
+            return
         end = self.now
         if view.stage == "held":
             end += behaviour.hold_time.residual_ms(elapsed, self.rng)
@@ -754,6 +909,43 @@ class ContactCenter:
             end += 1  # the retrieval comes first
         end += behaviour.handle_time.residual_ms(view.talked_ms, self.rng)
         self._at(end, self._talk_end, call, agent)
+
+    def _adopt_consult(self, view: CallView) -> None:
+        """A consult goes on from where it is: queued, ringing or talking; one that cannot is cancelled at once."""
+        consult = SimCall(view.call_id, view.vdn, view.arrived, skill=view.skill, state="queued",
+                          first_queued=view.since)  # fmt: skip
+        self.in_progress[consult.call_id] = consult
+        self.adoption.calls += 1
+        original = self.in_progress.get(view.consult_of) if view.consult_of else None
+        agent = self.agents.get(view.consult_by)
+        if original is None or agent is None or original.agent is not agent or original.state != "consulting":
+            # An internal call, or a consult whose original ended or went astray: nobody completes it.
+            self.adoption.strays.append(consult.call_id)
+            self._at(self.now, self._release, consult, "system")
+            return
+        consult.consult_of, consult.by, original.consult = original, agent, consult
+        consult.skill = view.skill or original.skill
+        behaviour = self._behaviour(original.skill)
+        elapsed = self.now - view.since
+        if view.stage == "consult-queued":
+            self.queues.setdefault(view.skill, deque()).append(consult)
+            give_up = self.now + behaviour.consult_patience.residual_ms(elapsed, self.rng)
+            self._at(give_up, self._consult_give_up, consult, consult.version)
+            return
+        helper = self.agents.get(view.agent_id)
+        if view.stage not in ("consult-ringing", "consult-talking") or helper is None or helper.state == "off" \
+                or helper.call is not None:  # fmt: skip
+            self._at(self.now, self._consult_cancel, consult)  # the rule: cancel it, the customer is retrieved
+            return
+        consult.agent, helper.call = helper, consult
+        if view.stage == "consult-ringing":
+            consult.state, helper.state = "ringing", "ringing"
+            self._at(self.now + self.scenario.ring_time.residual_ms(elapsed, self.rng), self._consult_answer,
+                     consult, helper)  # fmt: skip
+        else:
+            consult.state, helper.state = "talking", "talking"
+            left = behaviour.consult_time.residual_ms(elapsed, self.rng)
+            self._at(self.now + max(1, left), self._consult_end, consult)
 
     def _adopt_outbound(self, call: SimCall, agent: SimAgent, view: CallView) -> None:
         """A campaign's call: the customer's phone rings on (and may be answered), or the talk goes on."""

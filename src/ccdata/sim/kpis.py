@@ -10,6 +10,10 @@ Computed from what the engine stored, not from the simulator's own counters: eac
 - an answered call that the customer left while it waited again after a transfer is counted once, as answered,
   and its time from the transfer to the hang-up is kept (`transfer_hangups_ms`).
 
+A **consult call** (contract v2) is not a customer call: it has no `call.arrive` and its rows are of call type 51 or
+52, so it never counts as an arrival, an answer or an abandon; a consult that ends as an attended transfer or a
+conference leaves the customer's call one answered call. Its agent legs do count as the agents' occupied time.
+
 Service level = answered within `answer_s` / (answered + abandoned); abandonment = abandoned / (answered +
 abandoned). Occupancy = the agents' time on calls (from the ring to the call leaving them, with holds) and in
 wrap-up (from a call leaving them to their next `idle` or sign-out) over their available time (signed in, not at
@@ -31,6 +35,8 @@ SLOTS = 48
 DAY_MS = 86_400_000
 SKILL_QUEUE, AGENT = 1, 2
 USER_RELEASED, THREE_PARTY, NO_ANSWER, REJECTED, HELD = 15, 10, 5, 50, 18
+THREE_PARTY_HELP = 8  # a consulted agent joined as a conference
+SP_CALL_NORMAL = 0  # the track call type of an inbound (customer) call
 
 
 @dataclass
@@ -85,11 +91,14 @@ def slot_of(ms: int) -> int:
 
 def add_call(kpis: Kpis, rows: list[TrackRow], answer_s: float) -> None:
     """Count one inbound call from its track rows (in the order they were written)."""
+    if not rows or rows[0].call_type != SP_CALL_NORMAL:
+        return  # a consult, internal or outbound call: not a customer's inbound call
     waits = [r for r in rows if r.device_type in (SKILL_QUEUE, AGENT) and r.wait_begin]
     if not waits:
         return  # ended in the IVR or routing: never offered to agents
     first_wait = min(r.wait_begin for r in waits)
-    talks = [r.call_begin for r in rows if r.device_type == AGENT and r.call_begin and r.enter_reason != THREE_PARTY]
+    talks = [r.call_begin for r in rows if r.device_type == AGENT and r.call_begin
+             and r.enter_reason not in (THREE_PARTY, THREE_PARTY_HELP)]  # fmt: skip
     slot = kpis.slots[slot_of(first_wait)]
     last = rows[-1]
     if talks:
@@ -171,8 +180,12 @@ def breaks_over_share(events: Iterable[dict[str, Any]], share: float) -> tuple[i
 
 
 def occupied_spans(rows: Iterable[TrackRow], logs: dict[int, AgentLog]) -> list[tuple[int, int]]:
-    """Agents' time on calls and in the wrap-up after them, from the agent legs of the track rows."""
-    spans = []
+    """Agents' time on calls and in the wrap-up after them, from the agent legs of the track rows.
+
+    Each agent's spans are merged: a consulting agent is on two calls at once (the held customer and its
+    consult), and that time counts once.
+    """
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for row in rows:
         if row.device_type != AGENT or not row.ack_begin or not row.device_no.isdigit():
             continue
@@ -183,8 +196,19 @@ def occupied_spans(rows: Iterable[TrackRow], logs: dict[int, AgentLog]) -> list[
             if log is not None:  # wrap-up: until the agent is next idle (or signs out)
                 index = bisect.bisect_left(log.idle_at, end)
                 end = log.idle_at[index] if index < len(log.idle_at) else end
-        spans.append((begin, end))
-    return spans
+        spans[row.device_no].append((begin, end))
+    return [merged for agent_spans in spans.values() for merged in _merge(agent_spans)]
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of time spans, as disjoint spans."""
+    out: list[tuple[int, int]] = []
+    for begin, end in sorted(spans):
+        if out and begin <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((begin, end))
+    return out
 
 
 def spread(slots: list[Slot], begin: int, end: int, attribute: str) -> None:
@@ -200,15 +224,23 @@ def spread(slots: list[Slot], begin: int, end: int, attribute: str) -> None:
 
 
 def compute(
-    calls: Iterable[list[TrackRow]], events: list[dict[str, Any]], begin: int, end: int, answer_s: float = 20
+    calls: Iterable[list[TrackRow]],
+    events: list[dict[str, Any]],
+    begin: int,
+    end: int,
+    answer_s: float = 20,
+    consults: Iterable[list[TrackRow]] = (),
 ) -> Kpis:
-    """The per-half-hour figures of calls (each its track rows) and the log's events between `begin` and `end`."""
+    """The per-half-hour figures of calls (each its track rows) and the log's events between `begin` and `end`;
+    `consults` (their rows too) add only to the agents' occupied time."""
     kpis = Kpis(days=(end - begin) / DAY_MS)
     logs = agent_logs(events, end)
     agent_rows: list[TrackRow] = []
     for rows in calls:
         if rows and rows[0].arrived_at >= begin:
             add_call(kpis, rows, answer_s)
+        agent_rows.extend(rows)
+    for rows in consults:
         agent_rows.extend(rows)
     for log in logs.values():
         for start, stop, mode in log.spans:
@@ -220,7 +252,8 @@ def compute(
 
 
 def from_store(store: Any, cc_id: int = 1, begin: int = 0, end: int | None = None, answer_s: float = 20) -> Kpis:
-    """The figures of a store: its log's inbound calls (track rows through the store's port) and agent events."""
+    """The figures of a store: its log's inbound calls and consults (track rows through the store's port) and
+    agent events."""
     import msgspec
 
     events = [msgspec.json.decode(body) for _, body in store.events_after(0)]
@@ -228,7 +261,10 @@ def from_store(store: Any, cc_id: int = 1, begin: int = 0, end: int | None = Non
     end = end if end is not None else max((e["at"] for e in events), default=begin)
     inbound = [e["callId"] for e in events if e["type"] == "call.arrive"]
     calls = [sorted(store.find_track_rows(cc_id, call_id), key=_written_order) for call_id in inbound]
-    return compute(calls, events, begin or min((e["at"] for e in events), default=0), end, answer_s)
+    consulted = [e["callId"] for e in events if e["type"] == "call.consult"]
+    consults = [sorted(store.find_track_rows(cc_id, call_id), key=_written_order) for call_id in consulted]
+    first = begin or min((e["at"] for e in events), default=0)
+    return compute(calls, events, first, end, answer_s, consults)
 
 
 def _written_order(row: TrackRow) -> tuple[int, int]:

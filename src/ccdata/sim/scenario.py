@@ -100,6 +100,15 @@ class AccessCode(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     sub_media_type: int = -1
 
 
+class ConsultOutcomes(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """How answered consults end, as weights: attended transfer, three-party conference, or cancelled (the
+    consulting agent retrieves the customer). A consult nobody answers in time is always cancelled."""
+
+    transfer: Annotated[float, Meta(ge=0)] = 0.5
+    conference: Annotated[float, Meta(ge=0)] = 0.3
+    cancel: Annotated[float, Meta(ge=0)] = 0.2
+
+
 class SkillBehaviour(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """How calls of one skill queue behave."""
 
@@ -115,6 +124,15 @@ class SkillBehaviour(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     transfer_skill: int = 0
     agent_transfer_rate: Probability = 0.0  # blind transfers to a colleague with the skill (private queue if busy)
     conference_rate: Probability = 0.0
+    # Consults (contract v2): at the end of its talk the agent holds the customer and consults a colleague.
+    consult_rate: Probability = 0.0  # share of answered calls whose agent consults (at most once per call)
+    consult_skill: int = 0  # the skill queue consulted (0: the call's own skill)
+    consult_agent_rate: Probability = 0.0  # share of consults to a named idle colleague with the call's skill
+    consult_outcomes: ConsultOutcomes = ConsultOutcomes()
+    consult_time: Dist = fixed(45)  # the agents' talk before the consult is completed or cancelled
+    consult_patience: Dist = fixed(60)  # how long the agent waits for a queued consult before cancelling it
+    conference_time: Dist = fixed(90)  # three-party talk after a consult joined as a conference
+    helper_leaves: Probability = 0.7  # after it, the consulted agent leaves (`call.leave`); else the call ends
     survey_rate: Probability = 0.0
     survey_scores: Annotated[list[float], Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: [1.0, 1.0, 2.0, 3.0, 3.0]  # weights of the scores 1..N

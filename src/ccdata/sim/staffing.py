@@ -14,7 +14,7 @@ import math
 
 import msgspec
 
-from ccdata.sim.scenario import Break, Dist, Scenario, Shift, StaffingPool
+from ccdata.sim.scenario import Break, Dist, Scenario, Shift, SkillBehaviour, StaffingPool
 
 SLOTS = 48  # half hours of a day
 SLOT_S = 1800
@@ -75,7 +75,24 @@ def _handle_s(scenario: Scenario, skill: int) -> float:
         return 180.0 + mean_s(scenario.ring_time)
     talk = mean_s(behaviour.handle_time) + behaviour.hold_rate * mean_s(behaviour.hold_time)
     one = mean_s(scenario.ring_time) + talk + mean_s(behaviour.wrap_up)
+    one += behaviour.consult_rate * _consult_s(scenario, behaviour)
     return one * (1 + behaviour.agent_transfer_rate)  # a transferred call is handled twice
+
+
+def _consult_s(scenario: Scenario, behaviour: SkillBehaviour) -> float:
+    """What a consult adds to a call, in agent time (both agents), counted on the consulting call's skill:
+    the two agents talking, then the consulted agent's share of the outcome (a whole call after a transfer, the
+    three-party talk after a conference, a wrap-up) and the consulting agent's talk after a cancel or a leave."""
+    target = behaviour.consult_skill or behaviour.skill
+    helper = next((b for b in scenario.skills if b.skill == target), behaviour)
+    consult, wrap = mean_s(behaviour.consult_time), mean_s(helper.wrap_up)
+    outcomes = behaviour.consult_outcomes
+    total = outcomes.transfer + outcomes.conference + outcomes.cancel or 1.0
+    transfer = mean_s(helper.handle_time) + wrap  # the consulted agent's own call with the customer
+    conference = 2 * mean_s(behaviour.conference_time) + wrap + behaviour.helper_leaves * consult
+    cancel = consult + wrap
+    after = (outcomes.transfer * transfer + outcomes.conference * conference + outcomes.cancel * cancel) / total
+    return mean_s(scenario.ring_time) + 2 * consult + after
 
 
 def _skill_rates(scenario: Scenario, weekday: int, slot: int) -> dict[int, float]:
