@@ -10,6 +10,8 @@ from ccdata.domain.records import CallResult, EvaluationRecord, Record, TrackRow
 
 T0 = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 CALL = "1700000000-1"
+A, B, C = 1001, 1002, 1003  # agents of the scenario tests
+IVR, SKILL, SKILL2 = "100", 7, 8
 
 
 class Script:
@@ -89,3 +91,12 @@ def rel(ms: int) -> float | None:
         return None
     seconds = (ms - T0) / 1000
     return int(seconds) if seconds == int(seconds) else seconds
+
+
+def answered(s: Script, agent: int = A) -> None:
+    """The usual start of a scenario: arrive 1 s, IVR 2 s, queue 20 s (skill 7), ring 25 s, answer 28 s."""
+    s.arrive(1)
+    s("call.ivr", 2, callId=CALL, flowId=IVR)
+    s("call.queue", 20, callId=CALL, skillId=SKILL)
+    s("call.alert", 25, callId=CALL, agentId=agent)
+    s("call.answer", 28, callId=CALL, agentId=agent)

@@ -9,10 +9,7 @@ import pytest
 from ccdata.domain.codes import CtiAgentState
 from ccdata.domain.engine import DUPLICATE, REJECTED, Engine
 from ccdata.domain.model import Phase
-from support import CALL, T0, Script, rel
-
-A, B, C = 1001, 1002, 1003
-IVR, SKILL, SKILL2 = "100", 7, 8
+from support import CALL, IVR, SKILL, SKILL2, T0, A, B, C, Script, answered, rel
 
 
 @pytest.fixture
@@ -20,15 +17,6 @@ def s() -> Script:
     script = Script()
     script.login(A, B, C)
     return script
-
-
-def answered(s: Script, agent: int = A) -> None:
-    """arrive 1 s, IVR 2 s, queue 20 s, ring 25 s, answer 28 s."""
-    s.arrive(1)
-    s("call.ivr", 2, callId=CALL, flowId=IVR)
-    s("call.queue", 20, callId=CALL, skillId=SKILL)
-    s("call.alert", 25, callId=CALL, agentId=agent)
-    s("call.answer", 28, callId=CALL, agentId=agent)
 
 
 IVR_ROW = (1, 3, IVR, 0, 0, 2, 2, 2, 20, 0)

@@ -10,10 +10,8 @@ from ccdata.domain import events, views
 from ccdata.domain.codes import CtiAgentState
 from ccdata.domain.engine import REJECTED
 from ccdata.domain.model import Phase
-from support import CALL, T0, Script, rel
+from support import CALL, IVR, SKILL, SKILL2, T0, A, B, C, Script, answered, rel
 
-A, B, C = 1001, 1002, 1003
-IVR, SKILL, SKILL2 = "100", 7, 8
 CONS = "1700000040-9"  # the consult call
 HELD_A = (2, 2, str(A), 0, 18, 20, 25, 28, 40, SKILL)  # A's leg, closed by the consult's hold
 
@@ -23,15 +21,6 @@ def s() -> Script:
     script = Script()
     script.login(A, B, C)
     return script
-
-
-def answered(s: Script, agent: int = A) -> None:
-    """arrive 1 s, IVR 2 s, queue 20 s (skill 7), ring 25 s, answer 28 s."""
-    s.arrive(1)
-    s("call.ivr", 2, callId=CALL, flowId=IVR)
-    s("call.queue", 20, callId=CALL, skillId=SKILL)
-    s("call.alert", 25, callId=CALL, agentId=agent)
-    s("call.answer", 28, callId=CALL, agentId=agent)
 
 
 def consult(s: Script, target: dict, at: float = 40) -> None:
