@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,7 +26,8 @@ from ccdata.client import (
     GatewayClient,
     GatewayError,
 )
-from server import TEST_CONFIG, running_server
+from ccdata.client.types import CallRecord, VdnCallPage
+from server import TEST_CONFIG, Api, running_server
 
 SIMULATED = """
 [[agents]]
@@ -208,3 +210,102 @@ def test_sign_prints_a_header_the_server_accepts(live: tuple[str, Path]) -> None
     assert response.json()["resultCode"] == "0100000"
     curl = ccdata("sign", "POST", path, "--body", body, "--url", url, "--ak", "ak-all", "--sk", "sk-all", "--curl")
     assert curl.stdout.startswith("curl -s -X POST") and "--data-binary" in curl.stdout
+
+
+# --- CC-CMS call data (issue 13) -----------------------------------------------------------------------------
+
+DAY_MS = 86_400_000
+
+
+def _calldata_server(api: Api) -> int:
+    """Three finished calls (two inbound at 1002, one outbound by 1003) and one at 1001 now; their base time."""
+    t = time.time_ns() // 1_000_000 - 600_000
+
+    def e(n: int, type_: str, s: int, call: str | None, **f: Any) -> dict[str, Any]:
+        event = {"id": f"k{n}", "type": type_, "at": t + s * 1000, "ccId": 1, "vdn": 1, **f}
+        return event | ({"callId": call} if call else {})
+
+    api.ingest_ok([
+        *(e(n, "agent.login", 0, None, agentId=a, skills=[7]) for n, a in ((1, 1001), (2, 1002), (3, 1003))),
+        *(event for i, call in enumerate(("1700000000-1", "1700000000-2")) for event in (
+            e(10 + 5 * i, "call.arrive", 1 + i, call, caller="12345", called="650550"),
+            e(11 + 5 * i, "call.alert", 2 + 50 * i, call, agentId=1002),
+            e(12 + 5 * i, "call.answer", 3 + 50 * i, call, agentId=1002),
+            e(13 + 5 * i, "call.release", 30 + 50 * i, call, by="customer"),
+        )),
+        e(30, "call.originate", 5, "1700000000-3", caller="650550", called="555000", agentId=1003, campaign="manual"),
+        e(31, "call.answer", 7, "1700000000-3", party="customer"),
+        e(32, "call.release", 20, "1700000000-3", by="agent", agentId=1003),
+        e(40, "call.arrive", 200, "1700000000-4", caller="777", called="650550"),
+        e(41, "call.alert", 201, "1700000000-4", agentId=1001),
+    ])  # fmt: skip
+    return t
+
+
+def test_cms_call_data_methods(tmp_path: Path) -> None:
+    with running_server(tmp_path) as running:
+        t = _calldata_server(Api(running))
+        now = time.time_ns() // 1_000_000
+        cms = CmsClient(running.url, "ak-all", "sk-all")
+        page = cms.vdn_calls(1, t, now, limit=1)
+        assert isinstance(page, VdnCallPage) and page.count == 2 and len(page.data) == 1
+        first = page.data[0]
+        assert (first.callId, first.callType, first.vdn, first.mediaType) == ("1700000000-1", 0, 1, 5)
+        assert isinstance(first.callEnd, int) and first.callEnd == t + 30_000
+        assert [c.callId for c in cms.vdn_calls_all(1, t, now, limit=1)] == ["1700000000-1", "1700000000-2"]
+        assert [c.callId for c in cms.vdn_calls(1, t, now, inbound=False).data] == ["1700000000-3"]
+        v1 = cms.vdn_calls(1, t, now, v1=True, inbound=False).data  # v1: inbound calls only
+        assert [c.callId for c in v1] == ["1700000000-1", "1700000000-2"]
+        assert cms.vdn_calls(1, t, now, caller="999").count == 0
+        record = cms.call_record("1700000000-1")
+        assert isinstance(record, CallRecord)
+        assert (record.agentId, record.ackTime, record.callTime, record.beginTime) == (1002, 1, 27, None)
+        assert cms.call_record("1700000000-3", inbound=False).callType == 7
+        assert cms.is_processing_call(1, 1001) is True and cms.is_processing_call(1, 1002) is False
+        with pytest.raises(CmsError) as early:
+            cms.vdn_calls(1, now - now % DAY_MS - DAY_MS - 1, now)
+        assert early.value.code == "0100002"
+        with pytest.raises(CmsError) as gone:
+            cms.call_record("1700000000-4")
+        assert gone.value.code == "0100001"
+        with pytest.raises(CmsError) as scope:
+            CmsClient(running.url, "ak-vdn2", "sk-vdn2").vdn_calls(1, t, now)
+        assert scope.value.code == "0101003"
+
+        async def scenario() -> None:
+            async with AsyncCmsClient(running.url, "ak-all", "sk-all") as acms:
+                assert (await acms.vdn_calls(1, t, now)).count == 2
+                assert [c.callId async for c in acms.vdn_calls_all(1, t, now, limit=1)] == [
+                    "1700000000-1", "1700000000-2"]  # fmt: skip
+                assert (await acms.call_record("1700000000-2")).callTime == 27
+                assert await acms.is_processing_call(1, 1001) is True
+
+        asyncio.run(scenario())
+
+
+def test_call_data_commands(live: tuple[str, Path]) -> None:
+    url, _ = live
+    now = time.time_ns() // 1_000_000
+    begin, end = str(now - now % DAY_MS - DAY_MS), str(now - now % DAY_MS + DAY_MS - 1)
+    deadline = time.monotonic() + 30
+    while not (found := CmsClient(url, "ak-all", "sk-all").vdn_calls(1, int(begin), int(end))).count:
+        assert time.monotonic() < deadline, "no simulated call ended"
+        time.sleep(0.5)
+    listed = json.loads(ccdata("query", "vdn-calls", "--vdn", "1", "--begin", begin, "--end", end, "--limit", "2",
+                               "--json", *creds(url)).stdout)  # fmt: skip
+    assert listed["count"] >= found.count and len(listed["data"]) <= 2
+    every = json.loads(ccdata("query", "vdn-calls", "--vdn", "1", "--begin", begin, "--end", end, "--all", "--v1",
+                              "--json", *creds(url)).stdout)  # fmt: skip
+    assert every["count"] == len(every["data"]) >= found.count
+    table = ccdata("query", "vdn-calls", "--vdn", "1", "--begin", begin, "--end", end, *creds(url))
+    assert table.returncode == 0 and " calls" in table.stdout
+    call_id = found.data[0].callId
+    record = json.loads(ccdata("query", "call-record", "--call", call_id, "--json", *creds(url)).stdout)
+    assert record["callId"] == call_id and record["vdn"] == 1
+    missing = ccdata("query", "call-record", "--call", call_id, "--outbound", *creds(url))
+    assert missing.returncode == 1 and "0100001" in missing.stderr
+    agent, _ = busy_agent(url)
+    busy = ccdata("query", "is-processing", "--vdn", "1", "--agent", str(agent), "--json", *creds(url))
+    assert busy.returncode == 0 and json.loads(busy.stdout) in (True, False)  # the call may end meanwhile
+    early = ccdata("query", "vdn-calls", "--vdn", "1", "--begin", "2000-01-01", "--end", end, *creds(url))
+    assert early.returncode == 1 and "0100002" in early.stderr

@@ -242,5 +242,6 @@ def test_token_by_ak_sk(api: Api) -> None:
 def test_openapi_document_and_docs(api: Api) -> None:
     spec = api.http.get("/openapi.json").json()
     assert "/rest/cmsapp/v1/openapi/calldata/querydetailcallinfo" in spec["paths"]
+    assert "/rest/cmsapp/v2/openapi/vdn/querycalls" in spec["paths"]
     assert api.http.get("/docs").status_code == 200
     assert api.http.get("/docs/static/swagger-ui-bundle.js").status_code == 200

@@ -223,6 +223,59 @@ def call_track(vdn: int, call_id: str, log_date: str, as_json: bool, **options: 
              lambda r: _table(f"track of call {call_id}", r, columns))  # fmt: skip
 
 
+@query.command("vdn-calls")
+@click.option("--vdn", type=int, required=True)
+@click.option("--begin", required=True, help="ms or ISO 8601 (not before yesterday 00:00 UTC)")
+@click.option("--end", required=True, help="ms or ISO 8601 (not after today 23:59:59 UTC)")
+@click.option("--outbound", is_flag=True, help="Outbound calls (isCallIn false) instead of inbound.")
+@click.option("--v1", is_flag=True, help="Use the v1 interface (inbound calls only).")
+@click.option("--caller")
+@click.option("--callee")
+@click.option("--offset", type=int, default=0, show_default=True)
+@click.option("--limit", type=int, default=100, show_default=True, help="At most 100.")
+@click.option("--all", "fetch_all", is_flag=True, help="Every page.")
+@_common
+def vdn_calls(vdn: int, begin: str, end: str, outbound: bool, v1: bool, caller: str | None, callee: str | None,
+              offset: int, limit: int, fetch_all: bool, as_json: bool, **options: Any) -> None:  # fmt: skip
+    """The finished calls of a VDN that arrived in a window (vdn/querycalls)."""
+    filters = {"inbound": not outbound, "v1": v1, "caller": caller, "callee": callee, "limit": limit}
+    window = (_ms(begin) or 0, _ms(end) or 0)
+    columns = ["callId", "callerNo", "calleeNo", "callType", "waitBegin", "ackBegin", "callBegin", "callEnd",
+               "leaveReason", "mediaType"]  # fmt: skip
+
+    with _cms(options) as cms:
+
+        def action() -> Any:
+            if fetch_all:
+                found = list(cms.vdn_calls_all(vdn, *window, **filters))
+                return {"count": len(found), "data": found}
+            page = cms.vdn_calls(vdn, *window, offset=offset, **filters)
+            return {"count": page.count, "data": page.data}
+
+        _run(as_json, action, lambda r: _table(f"{r['count']} calls", r["data"], columns))
+
+
+@query.command("call-record")
+@click.option("--call", "call_id", required=True)
+@click.option("--outbound", is_flag=True, help="The call is outbound (isCallin false).")
+@_common
+def call_record(call_id: str, outbound: bool, as_json: bool, **options: Any) -> None:
+    """The CDR of a call that ended since yesterday (querycalldetailbyid)."""
+    with _cms(options) as cms:
+        _run(as_json, lambda: cms.call_record(call_id, not outbound), lambda r: _fields(f"CDR of {call_id}", r))
+
+
+@query.command("is-processing")
+@click.option("--vdn", type=int, required=True)
+@click.option("--agent", "agent_id", type=int, required=True)
+@_common
+def is_processing(vdn: int, agent_id: int, as_json: bool, **options: Any) -> None:
+    """Whether an agent is handling a call now (isprocesscall)."""
+    with _cms(options) as cms:
+        _run(as_json, lambda: cms.is_processing_call(vdn, agent_id),
+             lambda r: f"agent {agent_id} is {'' if r else 'not '}handling a call")  # fmt: skip
+
+
 # --- CC-Gateway ---------------------------------------------------------------------------------------------
 
 

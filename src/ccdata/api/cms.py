@@ -24,8 +24,9 @@ from ccdata.api.inputs import InvalidParameter, agent_id, check_agent_id, intege
 from ccdata.config import CmsCredential
 from ccdata.domain import codes, views
 from ccdata.domain.model import Call
-from ccdata.domain.records import month_of
+from ccdata.domain.records import CallResult, month_of
 from ccdata.service import Service, wall_clock_ms
+from ccdata.store.ports import CallResultQuery
 
 PREFIX = "/rest/cmsapp"
 LOCKED = "too many failed authentications from this address; try again later"
@@ -110,6 +111,7 @@ def routes(service: Service) -> list[Route]:
         return run
 
     trace = endpoint(query_call_trace_detail, store=True)
+    detail_by_id = endpoint(query_call_detail_by_id, store=True)
     return [
         Route(f"{PREFIX}/v1/openapi/agent/queryagentcalls", endpoint(query_agent_calls), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/agentgroup/queryagentcalls", endpoint(query_agent_group_calls), methods=["POST"]),
@@ -118,6 +120,11 @@ def routes(service: Service) -> list[Route]:
         Route(f"{PREFIX}/v1/openapi/calldata/querybasiccallinfo", endpoint(query_basic_call_info), methods=["POST"]),
         Route(f"{PREFIX}/v1/openapi/vdn/querycalltracedetail", trace, methods=["POST"]),
         Route(f"{PREFIX}/v1/ping", endpoint(ping, parse=False), methods=["POST"]),
+        # CC-CMS call data (issue 13): the VDN call list, a call's CDR, whether an agent is on a call.
+        Route(f"{PREFIX}/v1/openapi/vdn/querycalls", endpoint(query_calls_v1, store=True), methods=["POST"]),
+        Route(f"{PREFIX}/v2/openapi/vdn/querycalls", endpoint(query_calls_v2, store=True), methods=["POST"]),
+        Route(f"{PREFIX}/v1/openapi/calldata/querycalldetailbyid", detail_by_id, methods=["POST"]),
+        Route(f"{PREFIX}/v1/openapi/calldata/isprocesscall", endpoint(is_process_call), methods=["POST"]),
     ]
 
 
@@ -202,3 +209,129 @@ def ping(service: Service, credential: CmsCredential, body: dict[str, Any]) -> R
     except InvalidParameter:
         request = raw.decode("utf-8", "replace")
     return http.json({"request": request, "status": "UP"})
+
+
+# --- call data (issue 13): vdn/querycalls v1 and v2, calldata/querycalldetailbyid, calldata/isprocesscall ---
+
+DAY_MS = 86_400_000
+MAX_MS = 4_102_444_800_000
+MAX_CALLS_PAGE = 100  # the reference: "The maximum value is 100"; also the default (docs/compatibility.md)
+MAX_NUMBER_DIGITS = 32
+
+
+def _query_param(body: dict[str, Any]) -> dict[str, Any]:
+    """The fields, flat as the tables list them or inside `queryParam` as the examples send them."""
+    inner = body.get("queryParam")
+    if inner is None:
+        return body
+    if not isinstance(inner, dict):
+        raise InvalidParameter("queryParam must be a JSON object")
+    return inner
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    """A String "true"/"false" (a JSON boolean is taken too)."""
+    value = body.get(name)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if value is None or value == "":
+        raise InvalidParameter(f"{name} is required")
+    raise InvalidParameter(f'{name} must be "true" or "false"')
+
+
+def _number(body: dict[str, Any], name: str) -> str | None:
+    """An optional calling/called number: digits only (the reference's number rules)."""
+    value = string(body, name, MAX_NUMBER_DIGITS, required=False)
+    if value is not None and not (value.isascii() and value.isdigit()):
+        raise InvalidParameter(f"{name} must consist of digits")
+    return value
+
+
+def query_window(body: dict[str, Any], now: int) -> tuple[int, int]:
+    """beginDate..endDate (UTC ms): not before 00:00:00 of the previous day, not after 23:59:59 of today."""
+    begin = integer(body, "beginDate", 0, MAX_MS)
+    end = integer(body, "endDate", 0, MAX_MS)
+    assert begin is not None and end is not None
+    today = now - now % DAY_MS
+    if begin < today - DAY_MS:
+        raise InvalidParameter("beginDate cannot be earlier than 00:00:00 (UTC) of the previous day")
+    if end >= today + DAY_MS:
+        raise InvalidParameter("endDate cannot be later than 23:59:59 (UTC) of the current day")
+    if begin > end:
+        raise InvalidParameter("beginDate is after endDate")
+    return begin, end
+
+
+def calls_query(service: Service, credential: CmsCredential, body: dict[str, Any], inbound: bool) -> CallResultQuery:
+    vdn = _scope(service, credential, body)
+    begin, end = query_window(body, service.now())
+    limit = integer(body, "limit", 1, MAX_CALLS_PAGE, required=False)
+    offset = integer(body, "offset", 0, 10**9, required=False)
+    return CallResultQuery(
+        cc_id=service.cc_id,
+        vdn=vdn,
+        caller_no=_number(body, "callerNo"),
+        callee_no=_number(body, "calleeNo"),
+        begin=begin,
+        end=end,
+        inbound=inbound,
+        offset=offset or 0,
+        limit=limit or MAX_CALLS_PAGE,
+    )
+
+
+def _cms_call_type(service: Service, result: CallResult) -> int:
+    track = service.store.track_rows(result.cc_id, result.vdn, result.call_id, month_of(result.arrived_at))
+    return views.cms_call_type(result, track)
+
+
+def _calls(service: Service, query: CallResultQuery) -> Response:
+    count, results = service.store.search_call_results(query)
+    data = [views.vdn_call(result, _cms_call_type(service, result)) for result in results]
+    return success({"data": data, "count": count}, legacy=False)
+
+
+def query_calls_v1(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+    """V1: inbound calls only."""
+    return _calls(service, calls_query(service, credential, body, inbound=True))
+
+
+def query_calls_v2(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+    """V2: `isCallIn` "true" inbound calls, "false" outbound calls."""
+    inbound = _flag(body, "isCallIn")
+    return _calls(service, calls_query(service, credential, body, inbound=inbound))
+
+
+def query_call_detail_by_id(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+    """The CDR of a call of the last day in one of the credential's VDNs (no `vdn` in the request)."""
+    body = _query_param(body)
+    cc_id = integer(body, "ccId", 1, 65535)
+    if cc_id != service.cc_id:
+        raise Forbidden(f"call center {cc_id} is not served to this access key")
+    inbound = _flag(body, "isCallin")
+    call_id = string(body, "callId", 20)
+    assert call_id is not None
+    now = service.now()
+    oldest = now - now % DAY_MS - DAY_MS
+    found = [
+        result
+        for result in service.store.call_results(service.cc_id, call_id)
+        if result.vdn in credential.vdns
+        and result.arrived_at >= oldest
+        and (result.call_type == codes.DP_INBOUND) == inbound
+    ]
+    if not found:
+        raise NotInProgress(f"no CDR of call {call_id} in this access key's VDNs for the last day")
+    latest = found[-1]
+    detail = views.call_detail(latest, _cms_call_type(service, latest))
+    return success(detail)
+
+
+def is_process_call(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+    """true while the agent has a call at it (alerting, talking, held, in a conference)."""
+    body = _query_param(body)
+    vdn = _scope(service, credential, body)
+    agent = _agent_in(service, vdn, agent_id(body))
+    return success(bool(agent and agent.calls))

@@ -77,6 +77,7 @@ def document() -> dict[str, Any]:
                 "CC-CMS",
             )
         },
+        **_call_data_paths(),
         "/rest/cmsapp/v1/ping": {
             "post": _op(
                 "Health check",
@@ -228,3 +229,37 @@ SWAGGER_PAGE = """<!doctype html>
 <script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
 </body></html>
 """
+
+
+def _call_data_paths() -> dict[str, Any]:
+    """CC-CMS call data of the last day (issue 13)."""
+    window = {"ccId": 1, "vdn": 1, "beginDate": "1767225600000", "endDate": "1767311999999", "limit": 10, "offset": 0}
+    page = {"resultCode": "0100000", "resultDesc": {"data": [], "count": 0}}
+    cdr = {"callId": "1767258001-17", "vdn": 1, "callType": 0, "agentId": 1001, "callTime": 30}
+    busy = {"result": "0", "resultCode": "0100000", "resultDatas": False, "resultDesc": False}
+    return {
+        "/rest/cmsapp/v1/openapi/vdn/querycalls": {
+            "post": _op("Inbound calls of a VDN ended since yesterday", CMS, window, page, "CC-CMS")
+        },
+        "/rest/cmsapp/v2/openapi/vdn/querycalls": {
+            "post": _op("Inbound or outbound calls of a VDN", CMS, {**window, "isCallIn": "true"}, page, "CC-CMS")
+        },
+        "/rest/cmsapp/v1/openapi/calldata/querycalldetailbyid": {
+            "post": _op(
+                "CDR of a call of the last day",
+                CMS,
+                {"queryParam": {"ccId": 1, "isCallin": "true", "callId": "1767258001-17"}},
+                {"result": "0", "resultCode": "0100000", "resultDatas": cdr, "resultDesc": cdr},
+                "CC-CMS",
+            )
+        },
+        "/rest/cmsapp/v1/openapi/calldata/isprocesscall": {
+            "post": _op(
+                "Whether an agent is handling a call",
+                CMS,
+                {"queryParam": {"ccId": 1, "vdn": 1, "agentId": 1001}},
+                busy,
+                "CC-CMS",
+            )
+        },
+    }

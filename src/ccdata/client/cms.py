@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,9 +13,19 @@ import msgspec
 from ccdata import signing
 from ccdata.client._transport import AsyncBase, Op, SyncBase, json_of
 from ccdata.client.errors import AuthError, CmsError
-from ccdata.client.types import AgentCalls, BasicCallInfo, CallDetail, TrackRow, convert
+from ccdata.client.types import (
+    AgentCalls,
+    BasicCallInfo,
+    CallDetail,
+    CallRecord,
+    TrackRow,
+    VdnCall,
+    VdnCallPage,
+    convert,
+)
 
 SUCCESS = "0100000"
+MAX_CALLS_PAGE = 100  # vdn/querycalls: at most 100 calls a page
 
 
 class CmsOperations:
@@ -83,6 +93,35 @@ class CmsOperations:
         rows = yield from self._call("/v1/openapi/vdn/querycalltracedetail", body)
         return convert(rows, list[TrackRow])
 
+    def vdn_calls(
+        self,
+        vdn: int,
+        begin: int,
+        end: int,
+        *,
+        inbound: bool = True,
+        caller: str | None = None,
+        callee: str | None = None,
+        limit: int = MAX_CALLS_PAGE,
+        offset: int = 0,
+        v1: bool = False,
+    ) -> Op[VdnCallPage]:
+        body: dict[str, Any] = {"vdn": vdn, "beginDate": begin, "endDate": end, "limit": limit, "offset": offset}
+        body |= {k: v for k, v in (("callerNo", caller), ("calleeNo", callee)) if v is not None}
+        if not v1:
+            body["isCallIn"] = "true" if inbound else "false"
+        page = yield from self._call(f"/{'v1' if v1 else 'v2'}/openapi/vdn/querycalls", body)
+        return convert(page, VdnCallPage)
+
+    def call_record(self, call_id: str, inbound: bool = True) -> Op[CallRecord]:
+        body = {"isCallin": "true" if inbound else "false", "callId": call_id}
+        record = yield from self._call("/v1/openapi/calldata/querycalldetailbyid", body)
+        return convert(record, CallRecord)
+
+    def is_processing_call(self, vdn: int, agent_id: int) -> Op[bool]:
+        answer = yield from self._call("/v1/openapi/calldata/isprocesscall", {"vdn": vdn, "agentId": agent_id})
+        return bool(answer)
+
     def ping(self, say: Any = "ping") -> Op[dict[str, Any]]:
         response = yield self.request("/v1/ping", {"say": say})
         if response.status_code in (401, 403):
@@ -135,6 +174,27 @@ class CmsClient(SyncBase):
         """The call-track rows of a call, from the table of the month of `log_date` (ms)."""
         return self._run(self.ops.call_track(vdn, call_id, log_date))
 
+    def vdn_calls(self, vdn: int, begin: int, end: int, **options: Any) -> VdnCallPage:
+        """A page of the finished calls of the VDN that arrived in [begin, end] (ms, at most since yesterday
+        00:00 UTC); options: `inbound` (True; False: outbound), `caller`, `callee`, `limit` (<= 100), `offset`,
+        `v1` (the v1 interface: inbound calls only)."""
+        return self._run(self.ops.vdn_calls(vdn, begin, end, **options))
+
+    def vdn_calls_all(self, vdn: int, begin: int, end: int, **options: Any) -> Iterator[VdnCall]:
+        """Every call of the window, page after page."""
+        offset = 0
+        while page := self.vdn_calls(vdn, begin, end, offset=offset, **options).data:
+            yield from page
+            offset += len(page)
+
+    def call_record(self, call_id: str, inbound: bool = True) -> CallRecord:
+        """The CDR of a call that ended since yesterday 00:00 UTC in one of the access key's VDNs."""
+        return self._run(self.ops.call_record(call_id, inbound))
+
+    def is_processing_call(self, vdn: int, agent_id: int) -> bool:
+        """Whether the agent has a call now (alerting, talking, held, conference)."""
+        return self._run(self.ops.is_processing_call(vdn, agent_id))
+
     def ping(self, say: Any = "ping") -> dict[str, Any]:
         return self._run(self.ops.ping(say))
 
@@ -173,6 +233,22 @@ class AsyncCmsClient(AsyncBase):
 
     async def call_track(self, vdn: int, call_id: str, log_date: int) -> list[TrackRow]:
         return await self._run(self.ops.call_track(vdn, call_id, log_date))
+
+    async def vdn_calls(self, vdn: int, begin: int, end: int, **options: Any) -> VdnCallPage:
+        return await self._run(self.ops.vdn_calls(vdn, begin, end, **options))
+
+    async def vdn_calls_all(self, vdn: int, begin: int, end: int, **options: Any) -> AsyncIterator[VdnCall]:
+        offset = 0
+        while page := (await self.vdn_calls(vdn, begin, end, offset=offset, **options)).data:
+            for call in page:
+                yield call
+            offset += len(page)
+
+    async def call_record(self, call_id: str, inbound: bool = True) -> CallRecord:
+        return await self._run(self.ops.call_record(call_id, inbound))
+
+    async def is_processing_call(self, vdn: int, agent_id: int) -> bool:
+        return await self._run(self.ops.is_processing_call(vdn, agent_id))
 
     async def ping(self, say: Any = "ping") -> dict[str, Any]:
         return await self._run(self.ops.ping(say))

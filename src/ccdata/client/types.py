@@ -182,3 +182,48 @@ class Token(msgspec.Struct, frozen=True):
     Scope: str = ""
     AppKey: str = ""
     UserID: str = ""
+
+
+class VdnCall(msgspec.Struct, frozen=True):
+    """One call of `vdn/querycalls` (times in ms; `callType` of CMS table 5.6)."""
+
+    callId: str
+    logDate: int = 0
+    callerNo: str = ""
+    calleeNo: str = ""
+    callType: int = 0
+    waitBegin: int = 0
+    ackBegin: int = 0
+    callBegin: int = 0
+    callEnd: int = 0
+    vdn: int = 0
+    leaveReason: int = 0
+    mediaType: int = 0
+    subMediaType: int = -1
+
+
+class VdnCallPage(msgspec.Struct, frozen=True):
+    """A page of `vdn/querycalls`; `count` counts every call of the window."""
+
+    data: list[VdnCall]
+    count: int = 0
+
+
+class CallRecord(msgspec.Struct, frozen=True):
+    """`calldata/querycalldetailbyid`: the CDR of a finished call (durations in seconds)."""
+
+    callId: str
+    vdn: int = 0
+    callerNo: str = ""
+    calleeNo: str = ""
+    callType: int = 0
+    agentId: int = 0
+    skillId: int = 0
+    anonyCall: int = 0
+    queueWaitTime: int = 0
+    ivrCallTime: int = 0
+    ackTime: int = 0
+    callTime: int = 0
+    releaseCause: int = 0
+    beginTime: str | None = None  # predicted and preempted outbound calls only
+    endTime: str | None = None

@@ -7,6 +7,7 @@ decisions. Durations the engine keeps in ms are reported in whole seconds where 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from ccdata.domain import codes
@@ -247,3 +248,72 @@ def call_result(result: CallResult) -> dict[str, Any]:
         "leaveReason": str(result.leave_reason),
         "evaluationValue": result.evaluation_value or "",
     }
+
+
+#: The CMS call type (table 5.6) of a call result when its call track is gone: inbound is a normal call, the rest
+#: outbound calls of the DataProcess list (predicted, previewed, preempted) map to their SP_CALL codes.
+_SP_CALL_OF_DP_TYPE = {
+    codes.DP_INBOUND: codes.SP_CALL_NORMAL,
+    codes.DP_OUTBOUND: codes.SP_CALL_OUT,
+    codes.DP_PREVIEWED: codes.ICD_SP_OUTBOUND_PREVIEW,
+}
+#: DataProcess call types whose CDR carries `beginTime`/`endTime` (querycalldetailbyid: predicted and preempted).
+_TIMED_OUTBOUND = frozenset({codes.DP_PREDICTED, 4})  # 4: preempted outbound call
+
+
+def cms_call_type(result: CallResult, track: list[TrackRow]) -> int:
+    """The call type of CMS table 5.6 (`SP_CALL_*`): the call track's (its -1 row), else from the result's."""
+    if track:
+        return track[-1].call_type
+    return _SP_CALL_OF_DP_TYPE.get(result.call_type, codes.SP_CALL_OUT)
+
+
+def vdn_call(result: CallResult, call_type: int) -> dict[str, Any]:
+    """One `vdn/querycalls` row, typed as the reference example: numeric strings, but `vdn` and the media types."""
+    return {
+        "logDate": str(result.log_date),
+        "callerNo": result.caller_no,
+        "calleeNo": result.callee_no,
+        "callId": result.call_id,
+        "callType": str(call_type),
+        "waitBegin": str(result.wait_begin),
+        "ackBegin": str(result.ack_begin),
+        "callBegin": str(result.call_begin),
+        "callEnd": str(result.call_end),
+        "vdn": result.vdn,
+        "leaveReason": str(result.leave_reason),
+        "mediaType": result.media_type,
+        "subMediaType": result.sub_media_type,
+    }
+
+
+def _seconds(begin: int, end: int) -> int:
+    return max(0, (end - begin) // 1000) if begin else 0
+
+
+def _utc_text(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def call_detail(result: CallResult, call_type: int) -> dict[str, Any]:
+    """The `calldata/querycalldetailbyid` CDR: numbers as the table and example; durations in whole seconds."""
+    end = result.call_end
+    detail: dict[str, Any] = {
+        "vdn": result.vdn,
+        "callId": result.call_id,
+        "callerNo": result.caller_no,
+        "calleeNo": result.callee_no,
+        "callType": call_type,
+        "agentId": result.agent_id,
+        "skillId": result.skill_id,
+        "anonyCall": 0,
+        "queueWaitTime": _seconds(result.wait_begin, result.ack_begin or end),
+        "ivrCallTime": _seconds(result.arrived_at, result.wait_begin or result.ack_begin or end),
+        "ackTime": _seconds(result.ack_begin, result.call_begin or end),
+        "callTime": _seconds(result.call_begin, end),
+        "releaseCause": result.release_cause,
+    }
+    if result.call_type in _TIMED_OUTBOUND:
+        detail["beginTime"] = _utc_text(result.arrived_at)
+        detail["endTime"] = _utc_text(end)
+    return detail

@@ -67,6 +67,7 @@ class CallResultQuery:
     call_type: int | None = None
     media_type: int | None = None
     evaluation_value: str | None = None
+    inbound: bool | None = None  # True: DataProcess callType 0 (inbound) only; False: every other type
     offset: int = 0
     limit: int = 100
 

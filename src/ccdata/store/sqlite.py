@@ -287,6 +287,8 @@ class SqliteStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
+        if query.inbound is not None:
+            where.append("call_type = 0" if query.inbound else "call_type != 0")
         if query.begin is not None:
             where.append("arrived_at >= ?")
             args.append(query.begin)
