@@ -217,3 +217,15 @@ def agents_by_state(engine: Engine, agents: Iterable[Agent]) -> dict[CtiAgentSta
     for agent in agents:
         counts[engine.agent_state(agent)] += 1
     return counts
+
+
+def state_since(engine: Engine, agent: Agent) -> int:
+    """When the agent entered its current CTI state: the ring or the answer of its call, else its own mode."""
+    state = engine.agent_state(agent)
+    if state in (CtiAgentState.ANSWERING, CtiAgentState.TALKING):
+        for call_id in agent.calls:
+            leg = engine.calls[(agent.cc_id, call_id)].agent_leg(agent.agent_id)
+            if leg is not None:
+                _, ack, talk = leg.handling_times()
+                return talk if state == CtiAgentState.TALKING and talk else ack or leg.wait_begin
+    return agent.mode_since
