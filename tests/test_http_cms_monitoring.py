@@ -38,6 +38,14 @@ QUALITY = {
     "in15sCallNum": 0, "skillId": 1, "wait15sLostNum": 0, "callLostNum": 0, "in20sCallNum": 0,
     "statStartTime": 1611714900000, "wait20sLostNum": 0, "inCallNum": 0, "connectedNum": 0,
 }  # fmt: skip
+TOTAL_STATUS = {
+    "skillId": 1, "queueSize": 0, "queueTime": 0, "loggedOnAgents": 0, "availAgents": 0, "skillDescrip": "s",
+    "callId": "4294967295-4294967295", "maxQueueSize": 0,
+}  # fmt: skip
+CURRENT_STATE = {
+    "id": 1, "startTime": 1611714900000, "allCallCount": 0, "cnnedCallCount": 0, "abanCallCount": 0, "callEndCount": 0,
+    "talkTimeOnIvr": 0, "cnnedIn20sCallCount": 0, "clearUpCallCount": 0, "clearUpTime": 0,
+}  # fmt: skip
 AGENT_STATUS = {
     "agentId": 1001, "locationId": 65535, "currentStateReason": 65535, "prevState": 0, "prevStateTime": 0,
     "currentState": 1, "currentStateTime": 10, "logonTime": 4294967295000, "agentRelease": 0,
@@ -126,6 +134,17 @@ def test_queue_device_status(api: Api) -> None:
     calls = api.cms_ok(f"{OPEN}/skill/queuedevicestatus", {"ccId": 1, "vdn": 1, "skillId": 7})
     assert calls == [{"callId": "1700000000-5", "customerLevel": 1, "requestType": 0}]
     assert api.cms_ok(f"{OPEN}/skill/queuedevicestatus", {"ccId": 1, "vdn": 1, "skillId": 8}) == []
+
+
+def test_total_skill_status_and_current_call_state(api: Api) -> None:
+    [total] = api.cms_ok(f"{OPEN}/skill/totalskillstatusex3", {"ccId": 1, "vdn": 1, "skillIds": [7]})
+    assert_shape(total, TOTAL_STATUS)
+    assert (total["queueSize"], total["callId"], total["skillDescrip"]) == (1, "1700000000-5", "defaultAudioSkill")
+    [idle] = api.cms_ok(f"{OPEN}/skill/totalskillstatusex3", {"ccId": 1, "vdn": 1, "skillIds": [8]})
+    assert (idle["queueSize"], idle["callId"]) == (0, "4294967295-4294967295")
+    [current] = api.cms_ok(f"{OPEN}/skill/currentcallstateinfo", {"ccId": 1, "vdn": 1, "skillIds": [7]})
+    assert_shape(current, CURRENT_STATE)
+    assert current["startTime"] % 300_000 == 0
 
 
 def test_batch_skill_overload(api: Api) -> None:

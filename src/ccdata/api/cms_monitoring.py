@@ -36,6 +36,7 @@ MAX_AGENT_INDEXES = 4
 MAX_VDNS = 100
 NOT_SIGNED_IN_LOGON_MS = 4_294_967_295_000  # the reference's logonTime of an agent not signed in
 NONE = 65535
+NO_QUEUE_LIMIT = 0  # ccdata configures no queue size limit
 OPEN = f"{PREFIX}/v1/openapi"
 
 
@@ -46,6 +47,8 @@ def routes(service: Service) -> list[Route]:
         "skill/stateinfo": skill_state_info,
         "realindex/skill/stateinfo": legacy_skill_state_info,
         "skill/queuedevicestatus": queue_device_status,
+        "skill/totalskillstatusex3": total_skill_status,
+        "skill/currentcallstateinfo": current_call_state_info,
         "skill/batchskilloverload": batch_skill_overload,
         "skill/servicequality": service_quality,
         "realindex/agent/agentsinskill": agents_in_skill,
@@ -270,6 +273,32 @@ def skill_state_info(service: Service, credential: CmsCredential, body: dict[str
 
 def legacy_skill_state_info(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
     return success([_state_info(view, "agentSetbusyNums") for view in _views(service, credential, body)])
+
+
+def total_skill_status(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+    vdn = _scope(service, credential, body)
+    answer = []
+    for view in _views(service, credential, body):
+        answer.append({
+            "skillId": view.skill_id, "queueSize": len(view.waiting), "queueTime": _seconds(view.longest_wait_ms),
+            "loggedOnAgents": len(view.agents), "availAgents": view.count(S.IDLE),
+            "skillDescrip": service.config.skill_name(vdn, view.skill_id),
+            "callId": view.waiting[0].call_id if view.waiting else mon.NO_CALL, "maxQueueSize": NO_QUEUE_LIMIT,
+        })  # fmt: skip
+    return success(answer)
+
+
+def current_call_state_info(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+    """The current 5-minute interval's counters per skill; ccdata has no IVR time or clear-up data (0)."""
+    answer = []
+    for view in _views(service, credential, body):
+        c = view.interval
+        answer.append({
+            "id": view.skill_id, "startTime": mon.interval_of(view.now), "allCallCount": c.offered,
+            "cnnedCallCount": c.answered, "abanCallCount": c.abandoned, "callEndCount": c.offered,
+            "talkTimeOnIvr": 0, "cnnedIn20sCallCount": c.within(20), "clearUpCallCount": 0, "clearUpTime": 0,
+        })  # fmt: skip
+    return success(answer)
 
 
 def queue_device_status(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
