@@ -18,6 +18,8 @@ from typing import Any
 
 from ccdata.config import Config
 from ccdata.domain.engine import Engine
+from ccdata.domain.monitoring import DAY_MS, KEEP_DAYS, Monitor, day_of
+from ccdata.domain.records import CallResult
 from ccdata.pipeline import CommitPolicy, Committed, IngestReport, Input, Pipeline, RejectionNote, SnapshotPolicy
 from ccdata.store.ports import Store
 
@@ -67,6 +69,7 @@ class Service:
         self._last_event_wall: dict[int, float] = {}  # per call center, when its latest event came in
         self._started = time.monotonic()  # replayed events count as arrived at start
         self._last_read = 0.0
+        self.monitor = self._rebuilt_monitor()
 
     @property
     def engine(self) -> Engine:
@@ -176,7 +179,18 @@ class Service:
         self.pipeline.save_snapshot()
         self.store.close()
 
+    def _rebuilt_monitor(self) -> Monitor:
+        """Monitoring counters rebuilt from the stored call results of the kept days (the replay at start wrote
+        none: its records were committed with their events); the committed stream feeds them afterwards."""
+        monitor = Monitor()
+        since = day_of(self.engine.clock) - (KEEP_DAYS - 1) * DAY_MS
+        monitor.feed(self.store.call_results_released_since(since))
+        return monitor
+
     def _committed(self, item: Committed) -> None:
         self._last_event_wall[item.event.cc_id] = time.monotonic()
+        for record in item.records:
+            if type(record) is CallResult:
+                self.monitor.add(record)
         for listener in self._listeners:
             listener(item)

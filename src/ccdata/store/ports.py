@@ -104,6 +104,10 @@ class Store(Protocol):
         """The call results of a call ID (one, unless the ID was reused after the evaluation window)."""
         ...
 
+    def call_results_released_since(self, since: int) -> Iterator[CallResult]:
+        """Every call result released (`log_date`) at or after `since`, in release order (monitoring's rebuild)."""
+        ...
+
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
         """(how many match, the page of them), ordered by arrival time then call ID."""
         ...

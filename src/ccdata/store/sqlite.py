@@ -273,6 +273,10 @@ class SqliteStore:
         sql = "SELECT * FROM call_result WHERE cc_id = ? AND call_id = ? ORDER BY arrived_at"
         return [CallResult(*row) for row in self._reader().execute(sql, (cc_id, call_id))]
 
+    def call_results_released_since(self, since: int) -> Iterator[CallResult]:
+        sql = "SELECT * FROM call_result WHERE log_date >= ? ORDER BY log_date, call_id"
+        return (CallResult(*row) for row in self._reader().execute(sql, (since,)))
+
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
         where = ["cc_id = ?", "vdn = ?"]
         args: list[object] = [query.cc_id, query.vdn]
