@@ -89,9 +89,10 @@ def create_app(
         }
         return http.json(body, 200 if ok else 503)
 
+    cms_endpoint = cms.endpoint_factory(service)
     routes = [
-        *cms.routes(service),
-        *cms_monitoring.routes(service),
+        *cms.routes(service, cms_endpoint),
+        *cms_monitoring.routes(service, cms_endpoint),
         *gateway.routes(),
         *apifabric.routes(service, tokens),
         *dataprocess.routes(service, tokens),

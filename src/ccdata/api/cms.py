@@ -57,7 +57,12 @@ def failure(code: str, message: str, status: int = 200) -> Response:
 Handler = Callable[[Service, CmsCredential, dict[str, Any]], Response]
 
 
-def routes(service: Service) -> list[Route]:
+Endpoint = Callable[..., Callable[[Request], Awaitable[Response]]]
+
+
+def endpoint_factory(service: Service) -> Endpoint:
+    """The CC-CMS request path (rate limit, address lockout, auth-v2, body limit, envelopes) around a handler.
+    Made once per application, so that every CC-CMS interface shares the same limits and lockouts."""
     # Signatures are checked against the wall clock, whatever clock the data follows (a sped-up simulator).
     auth = CmsAuth(service.config.cms.credentials, service.config.cms.clock_skew_ms, wall_clock_ms)
     limits = service.config.limits
@@ -110,6 +115,11 @@ def routes(service: Service) -> list[Route]:
 
         return run
 
+    return endpoint
+
+
+def routes(service: Service, endpoint: Endpoint | None = None) -> list[Route]:
+    endpoint = endpoint or endpoint_factory(service)
     trace = endpoint(query_call_trace_detail, store=True)
     detail_by_id = endpoint(query_call_detail_by_id, store=True)
     return [

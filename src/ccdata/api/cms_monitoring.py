@@ -8,27 +8,20 @@ request scans the day's records. Definitions: docs/compatibility.md, "CC-CMS rea
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ccdata.api import http
-from ccdata.api.auth.cms import AuthError, CmsAuth
-from ccdata.api.auth.throttle import FailureLock, RateLimiter, retry_after
-from ccdata.api.cms import LOCKED, PREFIX, Forbidden, Handler, _scope, failure, success
-from ccdata.api.inputs import InvalidParameter, check_agent_id, integer, json_object
+from ccdata.api.cms import PREFIX, Endpoint, Forbidden, Handler, _scope, endpoint_factory, success
+from ccdata.api.inputs import InvalidParameter, check_agent_id, integer
 from ccdata.config import CmsCredential
-from ccdata.domain import codes
 from ccdata.domain import monitoring as mon
 from ccdata.domain.codes import CtiAgentState as S
 from ccdata.domain.model import Agent
-from ccdata.service import Service, wall_clock_ms
+from ccdata.service import Service
 
-log = logging.getLogger("ccdata.security")
 MAX_SKILLS = 1000
 MAX_SKILL_INDEXES = 12
 MAX_AGENTS = 6000
@@ -40,8 +33,9 @@ NO_QUEUE_LIMIT = 0  # ccdata configures no queue size limit
 OPEN = f"{PREFIX}/v1/openapi"
 
 
-def routes(service: Service) -> list[Route]:
-    endpoint = _endpoint_factory(service)
+def routes(service: Service, endpoint: Endpoint | None = None) -> list[Route]:
+    """`endpoint`: the CC-CMS request path shared with cms.py's interfaces (one set of limits and lockouts)."""
+    endpoint = endpoint or endpoint_factory(service)
     paths: dict[str, Handler] = {
         "skill/rindex": skill_rindex,
         "skill/stateinfo": skill_state_info,
@@ -56,55 +50,17 @@ def routes(service: Service) -> list[Route]:
         "agentgroup/rindex": agent_rindex,
         "rindex/vdn": vdn_rindex,
     }
-    return [Route(f"{OPEN}/{path}", endpoint(handler), methods=["POST"]) for path, handler in paths.items()]
+    return [
+        Route(f"{OPEN}/{path}", endpoint(_accepting_query_param(handler)), methods=["POST"])
+        for path, handler in paths.items()
+    ]
 
 
-def _endpoint_factory(service: Service) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """cms.py's request path (rate limit, lockout, auth-v2, body limit, CMS envelopes), for these handlers."""
-    auth = CmsAuth(service.config.cms.credentials, service.config.cms.clock_skew_ms, wall_clock_ms)
-    limits = service.config.limits
-    limit = min(service.config.server.max_body_bytes, limits.cms_max_body_bytes)
-    rate = RateLimiter(limits.cms_rate_per_s, limits.cms_burst)
-    lockout = FailureLock(limits.cms_auth_failures_per_address, limits.failure_window_s, limits.lock_s)
+def _accepting_query_param(handler: Handler) -> Handler:
+    def run(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+        return handler(service, credential, _unwrapped(body))
 
-    async def authenticate(request: Request) -> tuple[CmsCredential | None, Response | bytes]:
-        address = http.client_address(request)
-        if wait := rate.take(("address", address)):
-            return None, http.too_many_requests(request, wait)
-        if locked := lockout.locked_for(address):
-            return None, http.spring_error(request, 403, "Forbidden", LOCKED, {"Retry-After": retry_after(locked)})
-        try:
-            parsed = auth.precheck(request)
-            body = await http.read_body(request, limit)
-            credential = auth.verify(request, body, parsed)
-        except http.BodyTooLarge as exc:
-            return None, failure(codes.CMS_INVALID_PARAMETER, str(exc), 413)
-        except AuthError as exc:
-            if lockout.fail(address):
-                log.warning("CC-CMS: address %s locked for %d s after failed signatures", address, limits.lock_s)
-            return None, http.spring_error(request, 401, "Unauthorized", str(exc))
-        lockout.succeed(address)
-        if wait := rate.take(("ak", credential.ak)):
-            return None, http.too_many_requests(request, wait)
-        return credential, body
-
-    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            credential, body = await authenticate(request)
-            if credential is None:
-                assert isinstance(body, Response)
-                return body
-            assert isinstance(body, bytes)
-            try:
-                return handler(service, credential, _unwrapped(json_object(body)))
-            except InvalidParameter as exc:
-                return failure(codes.CMS_INVALID_PARAMETER, f"Invalid parameter: {exc}")
-            except Forbidden as exc:
-                return failure(codes.CMS_NO_PERMISSION, f"Insufficient permission: {exc}")
-
-        return run
-
-    return endpoint
+    return run
 
 
 # --- request parsing ---
