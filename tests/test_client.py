@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from ccdata.client import (
@@ -26,7 +27,18 @@ from ccdata.client import (
     GatewayClient,
     GatewayError,
 )
-from ccdata.client.types import CallRecord, VdnCallPage
+from ccdata.client.types import (
+    AgentStatus,
+    CallRecord,
+    IndicatorRow,
+    QueuedCall,
+    QueueLoad,
+    ServiceQuality,
+    SkillAgents,
+    SkillOverload,
+    SkillStateInfo,
+    VdnCallPage,
+)
 from server import TEST_CONFIG, Api, running_server
 
 SIMULATED = """
@@ -309,3 +321,173 @@ def test_call_data_commands(live: tuple[str, Path]) -> None:
     assert busy.returncode == 0 and json.loads(busy.stdout) in (True, False)  # the call may end meanwhile
     early = ccdata("query", "vdn-calls", "--vdn", "1", "--begin", "2000-01-01", "--end", end, *creds(url))
     assert early.returncode == 1 and "0100002" in early.stderr
+
+
+# --- CC-CMS real-time monitoring (issue 13) ------------------------------------------------------------------
+
+SKILL_INDEXES = [
+    "IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_SKILL_HANDLE", "IDX_DURATION_SKILL_MAX_QUEUE_ACK",
+    "IDX_COUNT_20S_CALL_FOR_5MIN", "IDX_COUNT_REAL_AGENT_SIGN_IN", "IDX_COUNT_REAL_AGENT_CONNECT",
+    "IDX_COUNT_REAL_AGENT_SET_IDLE", "IDX_COUNT_REAL_AGENT_USABLE", "IDX_COUNT_REAL_AGENT_SET_BUSY",
+    "IDX_COUNT_REAL_AGENT_ACW", "IDX_COUNT_REAL_AGENT_REST", "IDX_COUNT_REAL_AGENT_STUDY",
+]  # fmt: skip
+TICKING = {"IDX_DURATION_SKILL_MAX_QUEUE_ACK"}  # seconds: may change between two requests
+MONITOR = "/v1/openapi"
+
+
+@pytest.fixture(scope="module")
+def monitored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """test_http_cms_monitoring's scenario: skill 7 has agents 1001-1005 (1001 talking, 1002 wrapping up, 1003 idle,
+    1004 busy, 1005 resting), call -4 talking, call -5 waiting, call -1 answered in 5 s, call -2 abandoned."""
+    from test_http_cms_monitoring import scenario
+
+    with running_server(tmp_path_factory.mktemp("monitored")) as running:
+        api = Api(running)
+        api.ingest_ok(scenario(time.time_ns() // 1_000_000 - 200_000))
+        yield api
+
+
+def _quality_and_current(cms: CmsClient, skill: int) -> tuple[Any, Any]:
+    """skill/servicequality and skill/currentcallstateinfo of one 5-minute interval pair (retried over a
+    boundary)."""
+    for _ in range(3):
+        before = time.time_ns() // 1_000_000 // 300_000
+        [quality] = cms.service_quality(1, [skill])
+        [current] = cms.current_call_state(1, [skill])
+        if time.time_ns() // 1_000_000 // 300_000 == before:
+            break
+    return quality, current
+
+
+def test_cms_monitoring_methods(monitored: Api) -> None:
+    url = monitored.running.url
+    cms = CmsClient(url, "ak-all", "sk-all")
+    [row] = cms.skill_indexes(1, [7], SKILL_INDEXES)
+    [wire] = monitored.cms_ok(f"{MONITOR}/skill/rindex", {"ccId": 1, "vdn": 1, "skillIds": [7],
+                                                          "indexIds": SKILL_INDEXES})  # fmt: skip
+    assert isinstance(row, IndicatorRow) and row.id == 7
+    assert list(row.values()) == SKILL_INDEXES
+    assert {k: v for k, v in row.values().items() if k not in TICKING} == {
+        i["id"]: i["val"] for i in wire["idxs"] if i["id"] not in TICKING
+    }
+    live = {"IDX_COUNT_REAL_AGENT_CONNECT": 1, "IDX_COUNT_REAL_AGENT_SET_IDLE": 1, "IDX_COUNT_REAL_AGENT_SET_BUSY": 1,
+            "IDX_COUNT_REAL_AGENT_ACW": 1, "IDX_COUNT_REAL_AGENT_REST": 1, "IDX_COUNT_REAL_AGENT_STUDY": 0}  # fmt: skip
+    assert {name: row.number(name) for name in live} == live
+    assert (row.number("IDX_COUNT_REAL_SKILL_QUEUE"), row.number("IDX_COUNT_REAL_SKILL_HANDLE")) == (1, 1)
+    assert row.number("IDX_COUNT_REAL_AGENT_SIGN_IN") == 5 and row.number("IDX_DURATION_SKILL_MAX_QUEUE_ACK") >= 89
+
+    [state] = cms.skill_state_info(1, [7])
+    assert isinstance(state, SkillStateInfo) and state.skillId == 7
+    assert (state.callWaitNums, state.processingCallNums, state.agentLoginNums) == (1, 1, 5)
+    assert (state.agentTalkingNums, state.agentIdleNums, state.agentSetBusyNums, state.agentRestNums) == (1, 1, 1, 1)
+    assert state.totalCallNums == 2 + 1 + 1  # the day's two finished calls, one waiting, one handled
+    [legacy] = cms.skill_state_info(1, [7], legacy=True)
+    assert (legacy.agentSetbusyNums, legacy.callWaitNums) == (1, 1)
+
+    assert cms.queued_calls(1, 7) == [QueuedCall("1700000000-5", 1, 0)]
+    assert cms.queued_calls(1, 8) == []
+
+    # Calls -1 (answered in 5 s) and -2 (abandoned after 30 s) of skill 7 arrived 190 s and 180 s ago: each is in
+    # servicequality's interval (the one holding now - 5 min) or in the current one, never both.
+    quality, current = _quality_and_current(cms, 7)
+    assert isinstance(quality, ServiceQuality) and quality.statStartTime % 300_000 == 0
+    assert current.startTime == quality.statStartTime + 300_000
+    assert quality.inCallNum + current.allCallCount == 2
+    assert quality.connectedNum + current.cnnedCallCount == 1
+    assert quality.callLostNum + current.abanCallCount == 1
+    assert quality.in15sCallNum + current.cnnedIn20sCallCount == 1
+    assert quality.inCallNum == quality.connectedNum + quality.callLostNum
+    [wire_quality] = monitored.cms_ok(f"{MONITOR}/skill/servicequality", {"ccId": 1, "vdn": 1, "skillIds": [7]})
+    if wire_quality["statStartTime"] == quality.statStartTime:
+        assert msgspec.to_builtins(quality) == wire_quality
+
+    statuses = cms.agent_status([1001, 1005, 1099])
+    assert all(isinstance(s, AgentStatus) for s in statuses)
+    assert [(s.agentId, s.currentState) for s in statuses] == [(1001, 5), (1005, 8), (1099, 0)]
+    assert statuses[1].currentStateReason == 3 and statuses[2].logonTime == 4_294_967_295_000
+    assert statuses[0].logonTime > 0 and statuses[0].currentStateTime >= 90
+
+    [agent] = cms.agent_indexes(1, [1004], ["IDX_AGENT_PHONE", "IDX_AGENT_CURRENT_STATE", "IDX_AGENT_LOGIN_SKILLS"])
+    assert agent.id == 1004
+    assert agent.values() == {
+        "IDX_AGENT_PHONE": "61004",
+        "IDX_AGENT_CURRENT_STATE": 7,
+        "IDX_AGENT_LOGIN_SKILLS": [7, 8],
+    }
+
+    indexes = ["IDX_COUNT_REAL_VDN_CALL", "IDX_COUNT_REAL_VDN_CONNECT", "IDX_COUNT_REAL_SKILL_QUEUE",
+               "IDX_COUNT_REAL_AGENT_SIGN_IN", "IDX_COUNT_REAL_AGENT_REST"]  # fmt: skip
+    [vdn] = cms.vdn_indexes([1], indexes)
+    assert vdn.id == 1 and vdn.values() == dict(zip(indexes, [2, 1, 1, 5, 1], strict=True))
+
+    [total] = cms.total_skill_status(1, [7])
+    assert (total.queueSize, total.callId, total.loggedOnAgents, total.availAgents) == (1, "1700000000-5", 5, 1)
+    assert cms.skill_overload(1, [7, 8]) == [
+        SkillOverload(7, [QueueLoad(8, 1)]), SkillOverload(8, [QueueLoad(7, 1)])
+    ]  # fmt: skip
+    assert cms.agents_in_skill(1, [7]) == [SkillAgents(7, [1001, 1002, 1003, 1004, 1005])]
+
+    with pytest.raises(CmsError) as scope:
+        CmsClient(url, "ak-vdn2", "sk-vdn2").skill_state_info(1, [7])
+    assert scope.value.code == "0101003"
+    with pytest.raises(CmsError) as unknown:
+        cms.skill_indexes(1, [7], ["IDX_NOPE"])
+    assert unknown.value.code == "0100002"
+
+    async def scenario() -> None:
+        async with AsyncCmsClient(url, "ak-all", "sk-all") as acms:
+            [arow] = await acms.skill_indexes(1, [7], ["IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_AGENT_SIGN_IN"])
+            assert arow.values() == {"IDX_COUNT_REAL_SKILL_QUEUE": "1", "IDX_COUNT_REAL_AGENT_SIGN_IN": "5"}
+            [astate] = await acms.skill_state_info(1, [7])
+            assert astate.callWaitNums == 1 and astate.totalCallNums == 4
+            assert await acms.queued_calls(1, 7) == [QueuedCall("1700000000-5", 1, 0)]
+            [aquality] = await acms.service_quality(1, [7])
+            assert aquality.skillId == 7 and aquality.inCallNum <= 2
+            assert [s.currentState for s in await acms.agent_status([1001, 1004])] == [5, 7]
+            [aagent] = await acms.agent_indexes(1, [1005], ["IDX_AGENT_CURRENT_STATE"])
+            assert aagent.values() == {"IDX_AGENT_CURRENT_STATE": 8}
+            [avdn] = await acms.vdn_indexes([1], ["IDX_COUNT_REAL_SKILL_QUEUE"])
+            assert avdn.number("IDX_COUNT_REAL_SKILL_QUEUE") == 1
+            assert (await acms.total_skill_status(1, [8]))[0].queueSize == 0
+            assert (await acms.current_call_state(1, [7]))[0].id == 7
+            assert len(await acms.skill_overload(1, [7])) == 1
+            assert (await acms.agents_in_skill(1, [8]))[0].agentIds == [1001, 1002, 1003, 1004, 1005]
+
+    asyncio.run(scenario())
+
+
+def test_monitoring_commands(monitored: Api) -> None:
+    url = monitored.running.url
+    rows = json.loads(ccdata("query", "skill-indexes", "--vdn", "1", "--skills", "7", "--json", *creds(url)).stdout)
+    [row] = rows
+    values = {i["id"]: i["val"] for i in row["idxs"]}
+    assert row["id"] == 7 and list(values) == SKILL_INDEXES
+    assert (values["IDX_COUNT_REAL_SKILL_QUEUE"], values["IDX_COUNT_REAL_AGENT_SIGN_IN"]) == ("1", "5")
+    table = ccdata("query", "skill-indexes", "--vdn", "1", "--skills", "7,8", "--indexes",
+                   "IDX_COUNT_REAL_SKILL_QUEUE,IDX_COUNT_REAL_AGENT_REST", *creds(url))  # fmt: skip
+    assert table.returncode == 0 and "IDX_COUNT_REAL_AGENT_REST" in table.stdout
+    assert "IDX_COUNT_REAL_AGENT_SIGN" not in table.stdout
+    [state] = json.loads(ccdata("query", "skill-state", "--vdn", "1", "--skills", "7", "--json", *creds(url)).stdout)
+    assert (state["skillId"], state["callWaitNums"], state["agentLoginNums"], state["totalCallNums"]) == (7, 1, 5, 4)
+    shown = ccdata("query", "skill-state", "--vdn", "1", "--skills", "7", "--legacy", *creds(url))
+    assert shown.returncode == 0 and "agentSetbusyNums" in shown.stdout
+    queued = json.loads(ccdata("query", "queued-calls", "--vdn", "1", "--skill", "7", "--json", *creds(url)).stdout)
+    assert queued == [{"callId": "1700000000-5", "customerLevel": 1, "requestType": 0}]
+    empty = ccdata("query", "queued-calls", "--vdn", "1", "--skill", "8", *creds(url))
+    assert empty.returncode == 0 and "none" in empty.stdout
+    [quality] = json.loads(ccdata("query", "service-quality", "--vdn", "1", "--skills", "7", "--json",
+                                  *creds(url)).stdout)  # fmt: skip
+    assert quality["skillId"] == 7 and quality["statStartTime"] % 300_000 == 0
+    assert quality["inCallNum"] == quality["connectedNum"] + quality["callLostNum"] <= 2
+    table = ccdata("query", "service-quality", "--vdn", "1", "--skills", "7,8", *creds(url))
+    assert table.returncode == 0 and "inCallNum" in table.stdout
+    statuses = json.loads(ccdata("query", "agent-status", "--agents", "1001,1005", "--json", *creds(url)).stdout)
+    assert [(s["agentId"], s["currentState"]) for s in statuses] == [(1001, 5), (1005, 8)]
+    [agent] = json.loads(ccdata("query", "agent-indexes", "--vdn", "1", "--agents", "1004", "--json",
+                                *creds(url)).stdout)  # fmt: skip
+    assert {i["id"]: i["val"] for i in agent["idxs"]}["IDX_AGENT_PHONE"] == "61004"
+    vdn = ccdata("query", "vdn-indexes", "--vdns", "1", "--indexes", "IDX_COUNT_REAL_SKILL_QUEUE", *creds(url))
+    assert vdn.returncode == 0 and "IDX_COUNT_REAL_SKILL_QUEUE" in vdn.stdout
+    refused = ccdata("query", "skill-state", "--vdn", "1", "--skills", "7", "--url", url, "--ak", "ak-vdn2",
+                     "--sk", "sk-vdn2")  # fmt: skip
+    assert refused.returncode == 1 and "0101003" in refused.stderr

@@ -276,6 +276,131 @@ def is_processing(vdn: int, agent_id: int, as_json: bool, **options: Any) -> Non
              lambda r: f"agent {agent_id} is {'' if r else 'not '}handling a call")  # fmt: skip
 
 
+# --- CC-CMS real-time monitoring ------------------------------------------------------------------------------
+
+SKILL_INDEXES = [
+    "IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_SKILL_HANDLE", "IDX_DURATION_SKILL_MAX_QUEUE_ACK",
+    "IDX_COUNT_20S_CALL_FOR_5MIN", "IDX_COUNT_REAL_AGENT_SIGN_IN", "IDX_COUNT_REAL_AGENT_CONNECT",
+    "IDX_COUNT_REAL_AGENT_SET_IDLE", "IDX_COUNT_REAL_AGENT_USABLE", "IDX_COUNT_REAL_AGENT_SET_BUSY",
+    "IDX_COUNT_REAL_AGENT_ACW", "IDX_COUNT_REAL_AGENT_REST", "IDX_COUNT_REAL_AGENT_STUDY",
+]  # fmt: skip
+AGENT_INDEXES = ["IDX_AGENT_PHONE", "IDX_AGENT_CURRENT_STATE", "IDX_DURATION_AGENT_CURRENT_STATE",
+                 "IDX_AGENT_LOGIN_SKILLS"]  # fmt: skip
+
+
+def _ids(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of IDs") from None
+
+
+def _names(text: str | None, default: list[str]) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()] if text else default
+
+
+def _indicators(title: str, rows: list[Any]) -> Table | str:
+    """One line an indicator, one column an object (skill, agent, VDN)."""
+    if not rows:
+        return f"{title}: none"
+    table = Table(title=title)
+    table.add_column("indicator")
+    for row in rows:
+        table.add_column(str(row.id))
+    values = [row.values() for row in rows]
+    for name in dict.fromkeys(index.id for row in rows for index in row.idxs):
+        table.add_row(name, *(_cell(v.get(name)) for v in values))
+    return table
+
+
+@query.command("skill-indexes")
+@click.option("--vdn", type=int, required=True)
+@click.option("--skills", required=True, help="Skill IDs, comma-separated.")
+@click.option("--indexes", help="IDX_... indicators, comma-separated (at most 12) [default: every one].")
+@_common
+def skill_indexes(vdn: int, skills: str, indexes: str | None, as_json: bool, **options: Any) -> None:
+    """Real-time indicators of skill queues (skill/rindex)."""
+    ids, names = _ids(skills), _names(indexes, SKILL_INDEXES)
+    with _cms(options) as cms:
+        _run(as_json, lambda: cms.skill_indexes(vdn, ids, names), lambda r: _indicators("skill indicators", r))
+
+
+@query.command("skill-state")
+@click.option("--vdn", type=int, required=True)
+@click.option("--skills", required=True, help="Skill IDs, comma-separated.")
+@click.option("--legacy", is_flag=True, help="Use realindex/skill/stateinfo.")
+@_common
+def skill_state(vdn: int, skills: str, legacy: bool, as_json: bool, **options: Any) -> None:
+    """Agents by state and queue figures of skills (skill/stateinfo)."""
+    ids = _ids(skills)
+
+    def render(rows: list[Any]) -> Table | str:
+        return _indicators("skill state", [_as_row(msgspec.to_builtins(r), "skillId") for r in rows])
+
+    with _cms(options) as cms:
+        _run(as_json, lambda: cms.skill_state_info(vdn, ids, legacy), render)
+
+
+def _as_row(item: dict[str, Any], key: str) -> Any:
+    from ccdata.client.types import Indicator, IndicatorRow
+
+    return IndicatorRow(item[key], [Indicator(k, v) for k, v in item.items() if k != key])
+
+
+@query.command("queued-calls")
+@click.option("--vdn", type=int, required=True)
+@click.option("--skill", "skill_id", type=int, required=True)
+@_common
+def queued_calls(vdn: int, skill_id: int, as_json: bool, **options: Any) -> None:
+    """The calls waiting in a skill queue (skill/queuedevicestatus)."""
+    with _cms(options) as cms:
+        _run(as_json, lambda: cms.queued_calls(vdn, skill_id), lambda r: _table(f"calls queued for {skill_id}", r))
+
+
+@query.command("service-quality")
+@click.option("--vdn", type=int, required=True)
+@click.option("--skills", required=True, help="Skill IDs, comma-separated.")
+@_common
+def service_quality(vdn: int, skills: str, as_json: bool, **options: Any) -> None:
+    """The last 5-minute interval's service quality of skills (skill/servicequality)."""
+    ids = _ids(skills)
+    with _cms(options) as cms:
+        _run(as_json, lambda: cms.service_quality(vdn, ids), lambda r: _table("service quality", r))
+
+
+@query.command("agent-status")
+@click.option("--agents", required=True, help="Agent IDs, comma-separated.")
+@_common
+def agent_status(agents: str, as_json: bool, **options: Any) -> None:
+    """The CTI state of agents (agentgroup/agentstatusinfobyagentids)."""
+    ids = _ids(agents)
+    with _cms(options) as cms:
+        _run(as_json, lambda: cms.agent_status(ids), lambda r: _table("agent status", r))
+
+
+@query.command("agent-indexes")
+@click.option("--vdn", type=int, required=True)
+@click.option("--agents", required=True, help="Agent IDs, comma-separated (at most 100).")
+@click.option("--indexes", help="IDX_AGENT_... indicators, comma-separated [default: every one].")
+@_common
+def agent_indexes(vdn: int, agents: str, indexes: str | None, as_json: bool, **options: Any) -> None:
+    """Real-time indicators of agents (agentgroup/rindex)."""
+    ids, names = _ids(agents), _names(indexes, AGENT_INDEXES)
+    with _cms(options) as cms:
+        _run(as_json, lambda: cms.agent_indexes(vdn, ids, names), lambda r: _indicators("agent indicators", r))
+
+
+@query.command("vdn-indexes")
+@click.option("--vdns", required=True, help="VDN IDs, comma-separated.")
+@click.option("--indexes", required=True, help="IDX_... indicators, comma-separated.")
+@_common
+def vdn_indexes(vdns: str, indexes: str, as_json: bool, **options: Any) -> None:
+    """Real-time indicators of VDNs (rindex/vdn)."""
+    ids, names = _ids(vdns), _names(indexes, [])
+    with _cms(options) as cms:
+        _run(as_json, lambda: cms.vdn_indexes(ids, names), lambda r: _indicators("VDN indicators", r))
+
+
 # --- CC-Gateway ---------------------------------------------------------------------------------------------
 
 

@@ -15,9 +15,18 @@ from ccdata.client._transport import AsyncBase, Op, SyncBase, json_of
 from ccdata.client.errors import AuthError, CmsError
 from ccdata.client.types import (
     AgentCalls,
+    AgentStatus,
     BasicCallInfo,
     CallDetail,
     CallRecord,
+    CurrentCallState,
+    IndicatorRow,
+    QueuedCall,
+    ServiceQuality,
+    SkillAgents,
+    SkillOverload,
+    SkillStateInfo,
+    TotalSkillStatus,
     TrackRow,
     VdnCall,
     VdnCallPage,
@@ -122,6 +131,53 @@ class CmsOperations:
         answer = yield from self._call("/v1/openapi/calldata/isprocesscall", {"vdn": vdn, "agentId": agent_id})
         return bool(answer)
 
+    # --- real-time monitoring ---
+
+    def skill_indexes(self, vdn: int, skill_ids: list[int], index_ids: list[str]) -> Op[list[IndicatorRow]]:
+        body = {"vdn": vdn, "skillIds": skill_ids, "indexIds": index_ids}
+        return convert((yield from self._call("/v1/openapi/skill/rindex", body)), list[IndicatorRow])
+
+    def skill_state_info(self, vdn: int, skill_ids: list[int], legacy: bool = False) -> Op[list[SkillStateInfo]]:
+        path = "/v1/openapi/realindex/skill/stateinfo" if legacy else "/v1/openapi/skill/stateinfo"
+        rows = yield from self._call(path, {"vdn": vdn, "skillIds": skill_ids})
+        return convert(rows, list[SkillStateInfo])
+
+    def queued_calls(self, vdn: int, skill_id: int) -> Op[list[QueuedCall]]:
+        rows = yield from self._call("/v1/openapi/skill/queuedevicestatus", {"vdn": vdn, "skillId": skill_id})
+        return convert(rows, list[QueuedCall])
+
+    def service_quality(self, vdn: int, skill_ids: list[int]) -> Op[list[ServiceQuality]]:
+        rows = yield from self._call("/v1/openapi/skill/servicequality", {"vdn": vdn, "skillIds": skill_ids})
+        return convert(rows, list[ServiceQuality])
+
+    def agent_status(self, agent_ids: list[int]) -> Op[list[AgentStatus]]:
+        rows = yield from self._call("/v1/openapi/agentgroup/agentstatusinfobyagentids", {"agentIds": agent_ids})
+        return convert(rows, list[AgentStatus])
+
+    def agent_indexes(self, vdn: int, agent_ids: list[int], index_ids: list[str]) -> Op[list[IndicatorRow]]:
+        body = {"vdn": vdn, "agentIds": agent_ids, "indexIds": index_ids}
+        return convert((yield from self._call("/v1/openapi/agentgroup/rindex", body)), list[IndicatorRow])
+
+    def vdn_indexes(self, vdn_ids: list[int], index_ids: list[str]) -> Op[list[IndicatorRow]]:
+        body = {"vdnIds": vdn_ids, "indexIds": index_ids}
+        return convert((yield from self._call("/v1/openapi/rindex/vdn", body)), list[IndicatorRow])
+
+    def total_skill_status(self, vdn: int, skill_ids: list[int]) -> Op[list[TotalSkillStatus]]:
+        rows = yield from self._call("/v1/openapi/skill/totalskillstatusex3", {"vdn": vdn, "skillIds": skill_ids})
+        return convert(rows, list[TotalSkillStatus])
+
+    def current_call_state(self, vdn: int, skill_ids: list[int]) -> Op[list[CurrentCallState]]:
+        body = {"vdn": vdn, "skillIds": skill_ids}
+        return convert((yield from self._call("/v1/openapi/skill/currentcallstateinfo", body)), list[CurrentCallState])
+
+    def skill_overload(self, vdn: int, skill_ids: list[int]) -> Op[list[SkillOverload]]:
+        rows = yield from self._call("/v1/openapi/skill/batchskilloverload", {"vdn": vdn, "skillIds": skill_ids})
+        return convert(rows, list[SkillOverload])
+
+    def agents_in_skill(self, vdn: int, skill_ids: list[int]) -> Op[list[SkillAgents]]:
+        body = {"vdn": vdn, "skillIds": skill_ids}
+        return convert((yield from self._call("/v1/openapi/realindex/agent/agentsinskill", body)), list[SkillAgents])
+
     def ping(self, say: Any = "ping") -> Op[dict[str, Any]]:
         response = yield self.request("/v1/ping", {"say": say})
         if response.status_code in (401, 403):
@@ -195,6 +251,52 @@ class CmsClient(SyncBase):
         """Whether the agent has a call now (alerting, talking, held, conference)."""
         return self._run(self.ops.is_processing_call(vdn, agent_id))
 
+    # --- real-time monitoring (docs/compatibility.md, "CC-CMS real-time monitoring") ---
+
+    def skill_indexes(self, vdn: int, skill_ids: list[int], index_ids: list[str]) -> list[IndicatorRow]:
+        """`skill/rindex`: up to 12 `IDX_...` indicators of each skill (values are strings; `row.number(id)`)."""
+        return self._run(self.ops.skill_indexes(vdn, skill_ids, index_ids))
+
+    def skill_state_info(self, vdn: int, skill_ids: list[int], legacy: bool = False) -> list[SkillStateInfo]:
+        """`skill/stateinfo` (`legacy`: `realindex/skill/stateinfo`): agents by state and queue figures."""
+        return self._run(self.ops.skill_state_info(vdn, skill_ids, legacy))
+
+    def queued_calls(self, vdn: int, skill_id: int) -> list[QueuedCall]:
+        """`skill/queuedevicestatus`: the calls waiting in a skill queue, longest-waiting first."""
+        return self._run(self.ops.queued_calls(vdn, skill_id))
+
+    def service_quality(self, vdn: int, skill_ids: list[int]) -> list[ServiceQuality]:
+        """`skill/servicequality`: the 5-minute interval holding the start of the last 5 minutes."""
+        return self._run(self.ops.service_quality(vdn, skill_ids))
+
+    def agent_status(self, agent_ids: list[int]) -> list[AgentStatus]:
+        """`agentgroup/agentstatusinfobyagentids`: each agent's CTI state (0 outside the access key's VDNs)."""
+        return self._run(self.ops.agent_status(agent_ids))
+
+    def agent_indexes(self, vdn: int, agent_ids: list[int], index_ids: list[str]) -> list[IndicatorRow]:
+        """`agentgroup/rindex`: up to 4 `IDX_AGENT_...` indicators of each agent."""
+        return self._run(self.ops.agent_indexes(vdn, agent_ids, index_ids))
+
+    def vdn_indexes(self, vdn_ids: list[int], index_ids: list[str]) -> list[IndicatorRow]:
+        """`rindex/vdn`: VDN real-time indicators."""
+        return self._run(self.ops.vdn_indexes(vdn_ids, index_ids))
+
+    def total_skill_status(self, vdn: int, skill_ids: list[int]) -> list[TotalSkillStatus]:
+        """`skill/totalskillstatusex3`."""
+        return self._run(self.ops.total_skill_status(vdn, skill_ids))
+
+    def current_call_state(self, vdn: int, skill_ids: list[int]) -> list[CurrentCallState]:
+        """`skill/currentcallstateinfo`: the current 5-minute interval's counters."""
+        return self._run(self.ops.current_call_state(vdn, skill_ids))
+
+    def skill_overload(self, vdn: int, skill_ids: list[int]) -> list[SkillOverload]:
+        """`skill/batchskilloverload`: calls of other queues answered by each skill's agents."""
+        return self._run(self.ops.skill_overload(vdn, skill_ids))
+
+    def agents_in_skill(self, vdn: int, skill_ids: list[int]) -> list[SkillAgents]:
+        """`realindex/agent/agentsinskill`: the signed-in agents of each skill."""
+        return self._run(self.ops.agents_in_skill(vdn, skill_ids))
+
     def ping(self, say: Any = "ping") -> dict[str, Any]:
         return self._run(self.ops.ping(say))
 
@@ -249,6 +351,41 @@ class AsyncCmsClient(AsyncBase):
 
     async def is_processing_call(self, vdn: int, agent_id: int) -> bool:
         return await self._run(self.ops.is_processing_call(vdn, agent_id))
+
+    # --- real-time monitoring (docs/compatibility.md, "CC-CMS real-time monitoring") ---
+
+    async def skill_indexes(self, vdn: int, skill_ids: list[int], index_ids: list[str]) -> list[IndicatorRow]:
+        return await self._run(self.ops.skill_indexes(vdn, skill_ids, index_ids))
+
+    async def skill_state_info(self, vdn: int, skill_ids: list[int], legacy: bool = False) -> list[SkillStateInfo]:
+        return await self._run(self.ops.skill_state_info(vdn, skill_ids, legacy))
+
+    async def queued_calls(self, vdn: int, skill_id: int) -> list[QueuedCall]:
+        return await self._run(self.ops.queued_calls(vdn, skill_id))
+
+    async def service_quality(self, vdn: int, skill_ids: list[int]) -> list[ServiceQuality]:
+        return await self._run(self.ops.service_quality(vdn, skill_ids))
+
+    async def agent_status(self, agent_ids: list[int]) -> list[AgentStatus]:
+        return await self._run(self.ops.agent_status(agent_ids))
+
+    async def agent_indexes(self, vdn: int, agent_ids: list[int], index_ids: list[str]) -> list[IndicatorRow]:
+        return await self._run(self.ops.agent_indexes(vdn, agent_ids, index_ids))
+
+    async def vdn_indexes(self, vdn_ids: list[int], index_ids: list[str]) -> list[IndicatorRow]:
+        return await self._run(self.ops.vdn_indexes(vdn_ids, index_ids))
+
+    async def total_skill_status(self, vdn: int, skill_ids: list[int]) -> list[TotalSkillStatus]:
+        return await self._run(self.ops.total_skill_status(vdn, skill_ids))
+
+    async def current_call_state(self, vdn: int, skill_ids: list[int]) -> list[CurrentCallState]:
+        return await self._run(self.ops.current_call_state(vdn, skill_ids))
+
+    async def skill_overload(self, vdn: int, skill_ids: list[int]) -> list[SkillOverload]:
+        return await self._run(self.ops.skill_overload(vdn, skill_ids))
+
+    async def agents_in_skill(self, vdn: int, skill_ids: list[int]) -> list[SkillAgents]:
+        return await self._run(self.ops.agents_in_skill(vdn, skill_ids))
 
     async def ping(self, say: Any = "ping") -> dict[str, Any]:
         return await self._run(self.ops.ping(say))

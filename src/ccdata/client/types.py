@@ -227,3 +227,139 @@ class CallRecord(msgspec.Struct, frozen=True):
     releaseCause: int = 0
     beginTime: str | None = None  # predicted and preempted outbound calls only
     endTime: str | None = None
+
+
+# --- CC-CMS real-time monitoring ---
+
+
+class Indicator(msgspec.Struct, frozen=True):
+    """One indicator of an `…/rindex` answer: `val` as the wire has it (skill: a string; agent: a number, a
+    string or a list; VDN: a number)."""
+
+    id: str
+    val: Any = None
+
+
+class IndicatorRow(msgspec.Struct, frozen=True):
+    """One object (skill, agent or VDN) of an `…/rindex` answer."""
+
+    id: int
+    idxs: list[Indicator] = []
+
+    def values(self) -> dict[str, Any]:
+        """The indicators by name."""
+        return {index.id: index.val for index in self.idxs}
+
+    def number(self, index: str) -> int:
+        """An indicator as an integer (skill indicators come as strings)."""
+        return int(self.values()[index])
+
+
+class SkillStateInfo(msgspec.Struct, frozen=True):
+    """`skill/stateinfo` (and `realindex/skill/stateinfo`, whose busy count is `agentSetbusyNums`)."""
+
+    skillId: int
+    agentLoginNums: int = 0
+    agentTalkingNums: int = 0
+    agentIdleNums: int = 0
+    agentAvailableNums: int = 0
+    agentSetBusyNums: int = 0
+    agentRestNums: int = 0
+    agentMaxIdleTimeIn5: int = 0
+    agentWorkNums: int = 0
+    agentStudyNums: int = 0
+    agentOccupyNums: int = 0
+    agentPreOccupyNums: int = 0
+    totalCallNums: int = 0
+    processingCallNums: int = 0
+    maxCallWaitTimesIn5: int = 0
+    callWaitNums: int = 0
+    evenCallTimeIn5: int = 0
+    evenWaitTimeIn5: int = 0
+    allCallCount: int = 0  # skill/stateinfo only
+    cnnedIn20sCallCount: int = 0  # skill/stateinfo only
+    agentSetbusyNums: int = 0  # realindex/skill/stateinfo only
+
+
+class QueuedCall(msgspec.Struct, frozen=True):
+    """One call waiting in a skill queue (`skill/queuedevicestatus`)."""
+
+    callId: str
+    customerLevel: int = 0
+    requestType: int = 0
+
+
+class ServiceQuality(msgspec.Struct, frozen=True):
+    """`skill/servicequality`: one skill's counters of a 5-minute interval starting at `statStartTime` (ms)."""
+
+    skillId: int
+    statStartTime: int = 0
+    inCallNum: int = 0
+    connectedNum: int = 0
+    callLostNum: int = 0
+    in15sCallNum: int = 0
+    wait15sLostNum: int = 0
+    in20sCallNum: int = 0
+    wait20sLostNum: int = 0
+
+
+class AgentStatus(msgspec.Struct, frozen=True):
+    """`agentgroup/agentstatusinfobyagentids`: an agent's CTI state (`currentStateTime` in seconds)."""
+
+    agentId: int
+    locationId: int = 0
+    currentStateReason: int = 0
+    prevState: int = 0
+    prevStateTime: int = 0
+    currentState: int = 0
+    currentStateTime: int = 0
+    logonTime: int = 0
+    agentRelease: int = 0
+    currentPrivateCallNum: int = 0
+
+
+class TotalSkillStatus(msgspec.Struct, frozen=True):
+    """`skill/totalskillstatusex3`."""
+
+    skillId: int
+    queueSize: int = 0
+    queueTime: int = 0
+    loggedOnAgents: int = 0
+    availAgents: int = 0
+    skillDescrip: str = ""
+    callId: str = ""
+    maxQueueSize: int = 0
+
+
+class CurrentCallState(msgspec.Struct, frozen=True):
+    """`skill/currentcallstateinfo`: the current 5-minute interval's counters of a skill."""
+
+    id: int
+    startTime: int = 0
+    allCallCount: int = 0
+    cnnedCallCount: int = 0
+    abanCallCount: int = 0
+    callEndCount: int = 0
+    talkTimeOnIvr: int = 0
+    cnnedIn20sCallCount: int = 0
+    clearUpCallCount: int = 0
+    clearUpTime: int = 0
+
+
+class QueueLoad(msgspec.Struct, frozen=True):
+    queueId: int
+    callNum: int = 0
+
+
+class SkillOverload(msgspec.Struct, frozen=True):
+    """`skill/batchskilloverload`: calls of other queues the skill's agents answered."""
+
+    skillId: int
+    overloadDetails: list[QueueLoad] = []
+
+
+class SkillAgents(msgspec.Struct, frozen=True):
+    """`realindex/agent/agentsinskill`."""
+
+    skillId: int
+    agentIds: list[int] = []
