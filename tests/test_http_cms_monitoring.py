@@ -290,3 +290,22 @@ def test_indicators_equal_sql_over_the_stored_results_and_survive_a_restart(tmp_
     with running_server(tmp_path) as running:
         assert running.service.monitor.days == days  # rebuilt from the stored call results
         check_consistency(Api(running), tmp_path / "server.db")
+
+
+def test_openapi_documents_every_monitoring_path_with_examples_the_server_accepts(api: Api) -> None:
+    from ccdata.api.cms_monitoring import OPEN, routes
+
+    spec = api.http.get("/openapi.json").json()["paths"]
+    served = [route.path for route in routes(api.running.service)]
+    assert len(served) == 12
+    for path in served:
+        operation = spec[path]["post"]
+        assert operation["security"] == [{"authV2": []}]
+        request = operation["requestBody"]["content"]["application/json"]["example"]
+        example = operation["responses"]["200"]["content"]["application/json"]["example"]
+        body = api.cms(path.removeprefix("/rest/cmsapp"), request).json()
+        assert body["resultCode"] == "0100000", (path, body)
+        assert set(body) == set(example), path
+        answer, documented = body["resultDesc"], example["resultDesc"]
+        assert answer and set(answer[0]) == set(documented[0]), path
+    assert all(path.startswith(OPEN) for path in served)

@@ -78,6 +78,7 @@ def document() -> dict[str, Any]:
             )
         },
         **_call_data_paths(),
+        **_monitoring_paths(),
         "/rest/cmsapp/v1/ping": {
             "post": _op(
                 "Health check",
@@ -262,4 +263,74 @@ def _call_data_paths() -> dict[str, Any]:
                 "CC-CMS",
             )
         },
+    }
+
+
+def _monitoring_paths() -> dict[str, Any]:
+    """CC-CMS real-time monitoring (docs/compatibility.md, "CC-CMS real-time monitoring")."""
+    base = "/rest/cmsapp/v1/openapi"
+    skills = {"ccId": 1, "vdn": 1, "skillIds": [7]}
+
+    def legacy(payload: Any) -> dict[str, Any]:
+        return {"result": "0", "resultCode": "0100000", "resultDatas": payload, "resultDesc": payload}
+
+    state = {
+        "skillId": 7, "agentLoginNums": 5, "agentTalkingNums": 1, "agentIdleNums": 1, "agentAvailableNums": 1,
+        "agentSetBusyNums": 1, "agentRestNums": 1, "agentMaxIdleTimeIn5": 12, "agentWorkNums": 1, "agentStudyNums": 0,
+        "agentOccupyNums": 0, "agentPreOccupyNums": 0, "totalCallNums": 4, "processingCallNums": 1,
+        "maxCallWaitTimesIn5": 90, "callWaitNums": 1, "evenCallTimeIn5": 55, "evenWaitTimeIn5": 17,
+    }  # fmt: skip
+    legacy_state = {("agentSetbusyNums" if k == "agentSetBusyNums" else k): v for k, v in state.items()}
+    quality = {
+        "skillId": 7, "statStartTime": 1767258000000, "inCallNum": 2, "connectedNum": 1, "callLostNum": 1,
+        "in15sCallNum": 1, "wait15sLostNum": 0, "in20sCallNum": 1, "wait20sLostNum": 0,
+    }  # fmt: skip
+    status = {
+        "agentId": 1001, "locationId": 65535, "currentStateReason": 65535, "prevState": 0, "prevStateTime": 0,
+        "currentState": 5, "currentStateTime": 42, "logonTime": 1767258000000, "agentRelease": 0,
+        "currentPrivateCallNum": 0,
+    }  # fmt: skip
+    total = {
+        "skillId": 7, "queueSize": 1, "queueTime": 90, "loggedOnAgents": 5, "availAgents": 1,
+        "skillDescrip": "defaultAudioSkill", "callId": "1767258001-17", "maxQueueSize": 0,
+    }  # fmt: skip
+    current = {
+        "id": 7, "startTime": 1767258300000, "allCallCount": 3, "cnnedCallCount": 2, "abanCallCount": 1,
+        "callEndCount": 3, "talkTimeOnIvr": 0, "cnnedIn20sCallCount": 2, "clearUpCallCount": 0, "clearUpTime": 0,
+    }  # fmt: skip
+    agent_indexes = ["IDX_AGENT_PHONE", "IDX_AGENT_CURRENT_STATE"]
+    specs: list[tuple[str, str, Any, Any]] = [
+        ("skill/rindex", "Real-time indicators of skill queues (at most 12 IDX_...; values are strings)",
+         {**skills, "indexIds": ["IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_AGENT_SIGN_IN"]},
+         legacy([{"id": 7, "idxs": [{"id": "IDX_COUNT_REAL_SKILL_QUEUE", "val": "1"},
+                                    {"id": "IDX_COUNT_REAL_AGENT_SIGN_IN", "val": "5"}]}])),
+        ("skill/stateinfo", "Agents by state and queue figures of skills",
+         {"queryParam": skills}, legacy([{**state, "allCallCount": 3, "cnnedIn20sCallCount": 2}])),
+        ("realindex/skill/stateinfo", "Agents by state and queue figures of skills (the older interface)",
+         {"queryParam": skills}, legacy([legacy_state])),
+        ("skill/queuedevicestatus", "The calls waiting in a skill queue",
+         {"ccId": 1, "vdn": 1, "skillId": 7},
+         legacy([{"callId": "1767258001-17", "customerLevel": 1, "requestType": 0}])),
+        ("skill/totalskillstatusex3", "Queue and agent totals of skills", skills, legacy([total])),
+        ("skill/currentcallstateinfo", "The current 5-minute interval's call counters of skills", skills,
+         legacy([current])),
+        ("skill/batchskilloverload", "Calls of other queues answered by each skill's agents", skills,
+         legacy([{"skillId": 7, "overloadDetails": [{"queueId": 8, "callNum": 1}]}])),
+        ("skill/servicequality", "Service quality of the 5-minute interval holding the start of the last 5 minutes",
+         skills, {"resultCode": "0100000", "resultDesc": [quality]}),
+        ("realindex/agent/agentsinskill", "The signed-in agents of skills", skills,
+         legacy([{"skillId": 7, "agentIds": [1001, 1002]}])),
+        ("agentgroup/agentstatusinfobyagentids", "CTI state of agents (up to 6000)",
+         {"agentIds": [1001]}, legacy([status])),
+        ("agentgroup/rindex", "Real-time indicators of agents (at most 4 IDX_AGENT_...)",
+         {"ccId": 1, "vdn": 1, "agentIds": [1001], "indexIds": agent_indexes},
+         legacy([{"id": 1001, "idxs": [{"id": "IDX_AGENT_PHONE", "val": "61001"},
+                                       {"id": "IDX_AGENT_CURRENT_STATE", "val": 5}]}])),
+        ("rindex/vdn", "Real-time indicators of VDNs",
+         {"ccId": 1, "vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]},
+         legacy([{"id": "1", "idxs": [{"id": "IDX_COUNT_REAL_VDN_CALL", "val": 2}]}])),
+    ]  # fmt: skip
+    return {
+        f"{base}/{path}": {"post": _op(summary, CMS, request, response, "CC-CMS monitoring")}
+        for path, summary, request, response in specs
     }
