@@ -387,8 +387,8 @@ def test_cms_monitoring_methods(monitored: Api) -> None:
     assert cms.queued_calls(1, 7) == [QueuedCall("1700000000-5", 1, 0)]
     assert cms.queued_calls(1, 8) == []
 
-    # Calls -1 (answered in 5 s) and -2 (abandoned after 30 s) of skill 7 arrived 190 s and 180 s ago: each is in
-    # servicequality's interval (the one holding now - 5 min) or in the current one, never both.
+    # Calls -1 (answered in 5 s) and -2 (abandoned after 30 s) of skill 7 ended 125 s and 150 s ago (their log
+    # date): each is in servicequality's interval (the one holding now - 5 min) or in the current one, never both.
     quality, current = _quality_and_current(cms, 7)
     assert isinstance(quality, ServiceQuality) and quality.statStartTime % 300_000 == 0
     assert current.startTime == quality.statStartTime + 300_000
