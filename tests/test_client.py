@@ -40,6 +40,7 @@ from ccdata.client.types import (
     VdnCallPage,
 )
 from server import TEST_CONFIG, Api, running_server
+from test_http_cms_monitoring import SKILL_INDEXES  # the reference's list, written once in the tests
 
 SIMULATED = """
 [[agents]]
@@ -325,12 +326,6 @@ def test_call_data_commands(live: tuple[str, Path]) -> None:
 
 # --- CC-CMS real-time monitoring (issue 13) ------------------------------------------------------------------
 
-SKILL_INDEXES = [
-    "IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_SKILL_HANDLE", "IDX_DURATION_SKILL_MAX_QUEUE_ACK",
-    "IDX_COUNT_20S_CALL_FOR_5MIN", "IDX_COUNT_REAL_AGENT_SIGN_IN", "IDX_COUNT_REAL_AGENT_CONNECT",
-    "IDX_COUNT_REAL_AGENT_SET_IDLE", "IDX_COUNT_REAL_AGENT_USABLE", "IDX_COUNT_REAL_AGENT_SET_BUSY",
-    "IDX_COUNT_REAL_AGENT_ACW", "IDX_COUNT_REAL_AGENT_REST", "IDX_COUNT_REAL_AGENT_STUDY",
-]  # fmt: skip
 TICKING = {"IDX_DURATION_SKILL_MAX_QUEUE_ACK"}  # seconds: may change between two requests
 MONITOR = "/v1/openapi"
 

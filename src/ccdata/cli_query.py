@@ -20,6 +20,7 @@ from rich.table import Table
 
 from ccdata import signing
 from ccdata.client import CecError, CmsClient, DataProcessClient, GatewayClient
+from ccdata.domain import codes
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -278,14 +279,8 @@ def is_processing(vdn: int, agent_id: int, as_json: bool, **options: Any) -> Non
 
 # --- CC-CMS real-time monitoring ------------------------------------------------------------------------------
 
-SKILL_INDEXES = [
-    "IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_SKILL_HANDLE", "IDX_DURATION_SKILL_MAX_QUEUE_ACK",
-    "IDX_COUNT_20S_CALL_FOR_5MIN", "IDX_COUNT_REAL_AGENT_SIGN_IN", "IDX_COUNT_REAL_AGENT_CONNECT",
-    "IDX_COUNT_REAL_AGENT_SET_IDLE", "IDX_COUNT_REAL_AGENT_USABLE", "IDX_COUNT_REAL_AGENT_SET_BUSY",
-    "IDX_COUNT_REAL_AGENT_ACW", "IDX_COUNT_REAL_AGENT_REST", "IDX_COUNT_REAL_AGENT_STUDY",
-]  # fmt: skip
-AGENT_INDEXES = ["IDX_AGENT_PHONE", "IDX_AGENT_CURRENT_STATE", "IDX_DURATION_AGENT_CURRENT_STATE",
-                 "IDX_AGENT_LOGIN_SKILLS"]  # fmt: skip
+SKILL_INDEXES = list(codes.SKILL_INDICATOR_IDS)
+AGENT_INDEXES = list(codes.AGENT_INDICATOR_IDS)
 
 
 def _ids(text: str) -> list[int]:

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from ccdata.api.cms import PREFIX, Endpoint, Forbidden, Handler, _scope, endpoint_factory, success
 from ccdata.api.inputs import InvalidParameter, check_agent_id, integer
 from ccdata.config import CmsCredential
+from ccdata.domain import codes
 from ccdata.domain import monitoring as mon
 from ccdata.domain.codes import CtiAgentState as S
 from ccdata.domain.model import Agent
@@ -174,6 +175,7 @@ SKILL_INDEXES: dict[str, Callable[[_SkillView], int]] = {
     "IDX_COUNT_REAL_AGENT_REST": lambda v: v.count(S.REST),
     "IDX_COUNT_REAL_AGENT_STUDY": lambda v: v.count(S.STUDY),
 }
+assert tuple(SKILL_INDEXES) == codes.SKILL_INDICATOR_IDS  # every indicator of the reference has its figure
 
 
 def _views(service: Service, credential: CmsCredential, body: dict[str, Any]) -> list[_SkillView]:
@@ -337,9 +339,7 @@ def _agent_status(service: Service, agent_id: int, agent: Agent | None, now: int
     }
 
 
-AGENT_INDEXES = frozenset(
-    {"IDX_AGENT_PHONE", "IDX_AGENT_CURRENT_STATE", "IDX_DURATION_AGENT_CURRENT_STATE", "IDX_AGENT_LOGIN_SKILLS"}
-)
+AGENT_INDEXES = frozenset(codes.AGENT_INDICATOR_IDS)
 
 
 def agent_rindex(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:

@@ -500,3 +500,16 @@ GATEWAY_REASONS: Final[dict[int, str]] = {
 
 #: Media capability of the CC-Gateway (agent events: 1 voice, 3 voice and video, 5 text, 6 H5 video).
 MEDIA_ABILITY: Final[dict[int, int]] = {5: 1, 2: 1, 19: 3, 18: 3, 8: 3, 53: 5, 1: 5, 51: 5, 55: 6}
+
+
+#: Real-time skill indicator ids of `skill/rindex` (CMS reference 5.1), in the reference's order.
+SKILL_INDICATOR_IDS: Final[tuple[str, ...]] = (
+    "IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_SKILL_HANDLE", "IDX_DURATION_SKILL_MAX_QUEUE_ACK",
+    "IDX_COUNT_20S_CALL_FOR_5MIN", "IDX_COUNT_REAL_AGENT_SIGN_IN", "IDX_COUNT_REAL_AGENT_CONNECT",
+    "IDX_COUNT_REAL_AGENT_SET_IDLE", "IDX_COUNT_REAL_AGENT_USABLE", "IDX_COUNT_REAL_AGENT_SET_BUSY",
+    "IDX_COUNT_REAL_AGENT_ACW", "IDX_COUNT_REAL_AGENT_REST", "IDX_COUNT_REAL_AGENT_STUDY",
+)  # fmt: skip
+#: Real-time agent indicator ids of `agentgroup/rindex` (CMS reference 5.1).
+AGENT_INDICATOR_IDS: Final[tuple[str, ...]] = (
+    "IDX_AGENT_PHONE", "IDX_AGENT_CURRENT_STATE", "IDX_DURATION_AGENT_CURRENT_STATE", "IDX_AGENT_LOGIN_SKILLS",
+)  # fmt: skip
