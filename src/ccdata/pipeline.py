@@ -159,16 +159,11 @@ class Pipeline:
 
     # --- snapshots ---
 
-    def snapshot_blob(self) -> Snapshot:
-        """Live state as of `seq`, pickled now (the caller makes sure no event is being applied)."""
-        return Snapshot(self.seq, STATE_VERSION, pickle.dumps(self.engine, protocol=pickle.HIGHEST_PROTOCOL))
-
     def save_snapshot(self) -> None:
-        self.write_snapshot(self.snapshot_blob())
-
-    def write_snapshot(self, snapshot: Snapshot) -> None:
-        self.store.save_snapshot(snapshot)
-        self.snapshot_seq = snapshot.seq
+        """Live state as of `seq`, pickled and stored now (the caller makes sure no event is being applied)."""
+        blob = pickle.dumps(self.engine, protocol=pickle.HIGHEST_PROTOCOL)
+        self.store.save_snapshot(Snapshot(self.seq, STATE_VERSION, blob))
+        self.snapshot_seq = self.seq
         self._snapshot_wall = time.monotonic()
 
     def snapshot_due(self) -> bool:
@@ -213,23 +208,21 @@ class Pipeline:
         tail latency down, and large ones while none do keep a bulk ingest fast."""
         report = IngestReport()
         started = time.perf_counter()
-        # No cyclic collection for the whole ingest: with the worker thread allocating thousands of events, full
-        # collections over the live state would otherwise run (on either thread) and stall the loop for tens of ms.
-        with _cyclic_gc_paused():
-            for chunk in self._chunks(inputs, 1, batch_size):
-                prepared = await asyncio.to_thread(self._prepare, chunk, report)
-                committed: list[Committed] = []
-                for start in range(0, len(prepared.decoded), slice_size):
+        for chunk in self._chunks(inputs, 1, batch_size):
+            prepared = await asyncio.to_thread(self._prepare, chunk, report)
+            committed: list[Committed] = []
+            for start in range(0, len(prepared.decoded), slice_size):
+                with _cyclic_gc_paused():
                     committed += self._apply(prepared.decoded[start : start + slice_size], prepared, report)
-                    await asyncio.sleep(0)  # let requests in between slices
-                await self._commit_async(prepared.batch)
-                for start in range(0, len(committed), slice_size):
-                    self._notify(committed[start : start + slice_size])
-                    await asyncio.sleep(0)
-                if self.snapshot_due():
-                    # Pickled in the worker thread: nothing mutates the engine meanwhile (the caller serialises
-                    # writes, and reads never mutate), and the loop gets the interpreter between the thread's slices.
-                    await asyncio.to_thread(self._try_snapshot)
+                await asyncio.sleep(0)  # let requests in between slices
+            await self._commit_async(prepared.batch)
+            for start in range(0, len(committed), slice_size):
+                self._notify(committed[start : start + slice_size])
+                await asyncio.sleep(0)
+            if self.snapshot_due():
+                # Pickled in the worker thread: nothing mutates the engine meanwhile (the caller serialises writes,
+                # and reads never mutate), and the loop gets the interpreter between the thread's slices.
+                await asyncio.to_thread(self._try_snapshot)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -332,9 +325,9 @@ class Pipeline:
         else:
             log.warning("commit still failing (%d attempts): %s", health.failures, exc)
 
-    def _try_snapshot(self, snapshot: Snapshot | None = None) -> None:
+    def _try_snapshot(self) -> None:
         try:
-            self.write_snapshot(snapshot or self.snapshot_blob())
+            self.save_snapshot()
         except StoreUnavailable as exc:  # the next one is due soon: the log still holds everything
             log.warning("periodic snapshot skipped: %s", exc)
 
