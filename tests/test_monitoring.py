@@ -112,3 +112,17 @@ def test_answered_from_other_queues() -> None:
     assert monitor.answered_from_other_queues(1, [101], SKILL, T0) == {8: 1}
     assert monitor.answered_from_other_queues(1, [101], 8, T0) == {SKILL: 1}
     assert monitor.answered_from_other_queues(1, [102], 8, T0) == {}
+
+
+def test_a_later_call_center_never_drops_another_call_centers_counters() -> None:
+    old = Script(cc_id=2)
+    old.login(101, at=0, skills=(SKILL,))
+    _answered(old, "c-1", 10, wait=5)
+    live = Script(cc_id=1)
+    live._n = 1000
+    live.login(101, at=90 * 86_400, skills=(SKILL,))
+    _answered(live, "c-9", 90 * 86_400 + 10, wait=5)  # three months later
+    monitor = Monitor()
+    monitor.feed(_results(old) + _results(live))
+    assert monitor.day(Key(2, 1, SKILL), T0).offered == 1  # kept, on call center 2's own clock
+    assert monitor.day(Key(1, 1, SKILL), T0 + 90 * 86_400_000).offered == 1

@@ -183,8 +183,9 @@ class Service:
         """Monitoring counters rebuilt from the stored call results of the kept days (the replay at start wrote
         none: its records were committed with their events); the committed stream feeds them afterwards."""
         monitor = Monitor()
-        since = day_of(self.engine.clock) - (KEEP_DAYS - 1) * DAY_MS
-        monitor.feed(self.store.call_results_released_since(since))
+        for cc_id in self.engine.clocks:  # each call center's kept days, on its own clock
+            since = day_of(self.engine.clock_of(cc_id)) - (KEEP_DAYS - 1) * DAY_MS
+            monitor.feed(self.store.call_results_released_since(cc_id, since))
         return monitor
 
     def _committed(self, item: Committed) -> None:

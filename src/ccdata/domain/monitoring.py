@@ -28,7 +28,7 @@ from ccdata.domain.records import CallResult
 INTERVAL_MS = 5 * 60 * 1000
 DAY_MS = 86_400_000
 SERVICE_LEVELS_S = (15, 20)
-KEEP_DAYS = 2  # counters older than this (behind the latest call result seen) are dropped
+KEEP_DAYS = 2  # a call center's counters older than this (behind its latest call result) are dropped
 NO_CALL = "4294967295-4294967295"  # the reference's "no call" call ID
 
 ALL = -1  # the skill (or VDN) of an aggregate key: every skill of the VDN, every VDN of the call center
@@ -122,7 +122,7 @@ class Monitor:
         self.days: dict[tuple[Key, int], Counters] = {}
         # (ccId, agentId, queue skill) -> calls the agent answered today from that queue (for overload figures)
         self.answered_by: dict[tuple[int, int, int, int], int] = {}
-        self.latest = 0
+        self.latest: dict[int, int] = {}  # per call center: each forgets its old days on its own clock
         self.fed = 0
 
     def feed(self, results: Iterable[CallResult]) -> None:
@@ -139,14 +139,15 @@ class Monitor:
             slot = (result.cc_id, result.agent_id, result.skill_id, day)
             self.answered_by[slot] = self.answered_by.get(slot, 0) + 1
         self.fed += 1
-        if day > day_of(self.latest):
-            self._forget_before(day - (KEEP_DAYS - 1) * DAY_MS)
-        self.latest = max(self.latest, at)
+        latest = self.latest.get(result.cc_id, 0)
+        if day > day_of(latest):
+            self._forget_before(result.cc_id, day - (KEEP_DAYS - 1) * DAY_MS)
+        self.latest[result.cc_id] = max(latest, at)
 
-    def _forget_before(self, start: int) -> None:
-        self.intervals = {k: v for k, v in self.intervals.items() if k[1] >= start}
-        self.days = {k: v for k, v in self.days.items() if k[1] >= start}
-        self.answered_by = {k: v for k, v in self.answered_by.items() if k[3] >= start}
+    def _forget_before(self, cc_id: int, start: int) -> None:
+        self.intervals = {k: v for k, v in self.intervals.items() if k[0].cc_id != cc_id or k[1] >= start}
+        self.days = {k: v for k, v in self.days.items() if k[0].cc_id != cc_id or k[1] >= start}
+        self.answered_by = {k: v for k, v in self.answered_by.items() if k[0] != cc_id or k[3] >= start}
 
     def interval(self, key: Key, at: int) -> Counters:
         """The counters of the 5-minute interval holding `at` (empty counters if nothing was released then)."""

@@ -104,8 +104,9 @@ class Store(Protocol):
         """The call results of a call ID (one, unless the ID was reused after the evaluation window)."""
         ...
 
-    def call_results_released_since(self, since: int) -> Iterator[CallResult]:
-        """Every call result released (`log_date`) at or after `since`, in release order (monitoring's rebuild)."""
+    def call_results_released_since(self, cc_id: int, since: int) -> Iterator[CallResult]:
+        """A call center's call results released (`log_date`) at or after `since`, in release order (monitoring's
+        rebuild at start: an index look-up, not a scan of every result)."""
         ...
 
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:

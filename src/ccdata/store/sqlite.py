@@ -66,6 +66,7 @@ CREATE INDEX IF NOT EXISTS call_result_window ON call_result (cc_id, vdn, arrive
 CREATE INDEX IF NOT EXISTS call_result_caller ON call_result (cc_id, vdn, caller_no, arrived_at);
 CREATE INDEX IF NOT EXISTS call_result_callee ON call_result (cc_id, vdn, callee_no, arrived_at);
 CREATE INDEX IF NOT EXISTS call_result_evaluation ON call_result (cc_id, vdn, evaluation_value, arrived_at);
+CREATE INDEX IF NOT EXISTS call_result_released ON call_result (cc_id, log_date);
 CREATE TABLE IF NOT EXISTS store_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -273,9 +274,9 @@ class SqliteStore:
         sql = "SELECT * FROM call_result WHERE cc_id = ? AND call_id = ? ORDER BY arrived_at"
         return [CallResult(*row) for row in self._reader().execute(sql, (cc_id, call_id))]
 
-    def call_results_released_since(self, since: int) -> Iterator[CallResult]:
-        sql = "SELECT * FROM call_result WHERE log_date >= ? ORDER BY log_date, call_id"
-        return (CallResult(*row) for row in self._reader().execute(sql, (since,)))
+    def call_results_released_since(self, cc_id: int, since: int) -> Iterator[CallResult]:
+        sql = "SELECT * FROM call_result WHERE cc_id = ? AND log_date >= ? ORDER BY log_date, call_id"
+        return (CallResult(*row) for row in self._reader().execute(sql, (cc_id, since)))
 
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
         where = ["cc_id = ?", "vdn = ?"]
