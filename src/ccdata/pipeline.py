@@ -98,10 +98,13 @@ class SnapshotPolicy:
 class StoreHealth:
     """Whether the last commit went through; the server's readiness reads it."""
 
-    writable: bool = True
-    failing_since: float | None = None
+    failing_since: float | None = None  # when the current run of failed commits began (None: the last went in)
     failures: int = 0  # commits that failed and were retried, since start
     last_error: str = ""
+
+    @property
+    def writable(self) -> bool:
+        return self.failing_since is None
 
 
 class _Prepared(NamedTuple):
@@ -307,20 +310,21 @@ class Pipeline:
             raise
         if batch.events:
             self.seq = last
-        if not self.health.writable:
+        health = self.health
+        if health.failing_since is not None:
             log.warning(
                 "store writable again after %d failed commits (%.1f s)",
-                self.health.failures,
-                time.monotonic() - (self.health.failing_since or time.monotonic()),
+                health.failures,
+                time.monotonic() - health.failing_since,
             )
-        self.health.writable, self.health.failing_since = True, None
+            health.failing_since = None
 
     def _commit_failed(self, exc: StoreUnavailable) -> None:
         health = self.health
         health.failures += 1
         health.last_error = str(exc)
-        if health.writable:
-            health.writable, health.failing_since = False, time.monotonic()
+        if health.failing_since is None:
+            health.failing_since = time.monotonic()
             log.error("commit failed, retrying with back-off until the store takes it: %s", exc)
         else:
             log.warning("commit still failing (%d attempts): %s", health.failures, exc)
