@@ -106,6 +106,14 @@ class Service:
         async with self._writing:
             return await self.pipeline.ingest_async(inputs, batch_size=self._batch_size_now)
 
+    async def ingest_made(self, make: Callable[[], Iterable[Input]]) -> IngestReport:
+        """Ingest the inputs `make()` returns, made under the writer's lock: they see (through `subscribe`) every
+        event committed before them, so that the live simulator reacts to a facade's action before it acts on."""
+        if self._writing is None:
+            self._writing = asyncio.Lock()
+        async with self._writing:
+            return await self.pipeline.ingest_async(make(), batch_size=self._batch_size_now)
+
     def note_read(self) -> None:
         """A request other than an ingest came in: writes go in smaller commits for a while (fair sharing)."""
         self._last_read = time.monotonic()

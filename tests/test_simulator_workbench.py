@@ -1,0 +1,346 @@
+"""The simulator obeys the workbench (issue 14, point 4): for an interactive agent the simulator is the platform and
+the other parties, never the agent. The workbench's actions are emitted here as the gateway emits them, and the
+simulation follows them as `LiveSimulator` does (every committed event that is not its own)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from ccdata import config as configuration
+from ccdata.domain.codes import CtiAgentState
+from ccdata.service import Service
+from ccdata.sim.contact_center import ContactCenter
+from ccdata.sim.workbench import RingRefused
+from ccdata.store.sqlite import SqliteStore
+
+START = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+A, B, SIMULATED = 1901, 1902, 1001  # two workbenches' agents, one simulated colleague (skill 2)
+
+CONFIG = """
+[[vdns]]
+id = 1
+skills = [{ id = 1, name = "one" }, { id = 2, name = "two" }]
+
+[[agents]]
+id = 1901
+vdn = 1
+password = "x"
+skills = [1]
+interactive = true
+
+[[agents]]
+id = 1902
+vdn = 1
+password = "x"
+skills = [1, 2]
+interactive = true
+
+[[agents]]
+id = 1001
+vdn = 1
+password = "x"
+skills = [2]
+
+[simulator]
+seed = 3
+
+[simulator.workbench]
+no_answer_timeout_s = 20
+callout_ring_time = { kind = "fixed", mean = 6 }
+callout_answer_rate = {answer}
+callout_busy_rate = {busy}
+callout_talk_time = { kind = "fixed", mean = 40 }
+consulted_patience = { kind = "fixed", mean = 300 }
+
+[[simulator.access_codes]]
+called = "650550"
+vdn = 1
+skills = [{ skill = 1 }]
+calls_per_hour = [{rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate},
+                  {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}]
+
+[[simulator.skills]]
+skill = 1
+handle_time = { kind = "fixed", mean = 30 }
+survey_rate = 1.0
+
+[[simulator.skills]]
+skill = 2
+handle_time = { kind = "fixed", mean = 20 }
+wrap_up = { kind = "fixed", mean = 3 }
+consult_time = { kind = "fixed", mean = 15 }
+"""
+
+
+class Workbench:
+    """A simulation with workbenches standing in for the gateway: their events are dated on the simulation's clock
+    and followed by the simulation as the live simulator follows them."""
+
+    def __init__(self, rate: float = 0, answer: float = 0.7, busy: float = 0.1) -> None:
+        text = CONFIG.replace("{rate}", str(rate)).replace("{answer}", str(answer)).replace("{busy}", str(busy))
+        self.config = configuration.parse(text)
+        self.service = Service(self.config, SqliteStore(":memory:"))
+        self.sim = ContactCenter(self.config, self.config.simulator, START)
+        self.service.clock = lambda: self.sim.now
+        self.service.subscribe(lambda item: None if self.sim.made(item.event.id) else self.sim.follow(item.event))
+        self.run(0)
+
+    def run(self, seconds: float) -> None:
+        report = self.service.ingest(self.sim.run_until(self.sim.now + int(seconds * 1000)))
+        assert report.rejected == 0, report.notes
+
+    def run_to(self, at: int) -> None:
+        self.run((at - self.sim.now) / 1000)
+
+    def run_until(self, found: Any, limit_s: float = 600) -> dict[str, Any]:
+        """Run a second at a time until an event matches `found`; that event."""
+        for _ in range(int(limit_s)):
+            match = next((e for e in self.events() if found(e)), None)
+            if match is not None:
+                return match
+            self.run(1)
+        raise AssertionError("no such event within the limit")
+
+    def act(self, type_: str, **fields: Any) -> None:
+        """The workbench (through the gateway) does something; it must be accepted."""
+        assert self.service.emit(type_, 1, **fields) is None
+
+    def sign_in(self, agent_id: int = A, skills: tuple[int, ...] = (1,)) -> None:
+        self.act("agent.login", agentId=agent_id, skills=list(skills))
+
+    def events(self, type_: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+        bodies = (msgspec.json.decode(body) for _, body in self.service.store.events_after(0))
+        return [e for e in bodies if (type_ is None or e["type"] == type_)
+                and all(e.get(k) == v for k, v in fields.items())]  # fmt: skip
+
+    def since(self, event: dict[str, Any]) -> float:
+        return (self.sim.now - event["at"]) / 1000
+
+    def mode(self, agent_id: int = A) -> CtiAgentState:
+        return self.service.engine.agent(1, agent_id).mode
+
+    def answered_ring(self, agent_id: int = A) -> str:
+        """Ring the agent now and answer; the call's ID."""
+        call_id = self.sim.ring(agent_id)
+        self.run(1)
+        self.act("call.answer", callId=call_id, agentId=agent_id)
+        return call_id
+
+
+def never_acted_for(bench: Workbench, *agents: int) -> None:
+    """No event the simulation made is an action of an interactive agent: the one state it sets is the platform's
+    forced busy after a no-answer (reason 2)."""
+    own = [e for e in bench.events() if bench.sim.made(e["id"])]
+    for e in own:
+        actor = e.get("agentId")
+        party = (e.get("party") or {}).get("agentId") if isinstance(e.get("party"), dict) else None
+        if e["type"] in ("call.alert", "call.noanswer", "call.queue"):
+            continue  # the platform offering, or taking back, a call
+        if e["type"] == "agent.state" and e.get("reasonCode") == 2 and e["state"] == "busy":
+            continue
+        if e["type"] == "call.release" and e["by"] != "agent":
+            continue
+        assert actor not in agents and party not in agents, e
+
+
+# --- routing: a call rings and waits --------------------------------------------------------------------------
+
+
+def test_a_routed_call_rings_and_waits_then_goes_back_to_its_queue_after_the_no_answer_timeout() -> None:
+    bench = Workbench(rate=60)
+    bench.run(120)
+    assert not bench.events("call.alert", agentId=A)  # not signed in: nothing offered
+    bench.sign_in()
+    alert = bench.run_until(lambda e: e["type"] == "call.alert" and e["agentId"] == A)
+    bench.run_to(alert["at"] + 19_900)
+    assert not bench.events("call.noanswer") and not bench.events("call.answer")  # it waits for the workbench
+    noanswer = bench.run_until(lambda e: e["type"] == "call.noanswer")
+    assert (noanswer["callId"], noanswer["agentId"], noanswer["at"] - alert["at"]) == (alert["callId"], A, 20_000)
+    (busy,) = bench.events("agent.state", agentId=A)
+    assert (busy["state"], busy["reasonCode"], busy["at"]) == ("busy", 2, noanswer["at"])  # as CEC: forced busy
+    bench.run(60)
+    assert bench.mode() == CtiAgentState.BUSY and len(bench.events("call.alert", agentId=A)) == 1  # stays busy
+    assert bench.service.engine.call(1, alert["callId"]).phase.value == "queued"  # back in its queue, waiting
+    bench.act("agent.state", agentId=A, state="idle")  # the workbench says free: the oldest call rings at once
+    bench.run(0)
+    again = bench.events("call.alert", agentId=A)[-1]
+    assert again["callId"] == alert["callId"] and again["at"] == bench.sim.now
+    never_acted_for(bench, A)
+
+
+def test_an_answered_call_is_released_by_the_customer_after_its_talk_and_the_agent_stays_in_wrap_up() -> None:
+    bench = Workbench(rate=120)
+    bench.sign_in()
+    alert = bench.run_until(lambda e: e["type"] == "call.alert" and e["agentId"] == A)
+    bench.run_to(alert["at"] + 4000)
+    bench.act("call.answer", callId=alert["callId"], agentId=A)
+    answered_at = bench.sim.now
+    release = bench.run_until(lambda e: e["type"] == "call.release")
+    assert (release["callId"], release["by"], release["at"] - answered_at) == (alert["callId"], "customer", 30_000)
+    (result,) = bench.service.store.call_results(1, alert["callId"])
+    assert (result.agent_id, result.call_begin - result.ack_begin) == (A, 4000)
+    evaluation = bench.run_until(lambda e: e["type"] == "call.evaluate")  # surveys as for any call (rate 1 here)
+    assert evaluation["callId"] == alert["callId"]
+    bench.run(120)  # calls keep arriving; the agent is in wrap-up until its workbench says otherwise
+    assert bench.mode() == CtiAgentState.WORKING
+    assert len(bench.events("call.alert", agentId=A)) == 1
+    never_acted_for(bench, A)
+
+
+def test_a_held_customer_waits_and_hangs_up_after_the_rest_of_its_talk() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    call_id = bench.answered_ring()
+    bench.run(10)
+    bench.act("call.hold", callId=call_id, agentId=A)
+    bench.run(120)  # far past the 30 s talk: a held customer does not hang up
+    assert not bench.events("call.release")
+    bench.act("call.unhold", callId=call_id, agentId=A)
+    retrieved = bench.sim.now
+    release = bench.run_until(lambda e: e["type"] == "call.release")
+    assert release["by"] == "customer" and release["at"] - retrieved == 20_000  # 30 s of talk, 10 before the hold
+    never_acted_for(bench, A)
+
+
+def test_the_workbench_releases_first() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    call_id = bench.answered_ring()
+    bench.run(5)
+    bench.act("call.release", callId=call_id, by="agent", agentId=A)
+    bench.run(120)
+    assert len(bench.events("call.release")) == 1 and bench.mode() == CtiAgentState.WORKING
+    bench.act("agent.state", agentId=A, state="idle")
+    bench.run(1)
+    assert bench.sim.ring(A)  # idle again: it can be rung
+
+
+# --- transfers and consults -----------------------------------------------------------------------------------
+
+
+def test_a_blind_transfer_to_a_skill_is_answered_by_a_simulated_agent() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    call_id = bench.answered_ring()
+    bench.run(5)
+    bench.act("call.transfer", callId=call_id, agentId=A, target={"skillId": 2})
+    alert = bench.run_until(lambda e: e["type"] == "call.alert" and e["agentId"] == SIMULATED)
+    answer = bench.run_until(lambda e: e["type"] == "call.answer" and e.get("agentId") == SIMULATED)
+    release = bench.run_until(lambda e: e["type"] == "call.release")
+    assert alert["callId"] == answer["callId"] == release["callId"] == call_id
+    rows = bench.service.store.find_track_rows(1, call_id)
+    assert [(r.device_no, r.leave_reason) for r in rows if r.device_type == 2] == [(str(A), 28), (str(SIMULATED), 15)]
+    assert bench.mode() == CtiAgentState.WORKING
+    never_acted_for(bench, A)
+
+
+def test_a_blind_transfer_to_an_interactive_colleague_rings_there_and_waits() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    bench.sign_in(B, skills=(1, 2))
+    call_id = bench.answered_ring()
+    bench.act("call.transfer", callId=call_id, agentId=A, target={"agentId": B})
+    alert = bench.run_until(lambda e: e["type"] == "call.alert" and e["agentId"] == B)
+    assert alert["callId"] == call_id
+    bench.run(10)
+    bench.act("call.answer", callId=call_id, agentId=B)
+    release = bench.run_until(lambda e: e["type"] == "call.release")
+    assert release["by"] == "customer"
+    never_acted_for(bench, A, B)
+
+
+def test_a_transfer_to_a_number_is_answered_outside_and_ends_there() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    call_id = bench.answered_ring()
+    bench.act("call.transfer", callId=call_id, agentId=A, target={"number": "88881234"})
+    release = bench.run_until(lambda e: e["type"] == "call.release")
+    assert release["callId"] == call_id and release["by"] == "customer"
+    assert bench.mode() == CtiAgentState.WORKING
+    never_acted_for(bench, A)
+
+
+def test_a_consult_of_a_skill_is_answered_and_waits_for_the_workbench_to_transfer() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    call_id = bench.answered_ring()
+    bench.run(5)
+    bench.act("call.consult", callId="c-1", originalCallId=call_id, agentId=A, target={"skillId": 2}, v=2)
+    answer = bench.run_until(lambda e: e["type"] == "call.answer" and e["callId"] == "c-1")
+    assert answer["agentId"] == SIMULATED
+    bench.run(100)  # the customer waits while held for the consult; the colleague waits for the workbench
+    assert not bench.events("call.release") and not bench.events("call.consult.transfer")
+    bench.act("call.consult.transfer", callId="c-1", agentId=A, v=2)
+    release = bench.run_until(lambda e: e["type"] == "call.release" and e["callId"] == call_id)
+    rows = bench.service.store.find_track_rows(1, call_id)
+    assert rows[-1].device_no == str(SIMULATED) and release["at"] > bench.events("call.consult.transfer")[0]["at"]
+    assert bench.mode() == CtiAgentState.WORKING
+    never_acted_for(bench, A)
+
+
+def test_a_consulted_colleague_hangs_up_a_consult_left_waiting_and_a_cancel_retrieves_the_customer() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    call_id = bench.answered_ring()
+    bench.act("call.consult", callId="c-2", originalCallId=call_id, agentId=A, target={"agentId": SIMULATED}, v=2)
+    answered = bench.run_until(lambda e: e["type"] == "call.answer" and e["callId"] == "c-2")
+    hang_up = bench.run_until(lambda e: e["type"] == "call.release" and e["callId"] == "c-2")
+    assert (hang_up["by"], hang_up["agentId"], hang_up["at"] - answered["at"]) == ("agent", SIMULATED, 300_000)
+    assert not bench.events("call.release", callId=call_id)  # the customer is still held, for the workbench
+    bench.act("call.unhold", callId=call_id, agentId=A)
+    release = bench.run_until(lambda e: e["type"] == "call.release" and e["callId"] == call_id)
+    assert release["by"] == "customer"
+    never_acted_for(bench, A)
+
+
+# --- calling out ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("answer", "busy", "ending"), [(1.0, 0.0, "customer"), (0.0, 1.0, 47), (0.0, 0.0, 8)])
+def test_a_call_out_is_answered_refused_or_unanswered(answer: float, busy: float, ending: Any) -> None:
+    bench = Workbench(answer=answer, busy=busy)
+    bench.sign_in()
+    bench.act("call.originate", callId="out-1", agentId=A, caller="650550", called="13800138000", campaign="manual")
+    release = bench.run_until(lambda e: e["type"] == "call.release")
+    (dialled,) = bench.events("call.originate")
+    if ending == "customer":
+        (answered,) = bench.events("call.answer", callId="out-1")
+        assert (answered["party"], answered["at"] - dialled["at"]) == ("customer", 6000)
+        assert (release["by"], release["at"] - answered["at"]) == ("customer", 40_000)
+        assert bench.mode() == CtiAgentState.WORKING
+    else:
+        assert (release["by"], release["cause"], release["at"] - dialled["at"]) == ("system", ending, 6000)
+        assert bench.mode() == CtiAgentState.IDLE  # never connected: its state is as before
+    (result,) = bench.service.store.call_results(1, "out-1")
+    assert result.call_type == 1 and result.agent_id == (A if ending == "customer" else 0)  # 0: never connected
+    never_acted_for(bench, A)
+
+
+# --- ringing an agent now -------------------------------------------------------------------------------------
+
+
+def test_ring_offers_a_normal_call_now_and_refuses_clearly() -> None:
+    bench = Workbench()
+    refusals = {}
+    for agent_id, kw in [(A, {}), (SIMULATED, {}), (4242, {}), (A, {"media": "fax"})]:
+        with pytest.raises(RingRefused) as refused:
+            bench.sim.ring(agent_id, **kw)
+        refusals[(agent_id, kw.get("media"))] = refused.value.code
+    assert refusals == {(A, None): "not_signed_in", (SIMULATED, None): "not_interactive",
+                        (4242, None): "unknown_agent", (A, "fax"): "bad_field"}  # fmt: skip
+    bench.sign_in()
+    with pytest.raises(RingRefused, match="no skill 2"):
+        bench.sim.ring(A, skill=2)
+    call_id = bench.sim.ring(A, media="chat", caller="8613800000000")
+    with pytest.raises(RingRefused) as refused:
+        bench.sim.ring(A)
+    assert refused.value.code == "not_idle"
+    bench.run(0)
+    made = [e["type"] for e in bench.events() if e.get("callId") == call_id]
+    assert made == ["call.arrive", "call.queue", "call.alert"]
+    (arrive,) = bench.events("call.arrive")
+    assert (arrive["caller"], arrive["mediaType"], arrive["called"]) == ("8613800000000", 53, "650550")
+    assert bench.service.engine.call(1, call_id).skill_id == 1
