@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from ccdata.api import apifabric, background, cms, cms_monitoring, dataprocess, http, ingest, openapi
+from ccdata.api import apifabric, background, cms, cms_monitoring, dataprocess, http, ingest, openapi, simulator
 from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
@@ -97,6 +97,7 @@ def create_app(
         *apifabric.routes(service, tokens),
         *dataprocess.routes(service, tokens),
         *ingest.routes(service),
+        *simulator.routes(service, live),
         Route("/openapi.json", spec, methods=["GET"]),
         Route("/ccdata/v1/health", health, methods=["GET", "POST"]),  # POST: the benchmarks' bare baseline
         Route("/ccdata/v1/health/live", health, methods=["GET"]),

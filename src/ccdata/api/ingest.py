@@ -21,15 +21,23 @@ from ccdata.service import Service
 PATH = "/ccdata/v1/events"
 
 
+def refused(request: Request, service: Service) -> Response | None:
+    """The ingest credential's check (this endpoint and `ccdata ring`'s): None when the request carries it."""
+    token = service.config.ingest.token
+    if not token:
+        return http.spring_error(request, 404, "Not Found", "the ingest endpoint is disabled ([ingest] token)")
+    given = http.bearer(request.headers.get("authorization")) or ""
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
+        return http.spring_error(request, 401, "Unauthorized", "the ingest Bearer token is missing or wrong")
+    return None
+
+
 def routes(service: Service) -> list[Route]:
     settings = service.config.ingest
 
     async def post_events(request: Request) -> Response:
-        if not settings.token:
-            return http.spring_error(request, 404, "Not Found", "the ingest endpoint is disabled ([ingest] token)")
-        given = http.bearer(request.headers.get("authorization")) or ""
-        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), settings.token.encode()):
-            return http.spring_error(request, 401, "Unauthorized", "the ingest Bearer token is missing or wrong")
+        if (refusal := refused(request, service)) is not None:
+            return refusal
         try:
             body = await http.read_body(request, settings.max_body_bytes)
         except http.BodyTooLarge as exc:
