@@ -4,6 +4,7 @@ simulation follows them as `LiveSimulator` does (every committed event that is n
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import msgspec
@@ -344,3 +345,128 @@ def test_ring_offers_a_normal_call_now_and_refuses_clearly() -> None:
     (arrive,) = bench.events("call.arrive")
     assert (arrive["caller"], arrive["mediaType"], arrive["called"]) == ("8613800000000", 53, "650550")
     assert bench.service.engine.call(1, call_id).skill_id == 1
+
+
+# --- any sequence of a workbench's actions ----------------------------------------------------------------------
+
+
+class Monkey:
+    """Workbenches that do, at random, whatever the engine allows them: answer or not, hold, transfer, consult and
+    complete, release, call out, go idle, busy or rest. It stands in for any real client."""
+
+    def __init__(self, bench: Workbench, seed: int) -> None:
+        self.bench = bench
+        self.rng = random.Random(seed)
+        self.n = 0
+        self.refused = 0  # actions the engine rejected (the monkey guesses; a gateway would check first)
+        self.calling_out = True
+
+    def act(self, type_: str, **fields: Any) -> None:
+        if self.bench.service.emit(type_, 1, v=2, **fields) is not None:
+            self.refused += 1
+        self.bench.run(0)  # what the simulation does at once goes in before the next action, as within a tick
+
+    def step(self, agent_id: int) -> None:
+        engine = self.bench.service.engine
+        agent = engine.agent(1, agent_id)
+        if agent is None or not agent.signed_in:
+            return
+        calls = [c for c in (engine.call(1, call_id) for call_id in list(agent.calls)) if c is not None]
+        if not calls:
+            self.free(agent_id, agent.mode)
+        for call in calls:
+            self.on_call(agent_id, call, calls)
+
+    def free(self, agent_id: int, mode: CtiAgentState) -> None:
+        draw = self.rng.random()
+        if mode != CtiAgentState.IDLE and draw < 0.1:
+            self.act("agent.state", agentId=agent_id, state="idle")
+        elif mode == CtiAgentState.IDLE and draw < 0.01 and self.calling_out:
+            self.n += 1
+            self.act("call.originate", callId=f"out-{self.n}", agentId=agent_id, caller="650550",
+                     called="13800138000", campaign="manual")  # fmt: skip
+        elif mode == CtiAgentState.IDLE and draw < 0.015:
+            self.act("agent.state", agentId=agent_id, state=self.rng.choice(["busy", "rest"]))
+
+    def on_call(self, agent_id: int, call: Any, calls: list[Any]) -> None:
+        """One call of the agent's; like a real workbench it answers no second call while connected to one."""
+        leg = call.agent_leg(agent_id)
+        draw = self.rng.random()
+        connected = any(c.agent_leg(agent_id) and c.agent_leg(agent_id).call_begin for c in calls)
+        if call.consult_of and call.legs and call.legs[0].agent_id == agent_id:  # its own consult
+            self.complete(agent_id, call, draw)
+        elif call.phase.value == "alerting" and leg is not None and not connected and draw < 0.12:
+            self.act("call.answer", callId=call.call_id, agentId=agent_id)
+        elif call.phase.value == "held" and not call.consult and draw < 0.1:
+            self.act("call.unhold", callId=call.call_id, agentId=agent_id)
+        elif call.phase.value == "talking" and leg is not None and leg.call_begin and not call.consult:
+            self.talking(agent_id, call, draw)
+        elif call.phase.value == "dialing" and draw < 0.01:
+            self.act("call.release", callId=call.call_id, by="agent", agentId=agent_id)
+
+    def talking(self, agent_id: int, call: Any, draw: float) -> None:
+        other = B if agent_id == A else A
+        if call.internal and draw < 0.02:
+            self.act("call.release", callId=call.call_id, by="agent", agentId=agent_id)
+        elif call.internal:
+            return
+        elif call.conference and draw < 0.03:
+            self.act("call.leave", callId=call.call_id, party={"agentId": agent_id})
+        elif call.conference:
+            return
+        elif draw < 0.02:
+            self.act("call.hold", callId=call.call_id, agentId=agent_id)
+        elif draw < 0.035:
+            target = self.rng.choice([{"skillId": 2}, {"agentId": other}, {"number": "88881234"}, {"skillId": 1}])
+            self.act("call.transfer", callId=call.call_id, agentId=agent_id, target=target)
+        elif draw < 0.05:
+            self.n += 1
+            agents = [a for a in (SIMULATED, other) if not self.bench.service.engine.agent(1, a).calls]  # as CEC
+            target = self.rng.choice([{"skillId": 2}, {"number": "8888"}, *({"agentId": a} for a in agents)])
+            self.act("call.consult", callId=f"c-{self.n}", originalCallId=call.call_id, agentId=agent_id,
+                     target=target)  # fmt: skip
+        elif draw < 0.06:
+            self.act("call.release", callId=call.call_id, by="agent", agentId=agent_id)
+
+    def complete(self, agent_id: int, consult: Any, draw: float) -> None:
+        answered = consult.phase.value == "talking" and len(consult.legs) > 1 and consult.legs[-1].call_begin
+        if answered and draw < 0.05:
+            self.act("call.consult.transfer", callId=consult.call_id, agentId=agent_id)
+        elif answered and draw < 0.1:
+            self.act("call.consult.conference", callId=consult.call_id, agentId=agent_id)
+        elif draw < 0.12 or (not answered and draw < 0.2):
+            self.act("call.consult.cancel", callId=consult.call_id, agentId=agent_id)
+
+
+MODES = {"idle": CtiAgentState.IDLE, "wrapup": CtiAgentState.WORKING, "busy": CtiAgentState.BUSY,
+         "rest": CtiAgentState.REST}  # fmt: skip
+
+
+def same_view(bench: Workbench) -> None:
+    """The simulation's view of a free interactive agent is the engine's: it offers calls by what is true."""
+    for agent_id in (A, B):
+        agent = bench.service.engine.agent(1, agent_id)
+        if not agent.calls and not bench.sim.agents[agent_id].call:
+            assert MODES.get(bench.sim.agents[agent_id].state) == agent.mode, (agent_id, bench.sim.now)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_whatever_the_workbenches_do_the_simulation_never_acts_for_them_and_every_call_ends(seed: int) -> None:
+    bench = Workbench(rate=90)
+    monkey = Monkey(bench, seed)
+    bench.sign_in()
+    bench.sign_in(B, skills=(1, 2))
+    for second in range(3 * 3600):
+        if second == 2 * 3600:
+            bench.sim.close_arrivals()  # the last hour: what is in progress ends
+            monkey.calling_out = False
+        bench.run(1)  # every event of the simulation accepted
+        same_view(bench)
+        monkey.step(A)
+        monkey.step(B)
+    never_acted_for(bench, A, B)
+    assert not bench.service.engine.calls, list(bench.service.engine.calls)
+    kinds = {e["type"] for e in bench.events() if not bench.sim.made(e["id"])}
+    assert {"call.answer", "call.hold", "call.transfer", "call.consult", "call.originate"} <= kinds
+    assert {"call.consult.transfer", "call.consult.conference", "call.consult.cancel", "call.leave"} & kinds
+    assert bench.events("call.noanswer") and bench.events("call.release", by="customer")

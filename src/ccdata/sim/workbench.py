@@ -197,7 +197,13 @@ class Workbench:
     def _answer(self, e: ev.CallAnswer) -> None:
         agent = self._agent(e.agent_id)
         call = self._call_at(e.call_id, agent)
-        if call is None or agent is None or call.state != "ringing" or agent.call is not call:
+        if call is None or agent is None or call.state not in ("ringing", "unanswered"):
+            return
+        if agent.call is None:  # it rang while the agent was not free (a named consult): it takes it now
+            agent.call = call
+        if agent.call is not call:  # a second call at once: the simulation follows one call per agent, and
+            call.state = "talking"  # the other parties of this one just wait for the workbench
+            call.version += 1
             return
         if call.consult_of is not None:
             self.center._consult_talk(call, agent)
@@ -340,16 +346,19 @@ class Workbench:
             self._dial_consulted_number(call)
 
     def _ring_named(self, call: SimCall, colleague: SimAgent | None) -> None:
-        """The engine rings a named agent at once: one free answers (a workbench, or a simulated one after its
-        ring time); one busy or unknown does not, and the call waits for its caller to end it."""
+        """The engine rings a named agent at once. A free one answers: a workbench (or its no-answer timeout), a
+        simulated one after its ring time. One that is not free rings unanswered until the timeout (its
+        workbench may still answer); the call then waits for its caller to end it."""
         center = self.center
-        if colleague is None or colleague.state != "idle":
-            call.state = "unanswered"
-            if colleague is not None:
-                timeout = int(center.scenario.no_answer_timeout_s * 1000)
-                center._later(center.now + timeout, "call.noanswer", call, {"agentId": colleague.agent_id})
+        call.state, call.agent = "unanswered", colleague
+        if colleague is None:
             return
-        call.state, call.agent = "ringing", colleague
+        if colleague.state != "idle":
+            interactive = colleague.interactive
+            timeout = self.settings.no_answer_timeout_s if interactive else center.scenario.no_answer_timeout_s
+            center._at(center.now + int(timeout * 1000), self._unreached, call, colleague, call.version)
+            return
+        call.state = "ringing"
         colleague.state, colleague.call = "ringing", call
         if colleague.interactive:
             self.ringing(call, colleague)
@@ -358,6 +367,12 @@ class Workbench:
         else:
             ring = center.scenario.ring_time.draw_ms(center.rng)
             center._at(center.now + ring, center._consult_answer, call, colleague)
+
+    def _unreached(self, call: SimCall, colleague: SimAgent, version: int) -> None:
+        if call.version == version and call.state == "unanswered":
+            self.center._call_event("call.noanswer", call, agentId=colleague.agent_id)
+            call.agent = None
+            call.version += 1
 
     def _dial_consulted_number(self, consult: SimCall) -> None:
         center = self.center
