@@ -134,7 +134,8 @@ class Workbench:
 def never_acted_for(bench: Workbench, *agents: int) -> None:
     """No event the simulation made is an action of an interactive agent: the one state it sets is the platform's
     forced busy after a no-answer (reason 2)."""
-    own = [e for e in bench.events() if bench.sim.made(e["id"])]
+    own = [e for e in bench.events() if e["id"].startswith("sim")]  # any simulation's (one before a restart too)
+    assert own
     for e in own:
         actor = e.get("agentId")
         party = (e.get("party") or {}).get("agentId") if isinstance(e.get("party"), dict) else None
@@ -470,3 +471,34 @@ def test_whatever_the_workbenches_do_the_simulation_never_acts_for_them_and_ever
     assert {"call.answer", "call.hold", "call.transfer", "call.consult", "call.originate"} <= kinds
     assert {"call.consult.transfer", "call.consult.conference", "call.consult.cancel", "call.leave"} & kinds
     assert bench.events("call.noanswer") and bench.events("call.release", by="customer")
+
+
+# --- adoption after a restart -----------------------------------------------------------------------------------
+
+
+def test_after_a_restart_calls_at_workbenches_go_on_without_the_simulation_acting_for_them() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    bench.sign_in(B, skills=(1, 2))
+    ringing = bench.sim.ring(A)
+    bench.run(3)
+    held = bench.answered_ring(B)
+    bench.run(10)
+    bench.act("call.hold", callId=held, agentId=B)
+    bench.run(5)
+    alert = bench.events("call.alert", callId=ringing)[0]
+
+    engine = bench.service.engine  # a restart: a new simulation adopts what the engine holds
+    bench.sim = ContactCenter.adopting(bench.config, bench.config.simulator, engine, engine.clock_of(1) + 1)
+    assert bench.sim.adoption.calls == 2 and not bench.sim.adoption.strays
+    noanswer = bench.run_until(lambda e: e["type"] == "call.noanswer")
+    assert (noanswer["callId"], noanswer["at"]) == (ringing, alert["at"] + 20_000)  # the timeout runs on
+    bench.run(120)
+    assert not bench.events("call.release", callId=held)  # held: the customer waits for the workbench
+    bench.act("call.unhold", callId=held, agentId=B)
+    retrieved = bench.sim.now
+    release = bench.run_until(lambda e: e["type"] == "call.release" and e["callId"] == held)
+    assert release["by"] == "customer" and release["at"] - retrieved == 20_000  # the rest of its 30 s talk
+    bench.run(60)
+    assert bench.mode(A) == CtiAgentState.BUSY and bench.mode(B) == CtiAgentState.WORKING  # until they say
+    never_acted_for(bench, A, B)
