@@ -63,6 +63,16 @@ skills = [{ skill = 1 }]
 calls_per_hour = [{rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate},
                   {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}, {rate}]
 
+[[simulator.access_codes]]
+called = "650560"
+vdn = 1
+skills = [{ skill = 2 }]
+calls_per_hour = [{consults_rate}, {consults_rate}, {consults_rate}, {consults_rate}, {consults_rate},
+                  {consults_rate}, {consults_rate}, {consults_rate}, {consults_rate}, {consults_rate},
+                  {consults_rate}, {consults_rate}, {consults_rate}, {consults_rate}, {consults_rate},
+                  {consults_rate}, {consults_rate}, {consults_rate}, {consults_rate}, {consults_rate},
+                  {consults_rate}, {consults_rate}, {consults_rate}, {consults_rate}]
+
 [[simulator.skills]]
 skill = 1
 handle_time = { kind = "fixed", mean = 30 }
@@ -73,6 +83,9 @@ skill = 2
 handle_time = { kind = "fixed", mean = 20 }
 wrap_up = { kind = "fixed", mean = 3 }
 consult_time = { kind = "fixed", mean = 15 }
+consult_rate = {consults}
+consult_skill = 1
+conference_time = { kind = "fixed", mean = 20 }
 """
 
 
@@ -80,8 +93,13 @@ class Workbench:
     """A simulation with workbenches standing in for the gateway: their events are dated on the simulation's clock
     and followed by the simulation as the live simulator follows them."""
 
-    def __init__(self, rate: float = 0, answer: float = 0.7, busy: float = 0.1) -> None:
-        text = CONFIG.replace("{rate}", str(rate)).replace("{answer}", str(answer)).replace("{busy}", str(busy))
+    def __init__(self, rate: float = 0, answer: float = 0.7, busy: float = 0.1, consults: float = 0) -> None:
+        # With consults, the simulated colleague gets calls of its own and consults skill 1 (the workbenches).
+        settings = {"{rate}": rate, "{answer}": answer, "{busy}": busy, "{consults}": consults,
+                    "{consults_rate}": 40 if consults else 0}  # fmt: skip
+        text = CONFIG
+        for key, value in settings.items():
+            text = text.replace(key, str(value))
         self.config = configuration.parse(text)
         self.service = Service(self.config, SqliteStore(":memory:"))
         self.sim = ContactCenter(self.config, self.config.simulator, START)
@@ -453,7 +471,7 @@ def same_view(bench: Workbench) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_whatever_the_workbenches_do_the_simulation_never_acts_for_them_and_every_call_ends(seed: int) -> None:
-    bench = Workbench(rate=90)
+    bench = Workbench(rate=90, consults=0.5)  # the simulated colleague consults skill 1: the workbenches
     monkey = Monkey(bench, seed)
     bench.sign_in()
     bench.sign_in(B, skills=(1, 2))
@@ -502,3 +520,36 @@ def test_after_a_restart_calls_at_workbenches_go_on_without_the_simulation_actin
     bench.run(60)
     assert bench.mode(A) == CtiAgentState.BUSY and bench.mode(B) == CtiAgentState.WORKING  # until they say
     never_acted_for(bench, A, B)
+
+
+# --- the agent's own state decides what it is offered -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("state", "login"), [("busy", "idle"), ("rest", "idle"), (None, "wrapup")])
+def test_an_agent_busy_resting_or_in_wrap_up_is_offered_nothing_until_it_says_idle(state: str | None,
+                                                                                   login: str) -> None:  # fmt: skip
+    bench = Workbench(rate=120)
+    bench.act("agent.login", agentId=A, skills=[1], state=login)
+    if state is not None:
+        bench.act("agent.state", agentId=A, state=state, v=2, reasonCode=201)
+    bench.run(600)  # twenty calls arrive; none rings at the agent, each waits in the queue
+    assert not bench.events("call.alert", agentId=A) and len(bench.events("call.queue")) > 5
+    with pytest.raises(RingRefused, match="not idle"):
+        bench.sim.ring(A)
+    bench.act("agent.state", agentId=A, state="idle")
+    bench.run(0)
+    (alert,) = bench.events("call.alert", agentId=A)
+    assert alert["callId"] == bench.events("call.queue")[0]["callId"]  # the oldest waiting call, at once
+    never_acted_for(bench, A)
+
+
+def test_an_internal_call_to_a_simulated_colleague_is_answered_and_hung_up_by_it() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    bench.act("call.internal", callId="in-1", agentId=A, target={"agentId": SIMULATED}, v=2)
+    answer = bench.run_until(lambda e: e["type"] == "call.answer" and e["callId"] == "in-1")
+    release = bench.run_until(lambda e: e["type"] == "call.release" and e["callId"] == "in-1")
+    assert answer["agentId"] == SIMULATED
+    assert (release["by"], release["agentId"], release["at"] - answer["at"]) == ("agent", SIMULATED, 300_000)
+    assert bench.mode() == CtiAgentState.WORKING
+    never_acted_for(bench, A)
