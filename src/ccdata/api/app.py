@@ -40,7 +40,7 @@ def create_app(
     gateway = Gateway(service, sessions if sessions is not None else session_store_beside(service.store))
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
     if live is not None:
-        service.clock = live.sim_now
+        service.clock = live.data_now
     if isinstance(service.store, SqliteStore):
         service.store.limit_wal(service.config.limits.wal_max_bytes)
 

@@ -141,7 +141,14 @@ class LiveSimulator:
         service.subscribe(self._committed)
 
     def sim_now(self) -> int:
+        """Where simulated time should be now: the next step catches up to it."""
         return self.started_sim + int((wall_clock_ms() - self.started_wall) * self.speed)
+
+    def data_now(self) -> int:
+        """The data's clock: where the simulation is (at most a tick behind `sim_now`, or still catching up after
+        a downtime). A facade's event (a workbench's action) is dated here, so that the simulation follows it at
+        once without jumping over time it has yet to fill."""
+        return self.simulator.now
 
     async def step(self) -> None:
         """Catch up with the clock, a slice of simulated time at a time (a gap to fill may be hours long)."""
