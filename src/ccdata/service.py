@@ -101,10 +101,7 @@ class Service:
 
     async def ingest_async(self, inputs: Iterable[Input]) -> IngestReport:
         """Ingest beside the event loop: one writer at a time, the loop free between slices of work."""
-        if self._writing is None:
-            self._writing = asyncio.Lock()
-        async with self._writing:
-            return await self.pipeline.ingest_async(inputs, batch_size=self._batch_size_now)
+        return await self.ingest_made(lambda: inputs)
 
     async def ingest_made(self, make: Callable[[], Iterable[Input]]) -> IngestReport:
         """Ingest the inputs `make()` returns, made under the writer's lock: they see (through `subscribe`) every
