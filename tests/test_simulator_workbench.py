@@ -77,6 +77,8 @@ calls_per_hour = [{consults_rate}, {consults_rate}, {consults_rate}, {consults_r
 skill = 1
 handle_time = { kind = "fixed", mean = 30 }
 survey_rate = 1.0
+conference_time = { kind = "fixed", mean = 10 }
+helper_leaves = 1.0
 
 [[simulator.skills]]
 skill = 2
@@ -552,4 +554,16 @@ def test_an_internal_call_to_a_simulated_colleague_is_answered_and_hung_up_by_it
     assert answer["agentId"] == SIMULATED
     assert (release["by"], release["agentId"], release["at"] - answer["at"]) == ("agent", SIMULATED, 300_000)
     assert bench.mode() == CtiAgentState.WORKING
+    never_acted_for(bench, A)
+
+
+def test_a_colleague_joined_to_a_conference_by_the_workbench_leaves_again_and_the_customer_ends_the_call() -> None:
+    bench = Workbench()
+    bench.sign_in()
+    call_id = bench.answered_ring()
+    bench.act("call.conference", callId=call_id, agentId=A, party={"agentId": SIMULATED})
+    leave = bench.run_until(lambda e: e["type"] in ("call.leave", "call.release"))
+    assert leave["type"] == "call.leave" and leave["party"]["agentId"] == SIMULATED  # after conference_time
+    release = bench.run_until(lambda e: e["type"] == "call.release")
+    assert release["by"] == "customer" and bench.mode() == CtiAgentState.WORKING
     never_acted_for(bench, A)

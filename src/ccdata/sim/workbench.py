@@ -51,7 +51,8 @@ class Workbench:
             ev.CallUnhold: self._unhold, ev.CallRelease: self._release, ev.CallTransfer: self._transfer,
             ev.CallConsult: self.placed.consult, ev.CallConsultTransfer: self.placed.consult_transfer,
             ev.CallConsultConference: self.placed.consult_conference, ev.CallConsultCancel: self.placed.consult_cancel,
-            ev.CallLeave: self._leave, ev.CallOriginate: self.placed.originate, ev.CallInternal: self.placed.internal,
+            ev.CallLeave: self._leave, ev.CallConference: self._conference, ev.CallOriginate: self.placed.originate,
+            ev.CallInternal: self.placed.internal,
         }  # fmt: skip
 
     # --- what the simulation calls ---
@@ -312,6 +313,24 @@ class Workbench:
         call.version += 1
         talk = max(1, center._behaviour(call.skill).handle_time.draw_ms(center.rng))
         center._at(center.now + talk, self.ended_elsewhere, call, call.version)
+
+    def _conference(self, e: ev.CallConference) -> None:
+        """A third party joins (three-party, not through a consult): a simulated colleague leaves again after the
+        skill's `conference_time` (or the customer ends the call); a number or a workbench stays until the end."""
+        agent = self.agent_of(e.agent_id)
+        call = self.call_at(e.call_id, agent)
+        if call is None or agent is None or call.state != "talking":
+            return
+        center = self.center
+        call.state = "conference"
+        member = center.agents.get(e.party.agent_id or 0)
+        if member is None or member.call is not None:
+            return
+        member.state, member.call = "talking", call
+        call.members.append(member)
+        if not member.interactive:
+            talk = max(1, center._behaviour(call.skill).conference_time.draw_ms(center.rng))
+            center._at(center.now + talk, center._conference_end, call, agent, member, call.skill)
 
     def _leave(self, e: ev.CallLeave) -> None:
         """An interactive agent leaves a conference: the call goes on with the others."""
