@@ -472,12 +472,16 @@ def same_view(bench: Workbench) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_whatever_the_workbenches_do_the_simulation_never_acts_for_them_and_every_call_ends(seed: int) -> None:
+def test_whatever_the_workbenches_do_across_restarts_the_simulation_never_acts_for_them(seed: int) -> None:
     bench = Workbench(rate=90, consults=0.5)  # the simulated colleague consults skill 1: the workbenches
     monkey = Monkey(bench, seed)
     bench.sign_in()
     bench.sign_in(B, skills=(1, 2))
     for second in range(3 * 3600):
+        if second in (3000, 5400):  # restarts: a new simulation adopts whatever the workbenches are doing
+            engine = bench.service.engine
+            bench.sim = ContactCenter.adopting(bench.config, bench.config.simulator, engine, engine.clock_of(1) + 1)
+            assert not bench.sim.adoption.strays
         if second == 2 * 3600:
             bench.sim.close_arrivals()  # the last hour: what is in progress ends
             monkey.calling_out = False

@@ -1057,6 +1057,7 @@ class ContactCenter:
         if agent.call is None:
             self._resume_mode(agent, view)
         if agent.interactive:
+            self.workbench.adopt_mode(agent, view.mode)  # what it comes back to after a call that never connects
             return  # its client signs it in and out
         if not self._has_shift(agent.agent_id):
             agent.on_shift = True  # around the clock

@@ -373,6 +373,9 @@ class Workbench:
         else:
             self.hang_up_in(call, left)
 
+    def adopt_mode(self, agent: SimAgent, mode: str) -> None:
+        self._modes[agent.agent_id] = mode
+
     def adopt_call_out(self, call: SimCall, agent: SimAgent, view: CallView) -> None:
         self.placed.adopt_call_out(call, agent, view)
 
