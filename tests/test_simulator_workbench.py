@@ -106,8 +106,14 @@ class Workbench:
         self.service = Service(self.config, SqliteStore(":memory:"))
         self.sim = ContactCenter(self.config, self.config.simulator, START)
         self.service.clock = lambda: self.sim.now
-        self.service.subscribe(lambda item: None if self.sim.made(item.event.id) else self.sim.follow(item.event))
+        self.service.subscribe(self.committed)
         self.run(0)
+
+    def committed(self, item: Any) -> None:
+        """As `LiveSimulator` does."""
+        if not self.sim.made(item.event.id):
+            self.sim.follow(item.event)
+        self.sim.settle(self.service.engine)
 
     def run(self, seconds: float) -> None:
         report = self.service.ingest(self.sim.run_until(self.sim.now + int(seconds * 1000)))
@@ -442,8 +448,7 @@ class Monkey:
             self.act("call.transfer", callId=call.call_id, agentId=agent_id, target=target)
         elif draw < 0.05:
             self.n += 1
-            agents = [a for a in (SIMULATED, other) if not self.bench.service.engine.agent(1, a).calls]  # as CEC
-            target = self.rng.choice([{"skillId": 2}, {"number": "8888"}, *({"agentId": a} for a in agents)])
+            target = self.rng.choice([{"skillId": 2}, {"number": "8888"}, {"agentId": SIMULATED}, {"agentId": other}])
             self.act("call.consult", callId=f"c-{self.n}", originalCallId=call.call_id, agentId=agent_id,
                      target=target)  # fmt: skip
         elif draw < 0.06:

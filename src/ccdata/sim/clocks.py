@@ -179,3 +179,4 @@ class LiveSimulator:
         what they did, as the platform and the other parties (sim/workbench.py)."""
         if not self.simulator.made(item.event.id):
             self.simulator.follow(item.event)
+        self.simulator.settle(self.service.engine)  # its own events too: a release ends an agent's call

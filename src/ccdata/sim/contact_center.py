@@ -188,6 +188,10 @@ class ContactCenter:
         """A committed event from elsewhere (a workbench's action): the platform and the other parties react."""
         self.workbench.follow(event)
 
+    def settle(self, engine: Engine) -> None:
+        """After a committed event: free interactive agents take the own state the engine derived for them."""
+        self.workbench.settle(engine)
+
     def ring(self, agent_id: int, media: str = "voice", caller: str | None = None, skill: int | None = None) -> str:
         """Offer a new call to an idle interactive agent now; its call ID (raises `RingRefused`)."""
         return self.workbench.ring(agent_id, media, caller, skill)
@@ -530,6 +534,8 @@ class ContactCenter:
             self._call_event("call.conference", call, agentId=agent.agent_id, party={"number": number})
 
     def _talk_end(self, call: SimCall, agent: SimAgent) -> None:
+        if agent.call is not call or call.state == "done":
+            return  # ended another way meanwhile (a workbench's colleague released it, or left it to this agent twice)
         behaviour = self._behaviour(call.skill)
         if self._consults_now(call, behaviour):
             self._consult(call, agent, behaviour)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ccdata.domain import events as ev
+from ccdata.domain.engine import Engine
+from ccdata.sim.adoption import own_state
 from ccdata.sim.workbench_calls import PlacedCalls
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ class Workbench:
     def __init__(self, center: ContactCenter) -> None:
         self.center = center
         self.settings = center.scenario.workbench
+        self._interactive: list[SimAgent] | None = None  # built at first use: the agents come after this
         self._modes: dict[int, str] = {}  # interactive agent -> its own state (idle, busy, rest, wrapup)
         self._hangups: dict[str, tuple[int, int]] = {}  # call -> (serial, when) of the customer's hang-up to come
         self._talk_left: dict[str, int] = {}  # a call on hold or consulting -> the customer's talk still to come
@@ -107,6 +110,22 @@ class Workbench:
         agent.call = None
         agent.state = "wrapup"  # until its own state is set again below
         self._set_mode(agent, "wrapup" if connected else self._modes.get(agent.agent_id, "idle"))
+
+    def settle(self, engine: Engine) -> None:
+        """Each free interactive agent takes its own state as the engine derived it, after any committed event:
+        wrap-up after a call, or idle at once (an agent signed in with auto-enter-idle), or the state it asked for
+        during the call. The router offers calls by what is true, whichever rule the engine applied."""
+        if self._interactive is None:
+            self._interactive = [a for a in self.center.agents.values() if a.interactive]
+        for agent in self._interactive:
+            live = engine.agent(self.center.cc_id, agent.agent_id)
+            if agent.call is not None or live is None or live.calls:
+                continue  # on a call: its state is the call's until the call leaves it
+            mode = own_state(live)
+            if mode == "off":
+                agent.state = "off"
+            elif mode != agent.state:
+                self._set_mode(agent, mode)
 
     def no_answer(self, agent: SimAgent) -> None:
         """The platform set the agent busy (reason 2) after its no-answer."""
