@@ -6,6 +6,7 @@ committed together: after a crash the log and the records always agree, and live
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
@@ -34,6 +35,11 @@ class RejectedInput(NamedTuple):
     reason_code: str
     reason: str
     body: bytes
+
+
+def rejection_digest(rejected: RejectedInput) -> bytes:
+    """What makes two rejections the same (each store keeps one of them): the input's bytes and the reason code."""
+    return hashlib.sha256(rejected.reason_code.encode() + b"\0" + rejected.body).digest()
 
 
 @dataclass(slots=True)
