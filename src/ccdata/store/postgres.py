@@ -142,7 +142,10 @@ class PostgresStore:
         self._close_write_connection()
         conn = self._connect()
         if self.writer is not None:
-            self._take_lease(conn, standby=False, on_standby=None)
+            try:
+                self._take_lease(conn, standby=False, on_standby=None)
+            except StoreLocked as exc:  # a standby took over while we were cut off: it writes now, not us
+                raise StoreUnavailable(f"{exc}; this process lost the writer's lease") from None
         self._conn = conn
         return conn
 
@@ -194,11 +197,15 @@ class PostgresStore:
     def stored_events(self, event_ids: Sequence[str]) -> dict[str, bytes]:
         if not event_ids:
             return {}
+        query, args = "SELECT id, body FROM event_log WHERE id = ANY(%s)", (list(event_ids),)
         with self._write_lock:
-            rows = self._write_connection().execute(
-                "SELECT id, body FROM event_log WHERE id = ANY(%s)", (list(event_ids),)
-            )
-            return dict(rows.fetchall())
+            try:
+                return dict(self._write_connection().execute(query, args).fetchall())
+            except psycopg.OperationalError:
+                if self._conn is None or not self._conn.broken:
+                    raise
+            # The connection was cut (a server restart, a failover): a read is safely asked again on a new one.
+            return dict(self._write_connection().execute(query, args).fetchall())
 
     @_unavailable
     def commit(self, batch: Batch) -> int:
