@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import msgspec
-from test_pipeline_sqlite import answered_call
 
 from support import CALL
+from test_pipeline_store import answered_call
 
 
 def ccdata(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
