@@ -17,6 +17,7 @@ The same tables as the embedded store (`postgres_schema.py` says where they diff
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -105,7 +106,7 @@ class PostgresStore:
         self._conn: psycopg.Connection | None = None
         try:
             conn = self._connect()
-            migrate(conn)
+            self.migrated = migrate(conn)  # the versions this start applied
             self._conn = conn
             if writer is not None:
                 self._take_lease(conn, standby, on_standby)
@@ -236,6 +237,20 @@ class PostgresStore:
                 if events:
                     conn.execute("UPDATE record_position SET seq = %s WHERE id = 1", (last,))
         return last
+
+    @contextlib.contextmanager
+    def bulk_transaction(self, months: set[str]) -> Iterator[psycopg.Connection]:
+        """The write connection in one transaction under the commit lock, those months' partitions made: for a
+        bulk load (`ccdata migrate-store`), all of it or nothing."""
+        with self._write_lock:
+            try:
+                conn = self._write_connection()
+                self._ensure_months({_month_number(m) for m in months}, conn)
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (COMMIT_LOCK,))
+                    yield conn
+            except psycopg.OperationalError as exc:
+                raise StoreUnavailable(f"{self.where}: {_first_line(exc)}") from exc
 
     def events_after(self, seq: int) -> Iterator[tuple[int, bytes]]:
         try:
