@@ -10,13 +10,14 @@ indexes built after the load; it is kept and reused while it holds N results.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 
 import psycopg
 
-from bench.common import server
+from bench.common import OUT, server
 from bench.search import DAY, DAYS, QUERIES, START, generated_days, run_queries
 from ccdata.domain.records import CallResult, TrackRow, month_of
 from ccdata.store.postgres import PostgresStore
@@ -95,6 +96,7 @@ def main(count: int = 10_000_000) -> dict[str, dict]:
 
 if __name__ == "__main__":
     figures = main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)
+    (OUT / "postgres-search.json").write_text(json.dumps(figures, indent=1))
     for name, f in figures["queries"].items():
         print(
             f"{name:22} API p50 {f['api_p50_ms']:.2f} ms p99 {f['api_p99_ms']:.2f} ms | "

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import backfill, hostile, ingest, realtime, restart, search
+from bench import backfill, hostile, ingest, postgres, realtime, restart, search
 from bench.common import machine
 
 DOC = Path(__file__).parent.parent / "docs" / "performance.md"
@@ -35,8 +35,10 @@ def main() -> None:
                                     text=True, check=True).stdout)  # fmt: skip
     print("restart …", flush=True)
     rs = restart.main(1_000_000)
+    print("call-result search on PostgreSQL …", flush=True)
+    pg = postgres.main(10_000_000)
     print("reads during an ingest, refusal CPU …", flush=True)
-    DOC.write_text(render(ing, rt, se, bf, mem, rs) + "\n" + hostile.main())
+    DOC.write_text(render(ing, rt, se, bf, mem, rs, pg) + "\n" + hostile.main())
     print(f"wrote {DOC}")
 
 
@@ -56,12 +58,32 @@ def restart_section(rs: dict) -> list[str]:
     ]
 
 
-def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict, rs: dict) -> str:
+def postgres_section(pg: dict) -> list[str]:
+    lines = [
+        "## 7. Call-result search on PostgreSQL",
+        "",
+        f"Section 3's data set, {pg['count']:,} call results, loaded by COPY into PostgreSQL; the same queries through",
+        "the HTTP API of `ccdata serve --store postgresql://…` against the same SQL run directly on the store (its",
+        "own pool connection). `.venv/bin/python -m bench.postgres`.",
+        "",
+        "| query | API p50 | API p99 | SQL p50 | SQL p99 | API overhead (p50) | goal | |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, f in pg["queries"].items():
+        goal, check = ("p99 ≤ 50 ms", f["api_p99_ms"] <= 50) if name == "one-day window" else ("-", None)
+        lines.append(
+            f"| {name} | {f['api_p50_ms']:.2f} ms | {f['api_p99_ms']:.2f} ms | {f['sql_p50_ms']:.2f} ms | "
+            f"{f['sql_p99_ms']:.2f} ms | {f['overhead']:.0%} | {goal} | {'' if check is None else verdict(check)} |"
+        )
+    return lines
+
+
+def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict, rs: dict, pg: dict) -> str:
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     lines = [
         "# Performance",
         "",
-        f"Measured {today} on {machine()} by `.venv/bin/python -m bench.run`, which runs the five benchmarks of",
+        f"Measured {today} on {machine()} by `.venv/bin/python -m bench.run`, which runs the benchmarks of",
         "`bench/` and rewrites this page. Every figure stands beside a baseline measured in the same run, so the",
         "ratio holds on a noisy shared machine; the absolute numbers are reported too.",
         "",
@@ -137,6 +159,8 @@ def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict, rs: dict) -> str:
         f"{verdict(mem['rss_mib'] <= 300 / 1.048576)} |",
         "",
         *restart_section(rs),
+        "",
+        *postgres_section(pg),
         "",
         "## Notes",
         "",
