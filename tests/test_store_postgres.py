@@ -14,9 +14,10 @@ from backends import postgres_database
 from ccdata.domain.records import month_of
 from ccdata.pipeline import CommitPolicy, Pipeline
 from ccdata.store.lock import StoreLocked
-from ccdata.store.ports import StoreUnavailable
+from ccdata.store.ports import Batch, LoggedEvent, StoreUnavailable
 from ccdata.store.postgres import PostgresStore
 from ccdata.store.postgres_schema import LATEST, SchemaError
+from support import T0
 from test_pipeline_store import JAN_31_2359, answered_call
 
 
@@ -157,3 +158,20 @@ def test_a_writer_that_lost_its_lease_to_a_standby_writes_no_more(url: str) -> N
 def test_an_unreachable_server_is_store_unavailable() -> None:
     with pytest.raises(StoreUnavailable, match=r"127\.0\.0\.1:1/"):
         PostgresStore("postgresql://postgres@127.0.0.1:1/ccdata", busy_timeout_s=1)
+
+
+def test_a_commit_whose_connection_broke_after_the_server_committed_it_is_not_written_twice(url: str) -> None:
+    """The outcome of a COMMIT whose answer was lost is unknown to the client: the retry of the same batch finds
+    its first event in the log and reports the batch's position instead of failing on a duplicate id."""
+    store = PostgresStore(url, writer="serve")
+    pipeline = Pipeline(store)
+    pipeline.ingest(answered_call()[:2])
+    batch = Batch(events=[LoggedEvent("x-1", "agent.login", T0, b"{}"), LoggedEvent("x-2", "agent.login", T0, b"{}")])
+    assert store.commit(batch) == 4
+    terminate_ccdata_connections(url)
+    with pytest.raises(StoreUnavailable):  # the write connection is found cut by the next statement on it
+        store.commit(Batch(events=[LoggedEvent("x-3", "agent.login", T0, b"{}")]))
+    store._unsure = batch  # as if that cut had come while `batch`'s COMMIT was under way, after the server's
+    assert store.commit(batch) == 4
+    assert store.count("events") == 4
+    store.close()

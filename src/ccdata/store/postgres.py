@@ -104,6 +104,7 @@ class PostgresStore:
         self._holder: dict[str, Any] = {}
         self._write_lock = threading.RLock()  # the write connection serves one caller at a time
         self._conn: psycopg.Connection | None = None
+        self._unsure: Batch | None = None  # a batch whose commit lost its connection: maybe committed
         try:
             conn = self._connect()
             self.migrated = migrate(conn)  # the versions this start applied
@@ -210,33 +211,42 @@ class PostgresStore:
 
     @_unavailable
     def commit(self, batch: Batch) -> int:
-        tracks, results, evaluations = _split(batch)
         with self._write_lock:
             conn = self._write_connection()
+            if batch is self._unsure:
+                # The last attempt lost its connection, maybe after the server committed it: its first event in
+                # the log says so (no other writer holds the lease, and the pipeline looked it up before).
+                self._unsure = None
+                done = self._committed_last(conn, batch)
+                if done is not None:
+                    return done
+            tracks, results, evaluations = _split(batch)
             self._ensure_months({_month_number(month_of(row.arrived_at)) for row in tracks}, conn)
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (COMMIT_LOCK,))
-                last = conn.execute("SELECT coalesce(max(seq), 0) FROM event_log").fetchone()[0]  # type: ignore[index]
-                events = [(last + n, *event) for n, event in enumerate(batch.events, 1)]
-                _insert(conn, "event_log", "seq, id, type, at, body", events)
-                if batch.rejected:
-                    conn.cursor().executemany(
-                        "INSERT INTO rejected_input (event_id, reason_code, reason, body, digest) "
-                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING",
-                        [(*r, rejection_digest(r)) for r in batch.rejected],
-                    )
-                _insert(conn, "call_track", f"month, {_TRACK_COLUMNS}", [_track_row(r) for r in tracks])
-                _insert(conn, "call_result", _RESULT_COLUMNS, results)
-                if evaluations:
-                    conn.cursor().executemany(
-                        "UPDATE call_result SET evaluation_value = %s "
-                        "WHERE cc_id = %s AND call_id = %s AND arrived_at = %s",
-                        [(e.evaluation_value, e.cc_id, e.call_id, e.arrived_at) for e in evaluations],
-                    )
-                last += len(events)
-                if events:
-                    conn.execute("UPDATE record_position SET seq = %s WHERE id = 1", (last,))
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (COMMIT_LOCK,))
+                    last = conn.execute("SELECT coalesce(max(seq), 0) FROM event_log").fetchone()[0]  # type: ignore[index]
+                    events = [(last + n, *event) for n, event in enumerate(batch.events, 1)]
+                    _insert(conn, "event_log", "seq, id, type, at, body", events)
+                    _write_rejected(conn, batch.rejected)
+                    _insert(conn, "call_track", f"month, {_TRACK_COLUMNS}", [_track_row(r) for r in tracks])
+                    _insert(conn, "call_result", _RESULT_COLUMNS, results)
+                    _write_evaluations(conn, evaluations)
+                    last += len(events)
+                    if events:
+                        conn.execute("UPDATE record_position SET seq = %s WHERE id = 1", (last,))
+            except psycopg.OperationalError:
+                self._unsure = batch if conn.broken else None
+                raise
         return last
+
+    @staticmethod
+    def _committed_last(conn: psycopg.Connection, batch: Batch) -> int | None:
+        """The log position of the batch's last event if the batch is in the log (it is all there, or none)."""
+        if not batch.events:
+            return None
+        row = conn.execute("SELECT seq FROM event_log WHERE id = %s", (batch.events[0].event_id,)).fetchone()
+        return None if row is None else row[0] + len(batch.events) - 1
 
     @contextlib.contextmanager
     def bulk_transaction(self, months: set[str]) -> Iterator[psycopg.Connection]:
@@ -430,6 +440,23 @@ def _insert(conn: psycopg.Connection, table: str, columns: str, rows: Sequence[S
     elif rows:
         marks = ", ".join(["%s"] * len(rows[0]))
         conn.cursor().executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+def _write_rejected(conn: psycopg.Connection, rejected: list[RejectedInput]) -> None:
+    if rejected:
+        conn.cursor().executemany(
+            "INSERT INTO rejected_input (event_id, reason_code, reason, body, digest) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING",
+            [(*r, rejection_digest(r)) for r in rejected],
+        )
+
+
+def _write_evaluations(conn: psycopg.Connection, evaluations: list[EvaluationRecord]) -> None:
+    if evaluations:
+        conn.cursor().executemany(
+            "UPDATE call_result SET evaluation_value = %s WHERE cc_id = %s AND call_id = %s AND arrived_at = %s",
+            [(e.evaluation_value, e.cc_id, e.call_id, e.arrived_at) for e in evaluations],
+        )
 
 
 def _track_row(row: TrackRow) -> tuple[object, ...]:
