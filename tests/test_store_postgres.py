@@ -14,9 +14,10 @@ from backends import postgres_database
 from ccdata.domain.records import month_of
 from ccdata.pipeline import CommitPolicy, Pipeline
 from ccdata.store.lock import StoreLocked
-from ccdata.store.ports import Batch, LoggedEvent, StoreUnavailable
+from ccdata.store.ports import Batch, CallResultQuery, LoggedEvent, StoreUnavailable
 from ccdata.store.postgres import PostgresStore
 from ccdata.store.postgres_schema import LATEST, SchemaError
+from ccdata.store.search import call_result_condition
 from support import T0
 from test_pipeline_store import JAN_31_2359, answered_call
 
@@ -175,3 +176,39 @@ def test_a_commit_whose_connection_broke_after_the_server_committed_it_is_not_wr
     assert store.commit(batch) == 4
     assert store.count("events") == 4
     store.close()
+
+
+@pytest.fixture(scope="module")
+def planned() -> Iterator[str]:
+    """A store of 100 days of 500 call results a day, analysed: what the planner sees of a real one (it plans an
+    empty table any way at all)."""
+    with postgres_database() as database:
+        PostgresStore(database).close()
+        with psycopg.connect(database, autocommit=True) as db:
+            db.execute(
+                "INSERT INTO call_result SELECT 1, 1, 'c-' || n, %s + n * 172800::bigint, "
+                "%s + n * 172800::bigint + 60000, '1' || (n * 7919 %% 1000000), "
+                "CASE WHEN n %% 50 = 0 THEN '650550' ELSE '6' || (n %% 997) END, n %% 3, 5, -1, 0, 0, 0, 0, 15, 0, "
+                "1001, 1, CASE WHEN n %% 3 = 0 THEN (n %% 5 + 1)::text END FROM generate_series(1, 50000) AS n",
+                (T0, T0),
+            )
+            db.execute("ANALYZE call_result")
+        yield database
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({"begin": T0, "end": T0 + 86_400_000}, "call_result_window"),
+        ({"begin": T0, "end": T0 + 86_400_000, "call_type": 0, "media_type": 5}, "call_result_window"),
+        ({"begin": T0, "caller_no": "88881363"}, "call_result_caller"),
+        ({"callee_no": "6123"}, "call_result_callee"),
+        ({"begin": T0, "evaluation_value": "5"}, "call_result_evaluation"),
+        ({"call_id": "1700000000-1"}, "call_result_pkey"),
+    ],
+)
+def test_every_search_filter_has_its_index(planned: str, filters: dict, index: str) -> None:
+    condition, args = call_result_condition(CallResultQuery(cc_id=1, vdn=1, **filters), "%s")
+    with psycopg.connect(planned) as db:
+        plan = db.execute(f"EXPLAIN SELECT count(*) FROM call_result WHERE {condition}", args).fetchall()
+    assert index in " ".join(line for (line,) in plan)
