@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from backends import postgres_database
-from ccdata.store.postgres import PostgresStore
+from ccdata.store.postgres import PostgresStore, where
 from ccdata.store.sqlite import SqliteStore
 from processes import ccdata, start_serve
 from test_pipeline_store import answered_call
@@ -51,7 +51,7 @@ def test_migrate_store_copies_an_embedded_store_and_refuses_a_second_copy(tmp_pa
     again = ccdata("migrate-store", "--from", db, "--to", url)
     assert again.returncode == 2
     assert again.stderr.strip().splitlines() == [
-        f"error: {PostgresStore(url).where} already holds data (event_log, rejected_input, call_result, call_track, "
+        f"error: {where(url)} already holds data (event_log, rejected_input, call_result, call_track, "
         "snapshot): migrate-store copies into an empty store only (use a new database)"
     ]
 
