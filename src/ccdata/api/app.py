@@ -37,7 +37,9 @@ def create_app(
 ) -> Starlette:
     """The application; with `live`, the simulator runs beside it and the data follows the simulator's clock.
     `sessions` keeps the gateway's sessions across restarts (default: beside the service's store)."""
-    gateway = Gateway(service, sessions if sessions is not None else session_store_beside(service.store))
+    gateway = Gateway(
+        service, sessions if sessions is not None else session_store_beside(service.store), simulated=live is not None
+    )
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
     if live is not None:
         service.clock = live.sim_now

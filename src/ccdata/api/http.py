@@ -16,7 +16,12 @@ JSON_TYPE = "application/json;charset=UTF-8"
 
 
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_encoder.encode(body), status_code=status, media_type=JSON_TYPE, headers=headers)
+    """A JSON answer. Header names keep the case given here on the wire (Starlette would lower-case them, and
+    Huawei's own clients look `Set-GUID` up case-sensitively)."""
+    response = Response(_encoder.encode(body), status_code=status, media_type=JSON_TYPE)
+    for name, value in (headers or {}).items():
+        response.raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
+    return response
 
 
 def spring_error(
