@@ -151,9 +151,7 @@ class Api:
 
     # --- CC-Gateway ---
 
-    def sign_in(
-        self, agent_id: int, password: str = "secret-1", force: bool = False, **options: Any
-    ) -> httpx.Response:
+    def sign_in(self, agent_id: int, password: str = "secret-1", force: bool = False, **options: Any) -> httpx.Response:
         """Sign in (idle); `options` are further body fields (`autoanswer`, `autoenteridle`, ...)."""
         path = f"/agentgateway/resource/onlineagent/{agent_id}" + ("/forcelogin" if force else "")
         body = {"password": password, "status": 4, "phonenum": f"6{agent_id}", **options}
