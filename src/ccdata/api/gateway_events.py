@@ -123,7 +123,8 @@ class AgentEventFeed:
         return _event("AgentEvent_Ringing", agent_id, _ringing(call))
 
     def _consulting(self, e: ev.CallInternal | ev.CallConsult, call: Call | None) -> list[tuple[int, AgentEvent]]:
-        """The consulting agent hears the target alerted (its customer's call was held: `AgentEvent_Hold`)."""
+        """The consulting agent hears the target alerted (its customer's call was held: `AgentEvent_Hold`); an
+        agent target hears its phone ring."""
         a = e.agent_id
         target = e.target
         other = str(target.agent_id or target.skill_id or target.number or "")
@@ -132,7 +133,10 @@ class AgentEventFeed:
             original = self.engine.call(e.cc_id, e.original_call_id)
             if original is not None and original.phase.value == "held":
                 out.append((a, _event("AgentEvent_Hold", a, e.original_call_id)))
-        return [*out, (a, _event("AgentEvent_Customer_Alerting", a, _alerting(e.call_id, other)))]
+        out.append((a, _event("AgentEvent_Customer_Alerting", a, _alerting(e.call_id, other))))
+        if target.agent_id is not None and call is not None:  # the engine rings an agent target at once
+            out.append((target.agent_id, self._offered(e.cc_id, target.agent_id, call)))
+        return out
 
     def _released(self, item: Committed) -> list[tuple[int, AgentEvent]]:
         """Each agent whose leg the event closed: the release (the customer's first when they hung up), the phone's

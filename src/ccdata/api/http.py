@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from starlette.requests import Request
@@ -12,6 +12,8 @@ from ccdata.api.auth.throttle import retry_after
 from ccdata.service import wall_clock_ms
 
 _encoder = msgspec.json.Encoder()
+#: Response headers CEC clients read case-sensitively: written in this case on the wire (see api/limits.py).
+WIRE_CASED_HEADERS: Final = (b"Set-GUID",)
 JSON_TYPE = "application/json;charset=UTF-8"
 
 
