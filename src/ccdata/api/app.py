@@ -48,9 +48,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await service.start()
         await gateway.start()
         health = service.health
         bodies = {
+            **service.background(),
             "gateway-heartbeat": background.every(1.0, gateway.sweep),
             "stale-calls": background.every(service.config.engine.stale_sweep_interval_s, service.release_stale_calls),
         }
@@ -64,6 +66,7 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await gateway.stop()
+            await service.stop()
             if close_on_shutdown:
                 await service.snapshot_async()
                 service.store.close()
