@@ -6,7 +6,8 @@ string except where the reference shows a number. `docs/compatibility.md` lists 
 ccdata chose where the reference shows none.
 
 State events depend on the state an agent leaves (`sayfree` from busy is `AgentState_CancelNotReady_Success`, from
-wrap-up `AgentState_CancelWork_Success`), so `AgentEventFeed` remembers the last state it reported per agent.
+wrap-up `AgentState_CancelWork_Success`): the engine keeps it (`prev_mode`), so the events are a function of the
+log alone and every node derives the same ones.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ class AgentEventFeed:
     def __init__(self, engine: Engine, auto_answer: bool = True) -> None:
         self.engine = engine
         self.auto_answer = auto_answer  # the platform answers for auto-answer agents: they never hear a ringing
-        self.reported: dict[int, CtiAgentState] = {}  # the last own state each agent was told of
 
     def events(self, item: Committed) -> list[tuple[int, AgentEvent]]:
         e = item.event
@@ -86,11 +86,9 @@ class AgentEventFeed:
         agent = self.engine.agent(e.cc_id, e.agent_id)
         a = e.agent_id
         if isinstance(e, ev.AgentLogout):
-            self.reported.pop(a, None)
             login = str(agent.login_at) if agent is not None else "0"
             return [(a, _event("AgentOther_ShutdownService", a, {"loginTime": login}))]
         if isinstance(e, ev.AgentLogin):
-            self.reported[a] = CtiAgentState.IDLE
             out = [(a, _event("AgentOther_InService", a, None)), (a, _event("AgentState_Ready", a, None))]
             return out + self._now_in(agent) if e.state != "idle" and agent is not None else out
         if agent is None:
@@ -99,15 +97,15 @@ class AgentEventFeed:
             return [(a, _set_event(a, agent.next_mode, agent.next_reason))]
         if agent.calls:
             return []
-        return self._now_in(agent)
+        return self._now_in(agent, cancels=True)
 
-    def _now_in(self, agent: Agent) -> list[tuple[int, AgentEvent]]:
-        """The events that tell an agent without calls the state it is in now, if it was not told already."""
+    def _now_in(self, agent: Agent, cancels: bool = False) -> list[tuple[int, AgentEvent]]:
+        """The events that tell an agent without calls the state it is in now; going idle by its own request
+        (`cancels`), first the cancel of the state it left."""
         a = agent.agent_id
-        mode, before = agent.mode, self.reported.get(a)
-        self.reported[a] = mode
+        mode = agent.mode
         if mode == CtiAgentState.IDLE:
-            cancel = _CANCEL_EVENT.get(before) if before is not None else None
+            cancel = _CANCEL_EVENT.get(agent.prev_mode) if cancels else None
             ready = [(a, _event("AgentState_Ready", a, None))]
             return [(a, _event(cancel, a, None)), *ready] if cancel else ready
         if mode == CtiAgentState.WORKING:

@@ -234,9 +234,7 @@ class Engine:
         agent.login_at = e.at
         agent.skills = tuple(e.skills)
         agent.phone = e.phone
-        agent.mode = _MODE_OF[e.state]
-        agent.mode_since = e.at
-        agent.mode_reason = None
+        _set_mode(agent, _MODE_OF[e.state], e.at)
         agent.next_mode = agent.next_reason = None
         agent.auto_answer = bool(e.auto_answer)
         agent.auto_enter_idle = bool(e.auto_enter_idle)
@@ -259,8 +257,7 @@ class Engine:
         if agent.calls:
             raise Rejection("agent_has_calls", f"agent {e.agent_id} has calls in progress: {', '.join(agent.calls)}")
         agent.signed_in = False
-        agent.mode = CtiAgentState.NOT_SIGNED_IN
-        agent.mode_since = e.at
+        _set_mode(agent, CtiAgentState.NOT_SIGNED_IN, e.at)
         agent.last_at = e.at
         return []
 
@@ -276,9 +273,7 @@ class Engine:
             agent.next_mode = mode if mode in _AFTER_CALL_STATES else None
             agent.next_reason = e.reason_code if mode in _AFTER_CALL_STATES else None
         else:
-            agent.mode = mode
-            agent.mode_since = e.at
-            agent.mode_reason = e.reason_code
+            _set_mode(agent, mode, e.at, e.reason_code)
             agent.next_mode = agent.next_reason = None
         if e.wrapup_code is not None and agent.last_call is not None:
             agent.last_call = agent.last_call._replace(wrapup_code=e.wrapup_code)
@@ -1025,10 +1020,8 @@ class Engine:
         )
         if (leg.call_begin or leg.held) and not agent.calls:
             default = CtiAgentState.IDLE if agent.auto_enter_idle else CtiAgentState.WORKING
-            agent.mode = agent.next_mode or default
-            agent.mode_reason = agent.next_reason if agent.next_mode else None
+            _set_mode(agent, agent.next_mode or default, at, agent.next_reason if agent.next_mode else None)
             agent.next_mode = agent.next_reason = None
-            agent.mode_since = at
 
     def _connected_somewhere(self, agent: Agent) -> bool:
         """The agent talks on (or holds) one of its calls, rather than only being rung."""
@@ -1221,6 +1214,12 @@ def _call_result(call: Call, at: int, leave_reason: int, cause: int) -> CallResu
         call.first_skill,
         call.evaluation,
     )
+
+
+def _set_mode(agent: Agent, mode: CtiAgentState, at: int, reason: int | None = None) -> None:
+    """The agent's own state changes; the one it leaves is kept (CMS `prevState`, the gateway's cancel events)."""
+    agent.prev_mode, agent.prev_mode_since = agent.mode, agent.mode_since
+    agent.mode, agent.mode_since, agent.mode_reason = mode, at, reason
 
 
 # The dispatch table: class-level functions, so that an engine holds no reference cycle through bound methods

@@ -169,6 +169,8 @@ class Agent:
     mode: CtiAgentState = CtiAgentState.NOT_SIGNED_IN  # the state set by the agent or the system
     mode_since: int = 0
     mode_reason: int | None = None  # v2: why busy or resting (the rest cause), as the source gave it
+    prev_mode: CtiAgentState = CtiAgentState.NOT_SIGNED_IN  # the own state before the current one
+    prev_mode_since: int = 0
     # v2: a state set during a call takes effect when the agent's last call leaves it (CEC's "pre-busy").
     next_mode: CtiAgentState | None = None
     next_reason: int | None = None
