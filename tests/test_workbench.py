@@ -329,3 +329,13 @@ def test_rest_reminds_when_its_time_is_over(tmp_path: Path) -> None:
         assert World(running).agent_state(A) == CtiAgentState.REST  # a reminder: still resting
         ok(a.agent("POST", "cancelrest"))
         assert types(a.events()) == ["AgentState_CancelRest_Success", "AgentState_Ready"]
+
+
+def test_the_guid_header_is_read_whatever_its_case(tmp_path: Path) -> None:
+    with running_server(tmp_path, auth_mode=1) as running:
+        a = DemoWorkbench(running.host, A, "secret-1")
+        ok(a.sign_in())
+        for name in ("guid", "Guid", "GUID", "gUiD"):
+            headers = [(name, a.guid), ("Cookie", "JSESSIONID=from-a-balancer; route=2")]
+            answer = exchange(running.host, "GET", f"/agentgateway/resource/onlineagent/{A}/agentstatus", headers)
+            assert answer.json()["retcode"] == "0", name
