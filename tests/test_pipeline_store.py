@@ -15,7 +15,7 @@ import pytest
 from backends import Backend
 from ccdata.domain.records import LAST_ROW, month_of
 from ccdata.pipeline import CommitPolicy, Pipeline, SnapshotPolicy
-from ccdata.store.ports import Store, StoreUnavailable
+from ccdata.store.ports import Batch, LoggedEvent, RejectedInput, Store, StoreUnavailable
 from ccdata.store.sqlite import SqliteStore
 from support import CALL, T0
 
@@ -211,3 +211,13 @@ def test_restart_rebuilds_live_state_from_the_log(backend: Backend) -> None:
     restarted.save_snapshot()
     assert Pipeline(store).replayed == 0
     store.close()
+
+
+def test_the_shared_logs_position_is_stored_with_the_batch_that_carries_it(store: Store) -> None:
+    assert store.position() == 0  # no batch carried one: the embedded form alone
+    Pipeline(store).ingest(answered_call()[:2])
+    assert store.position() == 0
+    store.commit(Batch(events=[LoggedEvent("x-1", "agent.login", T0, b"{}")], position=17))
+    assert store.position() == 17
+    store.commit(Batch(rejected=[RejectedInput(None, "invalid_event", "bad", b"{")], position=18))
+    assert (store.position(), store.last_seq()) == (18, 3)

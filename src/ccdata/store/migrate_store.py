@@ -70,8 +70,8 @@ def copy_embedded(db: sqlite3.Connection, target: PostgresStore, advance: Callab
             conn.execute("INSERT INTO snapshot (id, seq, version, blob) VALUES (%s, %s, %s, %s)", snapshot)
         meta = db.execute("SELECT key, value FROM store_meta WHERE key != 'writer'").fetchall()
         conn.cursor().executemany("INSERT INTO store_meta (key, value) VALUES (%s, %s)", meta)
-        last = db.execute("SELECT coalesce(max(seq), 0) FROM event_log").fetchone()[0]
-        conn.execute("UPDATE record_position SET seq = %s WHERE id = 1", (last,))
+        position = dict(meta).get("log_position", "0")  # the embedded store keeps it among its facts
+        conn.execute("UPDATE record_position SET seq = %s WHERE id = 1", (int(position),))
     return copied
 
 

@@ -2,15 +2,17 @@
 
 The same tables as the embedded store (`postgres_schema.py` says where they differ), the same semantics:
 - A commit is one transaction under a transaction-level advisory lock, so log positions are gapless and each
-  commit's own, as with SQLite's `BEGIN IMMEDIATE`; its rows go in by COPY when there are many, and the position
-  of its last event is written to `record_position` in that same transaction.
+  commit's own, as with SQLite's `BEGIN IMMEDIATE`; its rows go in by COPY when there are many.
 - The call track is partitioned by month; a month's partition is created before the first commit that reaches
   it, with the next month's, and at start the current and the next month's, outside the commit's transaction
   (creating a partition locks the parent table: readers never wait on it behind a large commit).
 - One record writer at a time: a process that writes takes the writer's lease, a session-level advisory lock on
   its write connection, so it is free again the moment that connection or process dies. A second writer is
-  refused with the holder's name (`StoreLocked`), or waits for the lease as a standby (`standby=True`). A write
-  connection that was lost takes the lease again before it writes: a writer that lost it to a standby stops.
+  refused with the holder's name (`StoreLocked`), or waits for the lease as a standby (`standby=True`); a
+  cluster node polls it (`try_acquire`, the cluster pipeline's `Lease`). A write connection that was lost takes
+  the lease again before it writes: a writer that lost it to a standby stops.
+- `record_position` holds the shared log's position the records are complete up to (`Batch.position`), written
+  in the commit's transaction.
 - Connection loss or refusal, a lock not had within `busy_timeout_s`, a full disk: `StoreUnavailable`, with
   nothing written; the pipeline retries, readiness says so meanwhile.
 """
@@ -101,6 +103,7 @@ class PostgresStore:
         self.where = where(url)
         self.busy_timeout_s = busy_timeout_s
         self.writer = writer
+        self._leased = False  # this store's write connection holds the record writer's lease
         self._holder: dict[str, Any] = {}
         self._write_lock = threading.RLock()  # the write connection serves one caller at a time
         self._conn: psycopg.Connection | None = None
@@ -143,10 +146,11 @@ class PostgresStore:
             return conn
         self._close_write_connection()
         conn = self._connect()
-        if self.writer is not None:
+        if self._leased:
             try:
                 self._take_lease(conn, standby=False, on_standby=None)
             except StoreLocked as exc:  # a standby took over while we were cut off: it writes now, not us
+                self._leased = False
                 raise StoreUnavailable(f"{exc}; this process lost the writer's lease") from None
         self._conn = conn
         return conn
@@ -155,7 +159,7 @@ class PostgresStore:
         self, conn: psycopg.Connection, standby: bool, on_standby: Callable[[dict[str, Any]], None] | None
     ) -> None:
         told = False
-        while not conn.execute("SELECT pg_try_advisory_lock(%s)", (LEASE_LOCK,)).fetchone()[0]:  # type: ignore[index]
+        while not _try_lock(conn):
             holder = self._lease_holder(conn)
             if not standby:
                 conn.close()
@@ -164,9 +168,18 @@ class PostgresStore:
                 on_standby(holder)
                 told = True
             time.sleep(STANDBY_POLL_S)
-        if not self._holder:
-            self._holder = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.writer, "url": None}
-        self._holder["since"] = datetime.now(UTC).isoformat(timespec="seconds")
+        self._claim(conn)
+
+    def _claim(self, conn: psycopg.Connection) -> None:
+        """The lease is ours: say who holds it (what a refused second writer is told)."""
+        self._leased = True
+        self._holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": self.writer or "serve",
+            "url": self._holder.get("url"),
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         self._set_meta(conn, "writer", json.dumps(self._holder))
 
     def _lease_holder(self, conn: psycopg.Connection) -> dict[str, Any]:
@@ -184,9 +197,27 @@ class PostgresStore:
         with self._write_lock:
             self._set_meta(self._write_connection(), "writer", json.dumps(self._holder))
 
+    def try_acquire(self) -> bool:
+        """Take the record writer's lease if it is free: the `Lease` port of the cluster pipeline (a node polls it
+        until it holds it, and writes only then)."""
+        with self._write_lock:
+            if self._leased:
+                return True
+            try:
+                conn = self._write_connection()
+                if not _try_lock(conn):
+                    return False
+                self._claim(conn)
+            except psycopg.OperationalError:
+                return False  # no server now: not the writer; asked again later
+            return True
+
     def release(self) -> None:
-        """Give the lease up (it goes with the write connection): the `WriterLock` interface of the CLI."""
-        self._close_write_connection()
+        """Give the lease up (it goes with the write connection): the `WriterLock` interface of the CLI and the
+        `Lease` port of the cluster pipeline."""
+        with self._write_lock:
+            self._leased = False
+            self._close_write_connection()
 
     def _close_write_connection(self) -> None:
         if self._conn is not None:
@@ -233,8 +264,8 @@ class PostgresStore:
                     _insert(conn, "call_result", _RESULT_COLUMNS, results)
                     _write_evaluations(conn, evaluations)
                     last += len(events)
-                    if events:
-                        conn.execute("UPDATE record_position SET seq = %s WHERE id = 1", (last,))
+                    if batch.position is not None:  # the shared log's position, with the rows it covers
+                        conn.execute("UPDATE record_position SET seq = %s WHERE id = 1", (batch.position,))
             except psycopg.OperationalError:
                 self._unsure = batch if conn.broken else None
                 raise
@@ -277,8 +308,8 @@ class PostgresStore:
         return self._read_one("SELECT coalesce(max(seq), 0) FROM event_log")
 
     @_unavailable
-    def record_position(self) -> int:
-        """The log position of the last event whose records are committed."""
+    def position(self) -> int:
+        """The shared log's position the records are complete up to (0 until a batch carries one)."""
         return self._read_one("SELECT seq FROM record_position WHERE id = 1")
 
     # --- snapshots ---
@@ -416,6 +447,10 @@ class PostgresStore:
             "WHERE i.inhparent = 'call_track'::regclass"
         )
         return {int(name.removeprefix("call_track_")) for (name,) in rows}
+
+
+def _try_lock(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT pg_try_advisory_lock(%s)", (LEASE_LOCK,)).fetchone()[0]  # type: ignore[index]
 
 
 def _split(batch: Batch) -> tuple[list[TrackRow], list[CallResult], list[EvaluationRecord]]:

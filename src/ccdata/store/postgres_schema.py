@@ -8,8 +8,9 @@ Differences from the embedded schema, and why:
 - `call_track` is one table partitioned by the month of the call's arrival (`month`, YYYYMM: the `logDate` month
   of querycalltracedetail), one partition per month, instead of one SQLite table per month; its key holds the
   month, so a call ID is unique within a month as in the SQLite tables.
-- `record_position` holds the log position of the last event whose records are committed, written in the same
-  transaction as those rows (the record writer of a replicated log resumes from it).
+- `record_position` holds the shared event log's position the records are complete up to (`Batch.position`),
+  written in the same transaction as those rows (a record writer's standby resumes from it); the embedded store
+  keeps it in `store_meta` (`log_position`).
 - Integers are BIGINT throughout (SQLite's INTEGER is 64-bit; nothing the contract accepts is cut).
 """
 
