@@ -200,6 +200,9 @@ class ClusterPipeline(Pipeline):
         except StoreUnavailable as exc:
             self._commit_failed(exc)
             await asyncio.sleep(min(2.0, self.commit_policy.first_delay_s * 2 ** min(self.health.failures, 6)))
+            # The COMMIT may have gone through before the connection broke: go on from what the store holds.
+            with contextlib.suppress(StoreUnavailable):
+                self._recorded = max(self._recorded, await asyncio.to_thread(self.store.position))
             return
         if written and self._recorded_event is not None:
             self._recorded_event.set()  # here, on the loop: an asyncio.Event is not for other threads
