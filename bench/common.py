@@ -25,10 +25,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(db: Path, *args: str, config: Path | None = None) -> Iterator[str]:
-    """`ccdata serve` in a separate process (so that load generators measure the server, not themselves)."""
+def server(db: Path | str, *args: str, config: Path | None = None) -> Iterator[str]:
+    """`ccdata serve` in a separate process (so that load generators measure the server, not themselves), on an
+    embedded store file or a postgresql:// URL."""
     port = free_port()
-    command = [sys.executable, "-m", "ccdata", "serve", "--db", str(db), "--port", str(port), *args]
+    where = ["--store", db] if isinstance(db, str) and db.startswith("postgresql://") else ["--db", str(db)]
+    command = [sys.executable, "-m", "ccdata", "serve", *where, "--port", str(port), *args]
     if config is not None:
         command += ["--config", str(config)]
     OUT.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from ccdata.api.app import create_app
 from ccdata.api.limits import server_options
 from ccdata.service import Service
 from ccdata.sim.clocks import LiveSimulator
+from ccdata.store.ports import SessionStore, Store
 from ccdata.store.sqlite import SqliteStore
 
 TEST_CONFIG = """
@@ -84,15 +85,22 @@ class Running:
 
 @contextmanager
 def running_server(
-    tmp: Path, auth_mode: int = 2, heartbeat_ms: int = 60_000, extra: str = "", live_speed: float | None = None
+    tmp: Path,
+    auth_mode: int = 2,
+    heartbeat_ms: int = 60_000,
+    extra: str = "",
+    live_speed: float | None = None,
+    store: Store | None = None,
+    sessions: SessionStore | None = None,
 ) -> Iterator[Running]:
-    """A server on a free loopback port; `extra` TOML is appended; `live_speed` runs the live simulator."""
+    """A server on a free loopback port; `extra` TOML is appended; `live_speed` runs the live simulator. The store
+    is `tmp`/server.db unless `store` is given; the sessions are beside it unless `sessions` is."""
     path = tmp / "ccdata.toml"
     text = TEST_CONFIG.replace("{auth_mode}", str(auth_mode)).replace("{heartbeat}", str(heartbeat_ms))
     path.write_text(text + extra)
-    service = Service(configuration.load(path), SqliteStore(tmp / "server.db"))
+    service = Service(configuration.load(path), store or SqliteStore(tmp / "server.db"))
     live = None if live_speed is None else LiveSimulator(service, speed=live_speed)
-    app = create_app(service, live=live)
+    app = create_app(service, live=live, sessions=sessions)
     options = server_options(service.config.limits)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -151,9 +159,11 @@ class Api:
 
     # --- CC-Gateway ---
 
-    def sign_in(self, agent_id: int, password: str = "secret-1", force: bool = False) -> httpx.Response:
+    def sign_in(self, agent_id: int, password: str = "secret-1", force: bool = False, **options: Any) -> httpx.Response:
+        """Sign in (idle); `options` are further body fields (`autoanswer`, `autoenteridle`, ...)."""
         path = f"/agentgateway/resource/onlineagent/{agent_id}" + ("/forcelogin" if force else "")
-        response = self.http.put(path, json={"password": password, "status": 4, "phonenum": f"6{agent_id}"})
+        body = {"password": password, "status": 4, "phonenum": f"6{agent_id}", **options}
+        response = self.http.put(path, json=body)
         if "set-guid" in response.headers:
             self.guids[agent_id] = response.headers["set-guid"].removeprefix("JSESSIONID=")
         return response

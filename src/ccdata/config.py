@@ -71,6 +71,9 @@ class Gateway(msgspec.Struct, forbid_unknown_fields=True):
     guid_timeout_ms: Annotated[int, Meta(ge=1000)] = 120_000  # GUIDTIMEOUT: a rotated-out GUID's grace
     heartbeat_timeout_ms: Annotated[int, Meta(ge=1000)] = 120_000  # no poll for this long: signed out
     poll_wait_ms: Annotated[int, Meta(ge=0, le=30_000)] = 10_000  # long-poll wait when there is no event
+    # Answer the calls of agents signed in with `autoanswer` (the platform's job): by default only when the
+    # simulator runs the contact center; a real feed's CTI answers for its agents itself.
+    auto_answer: bool | None = None
 
 
 class Cms(msgspec.Struct, forbid_unknown_fields=True):
@@ -111,6 +114,17 @@ class StoreSettings(msgspec.Struct, forbid_unknown_fields=True):
     batch_events: Annotated[int, Meta(ge=1)] = 5000
     batch_events_beside_reads: Annotated[int, Meta(ge=1)] = 100
     reads_recent_s: Annotated[float, Meta(ge=0)] = 1.0
+
+
+class Cluster(msgspec.Struct, forbid_unknown_fields=True):
+    """`[cluster]`: the servers of the distributed mode; empty strings keep the embedded one (docs/deploy.md).
+    URLs may carry passwords: write them as "env:NAME", or leave them out and set $CCDATA_STORE_URL and
+    $CCDATA_SESSIONS_URL."""
+
+    store: str = ""  # postgresql://user@host:5432/db: the record store ("" = the embedded SQLite file)
+    sessions: str = ""  # redis://host:6379/0: the gateway's sessions ("" = beside an SQLite store, else in memory)
+    deployment: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "ccdata"  # its keys' prefix in Redis
+    standby: bool = False  # a second record writer waits for the lease instead of being refused
 
 
 class EngineSettings(msgspec.Struct, forbid_unknown_fields=True):
@@ -173,6 +187,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
     ingest: Ingest = msgspec.field(default_factory=Ingest)
     server: Server = msgspec.field(default_factory=Server)
     store: StoreSettings = msgspec.field(default_factory=StoreSettings)
+    cluster: Cluster = msgspec.field(default_factory=Cluster)
     engine: EngineSettings = msgspec.field(default_factory=EngineSettings)
     limits: Limits = msgspec.field(default_factory=Limits)
     simulator: Scenario = msgspec.field(default_factory=Scenario)

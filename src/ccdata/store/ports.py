@@ -6,6 +6,7 @@ committed together: after a crash the log and the records always agree, and live
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
@@ -36,6 +37,11 @@ class RejectedInput(NamedTuple):
     body: bytes
 
 
+def rejection_digest(rejected: RejectedInput) -> bytes:
+    """What makes two rejections the same (each store keeps one of them): the input's bytes and the reason code."""
+    return hashlib.sha256(rejected.reason_code.encode() + b"\0" + rejected.body).digest()
+
+
 @dataclass(slots=True)
 class Batch:
     """What one commit writes, atomically."""
@@ -43,6 +49,9 @@ class Batch:
     events: list[LoggedEvent] = field(default_factory=list)
     rejected: list[RejectedInput] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    # The distributed form: the shared event log's sequence of the last event the batch covers, stored in the same
+    # transaction, so that the record writer (or its standby) resumes exactly after it.
+    position: int | None = None
 
 
 class Snapshot(NamedTuple):
@@ -87,6 +96,10 @@ class Store(Protocol):
         ...
 
     def last_seq(self) -> int: ...
+
+    def position(self) -> int:
+        """The shared log's position the records are complete up to (the distributed form; 0 if none)."""
+        ...
 
     def save_snapshot(self, snapshot: Snapshot) -> None: ...
 

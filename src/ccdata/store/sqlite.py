@@ -13,7 +13,6 @@ Tables:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import sqlite3
 import threading
@@ -22,7 +21,15 @@ from pathlib import Path
 from typing import Final
 
 from ccdata.domain.records import CallResult, EvaluationRecord, TrackRow, month_of
-from ccdata.store.ports import Batch, CallResultQuery, RejectedInput, Snapshot, StoreUnavailable
+from ccdata.store.ports import (
+    Batch,
+    CallResultQuery,
+    RejectedInput,
+    Snapshot,
+    StoreUnavailable,
+    rejection_digest,
+)
+from ccdata.store.search import call_result_condition
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS event_log (
@@ -184,10 +191,13 @@ class SqliteStore:
             db.executemany(
                 "INSERT OR IGNORE INTO rejected_input (event_id, reason_code, reason, body, digest) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [(*r, _digest(r)) for r in batch.rejected],
+                [(*r, rejection_digest(r)) for r in batch.rejected],
             )
             self._new_months.clear()
             self._write_records(batch)
+            if batch.position is not None:
+                db.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('log_position', ?)",
+                           (str(batch.position),))  # fmt: skip
             # Inside the transaction, so that it is this batch's own last position (nothing else can write now).
             last = db.execute("SELECT coalesce(max(seq), 0) FROM event_log").fetchone()[0]
             db.execute("COMMIT")
@@ -245,6 +255,9 @@ class SqliteStore:
         row = self._db.execute("SELECT seq, version, blob FROM snapshot WHERE id = 1").fetchone()
         return None if row is None else Snapshot(*row)
 
+    def position(self) -> int:
+        return int(self.meta("log_position") or 0)
+
     # --- facts about the store itself (who created it) ---
 
     def meta(self, key: str) -> str | None:
@@ -279,28 +292,7 @@ class SqliteStore:
         return (CallResult(*row) for row in self._reader().execute(sql, (cc_id, since)))
 
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
-        where = ["cc_id = ?", "vdn = ?"]
-        args: list[object] = [query.cc_id, query.vdn]
-        for column, value in (
-            ("call_id", query.call_id),
-            ("caller_no", query.caller_no),
-            ("callee_no", query.callee_no),
-            ("call_type", query.call_type),
-            ("media_type", query.media_type),
-            ("evaluation_value", query.evaluation_value),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if query.inbound is not None:
-            where.append("call_type = 0" if query.inbound else "call_type != 0")
-        if query.begin is not None:
-            where.append("arrived_at >= ?")
-            args.append(query.begin)
-        if query.end is not None:
-            where.append("arrived_at <= ?")
-            args.append(query.end)
-        condition = " AND ".join(where)
+        condition, args = call_result_condition(query, "?")
         db = self._reader()
         db.execute("BEGIN")  # the count and the page from one snapshot
         try:
@@ -345,8 +337,3 @@ class SqliteStore:
     def _existing_months(self) -> set[str]:
         names = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'track_%'")
         return {name[len("track_") :] for (name,) in names if _MONTH.match(name[len("track_") :])}
-
-
-def _digest(rejected: RejectedInput) -> bytes:
-    """What makes two rejections the same: the input's bytes and the reason code."""
-    return hashlib.sha256(rejected.reason_code.encode() + b"\0" + rejected.body).digest()
