@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from processes import ccdata
 from server import Api, Running, running_server
 
@@ -75,3 +77,54 @@ def test_ring_without_a_simulator_says_so(tmp_path: Path) -> None:
         )
         assert response.status_code == 409 and response.json()["code"] == "no_simulator"
         assert "serve --simulate" in response.json()["message"]
+
+
+WORKBENCH = (
+    RING.replace("skills = [8]", "skills = [8]\n")
+    + """
+[simulator.workbench]
+callout_ring_time = { kind = "fixed", mean = 4 }
+callout_answer_rate = 1.0
+callout_talk_time = { kind = "fixed", mean = 30 }
+
+[[simulator.skills]]
+skill = 8
+handle_time = { kind = "fixed", mean = 20 }
+"""
+)
+
+
+def test_a_workbench_over_the_gateway_answers_a_rung_call_and_calls_out_and_the_customers_hang_up(
+    tmp_path: Path,
+) -> None:
+    with running_server(tmp_path, extra=WORKBENCH, live_speed=20) as running:
+        api = Api(running)
+        assert api.sign_in(1901, password="secret-live", autoanswer=False, autoenteridle=True).json()["retcode"] == "0"
+        wait_for(api, 1901, "AgentState_Ready")
+        ring_now = http_ring(api, 1901)
+        ringing = wait_for(api, 1901, "AgentEvent_Ringing")
+        assert ringing["content"]["callid"] == ring_now
+        time.sleep(0.5)  # ten simulated seconds: nobody answers for the agent
+        assert running.service.engine.call(1, ring_now).phase.value == "alerting"
+        assert api.gateway("PUT", "/voicecall/1901/answer", 1901).json()["retcode"] == "0"
+        wait_for(api, 1901, "AgentEvent_Talking")
+        wait_for(api, 1901, "AgentEvent_Customer_Release", "AgentEvent_Call_Release")  # 20 s talk: 1 s here
+        (result,) = running.service.store.call_results(1, ring_now)
+        assert result.agent_id == 1901 and result.call_end - result.call_begin == 20_000
+        out = api.gateway("PUT", "/voicecall/1901/callout", 1901, json={"called": "13800138000"}).json()
+        assert out["retcode"] == "0", out
+        wait_for(api, 1901, "AgentEvent_Talking")  # the customer answered (4 s)
+        wait_for(api, 1901, "AgentEvent_Customer_Release", "AgentEvent_Call_Release")  # and hung up (30 s)
+        answered = [e for e in logged(running) if e["type"] == "call.answer" and e["callId"] == out["result"]]
+        assert [e.get("party") for e in answered] == ["customer"]
+        assert not running.service.engine.rejections
+
+
+def http_ring(api: Api, agent_id: int) -> str:
+    response = api.http.post(PATH, json={"agentId": agent_id}, headers={"Authorization": "Bearer ingest-token"})
+    assert response.status_code == 202, response.text
+    return response.json()["callId"]
+
+
+def logged(running: Running) -> list[dict[str, Any]]:
+    return [msgspec.json.decode(body) for _, body in running.service.store.events_after(0)]

@@ -576,3 +576,16 @@ def test_a_colleague_joined_to_a_conference_by_the_workbench_leaves_again_and_th
     release = bench.run_until(lambda e: e["type"] == "call.release")
     assert release["by"] == "customer" and bench.mode() == CtiAgentState.WORKING
     never_acted_for(bench, A)
+
+
+def test_an_agent_signed_in_with_auto_enter_idle_gets_its_next_call_right_after_the_last() -> None:
+    """The engine makes it idle when the call ends (no `agent.state` event): the router follows the engine."""
+    bench = Workbench(rate=240)
+    bench.act("agent.login", agentId=A, skills=[1], autoEnterIdle=True, v=2)
+    first = bench.run_until(lambda e: e["type"] == "call.alert" and e["agentId"] == A)
+    bench.act("call.answer", callId=first["callId"], agentId=A)
+    release = bench.run_until(lambda e: e["type"] == "call.release")
+    bench.run(0)
+    after = [e for e in bench.events("call.alert", agentId=A) if e["callId"] != first["callId"]]
+    assert bench.mode() == CtiAgentState.IDLE and after and after[0]["at"] == release["at"]  # calls waited: at once
+    never_acted_for(bench, A)
