@@ -80,9 +80,10 @@ def test_ring_without_a_simulator_says_so(tmp_path: Path) -> None:
 
 
 WORKBENCH = (
-    RING.replace("skills = [8]", "skills = [8]\n")
+    RING
     + """
 [simulator.workbench]
+no_answer_timeout_s = 120  # 6 s at speed 20: time for the test's answer on a loaded machine
 callout_ring_time = { kind = "fixed", mean = 4 }
 callout_answer_rate = 1.0
 callout_talk_time = { kind = "fixed", mean = 30 }
