@@ -122,6 +122,8 @@ class Pipeline:
     the loop, which also reads live state, keeps serving while a large batch goes in.
     """
 
+    writer = True  # it writes its own records (a cluster node only while it holds the lease)
+
     def __init__(
         self,
         store: Store,

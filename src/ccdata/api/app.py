@@ -86,6 +86,7 @@ def create_app(
             "status": "UP" if ok else "DOWN",
             "reasons": reasons,
             "logSeq": service.pipeline.seq,
+            "recordWriter": service.pipeline.writer,
             "snapshotSeq": service.pipeline.snapshot_seq,
             "replayedAtStart": service.pipeline.replayed,
             "failedCommits": service.pipeline.health.failures,
