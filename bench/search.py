@@ -28,7 +28,8 @@ START = 1_767_225_600_000  # 2026-01-01
 QUERIES = 200
 
 
-def build(path: Path, count: int) -> None:
+def build(path: Path, count: int, start: int = START) -> None:
+    """`count` call results over DAYS days from `start` (midnight UTC), built once into `path`."""
     if path.exists():
         return
     OUT.mkdir(parents=True, exist_ok=True)
@@ -37,13 +38,13 @@ def build(path: Path, count: int) -> None:
     store = SqliteStore(partial, durable=False)
     rng = random.Random(7)
     per_day = count // DAYS
-    last_month = month_of(START + (DAYS - 1) * DAY)
+    last_month = month_of(start + (DAYS - 1) * DAY)
     started = time.perf_counter()
     db = store._db
     for day in range(DAYS):
         results, tracks = [], []
         for n in range(per_day):
-            at = START + day * DAY + n * (DAY // per_day)
+            at = start + day * DAY + n * (DAY // per_day)
             call_id = f"{at // 1000}-{day * per_day + n}"
             caller = f"1{rng.randrange(1_000_000):09d}"
             evaluation = str(rng.randint(1, 5)) if rng.random() < 0.3 else None

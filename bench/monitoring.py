@@ -1,0 +1,133 @@
+"""CC-CMS monitoring and call discovery under load.
+
+(a) `skill/rindex` for every skill of a VDN with every indicator id, wrk at 64 connections while the live
+    simulator feeds the server, against the bare endpoint of the same server in alternating rounds (as
+    bench/realtime.py measures its queries).
+(b) `vdn/querycalls` (v1) over a one-day window of a store of 10,000,000 call results, p50/p99 through the SDK over
+    HTTP, against the same SQL run directly on the store in this process (as bench/search.py measures searches).
+
+The querycalls data set is bench/search.py's, built by its builder, but ending yesterday (UTC): the interface
+answers only windows from 00:00 of the previous day (the reference), so the file is rebuilt on another day.
+
+    .venv/bin/python -m bench.monitoring [N]
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import search
+from bench.common import OUT, server
+from bench.realtime import AK, ROUNDS, SK, signed, wrk
+from ccdata.client import CmsClient
+from ccdata.domain import codes
+from ccdata.store.ports import CallResultQuery
+from ccdata.store.sqlite import SqliteStore
+
+DAY = search.DAY
+QUERIES = 200
+VDN = 1
+SKILLS = [1, 2, 3, 4]  # the demo VDN's configured skills (src/ccdata/default.toml)
+
+
+def rindex(seconds: int = 5) -> dict[str, float]:
+    """skill/rindex, every skill of the simulated VDN, every indicator id, against the bare endpoint."""
+    with tempfile.TemporaryDirectory() as tmp, server(Path(tmp) / "mon.db", "--simulate", "--speed", "20") as url:
+        cms = CmsClient(url, AK, SK)
+        skills = _busy_skills(cms)
+        path = "/rest/cmsapp/v1/openapi/skill/rindex"
+        body = (
+            f'{{"ccId":1,"vdn":{VDN},"skillIds":{list(skills)},"indexIds":{list(codes.SKILL_INDICATOR_IDS)}}}'.replace(
+                "'", '"'
+            )
+        )
+        rounds = []
+        for _ in range(ROUNDS):
+            bare = wrk(url, "/ccdata/v1/health", seconds, "POST", body, {"Content-Type": "application/json"})
+            real = wrk(url, path, seconds, "POST", body, signed(url, path, body))
+            rounds.append((bare, real))
+    return {
+        "skills": len(skills),
+        "rps": statistics.median(r["rps"] for _, r in rounds),
+        "p50_ms": statistics.median(r["p50_ms"] for _, r in rounds),
+        "p99_ms": statistics.median(r["p99_ms"] for _, r in rounds),
+        "bare_rps": statistics.median(b["rps"] for b, _ in rounds),
+        "bare_p99_ms": statistics.median(b["p99_ms"] for b, _ in rounds),
+        "rps_ratio": statistics.median(r["rps"] / b["rps"] for b, r in rounds),
+        "errors": any(r["errors"] for _, r in rounds),
+    }
+
+
+def _busy_skills(cms: CmsClient) -> list[int]:
+    """Every configured skill of the demo VDN, once the simulator has calls at agents (at most a minute)."""
+    deadline = time.monotonic() + 60
+    while not any(row.callList for row in cms.agent_group_calls(VDN, list(range(1001, 1061)))):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the simulator put no call at an agent within a minute")
+        time.sleep(0.5)
+    return SKILLS
+
+
+def querycalls_store(count: int) -> tuple[Path, int]:
+    """bench/search.py's data set, its last day yesterday (UTC); older builds of it are removed."""
+    today = int(time.time() * 1000) // DAY * DAY
+    start = today - search.DAYS * DAY
+    path = OUT / f"querycalls-{count}-{start // DAY}.db"
+    for old in OUT.glob(f"querycalls-{count}-*.db"):
+        if old != path:
+            old.unlink()
+    search.build(path, count, start)
+    return path, today - DAY
+
+
+def querycalls(count: int = 10_000_000) -> dict[str, float]:
+    """vdn/querycalls v1 over yesterday's 24 hours (100 per page, random pages), against the store's own SQL."""
+    path, yesterday = querycalls_store(count)
+    rng = random.Random(13)
+    per_day = count // search.DAYS
+    pages = [rng.randrange(per_day // 100) * 100 for _ in range(QUERIES)]
+    store = SqliteStore(path)
+    api: list[float] = []
+    sql: list[float] = []
+    with server(path) as url:
+        cms = CmsClient(url, AK, SK)
+        for n, offset in enumerate(pages):
+            query = CallResultQuery(1, VDN, begin=yesterday, end=yesterday + DAY - 1, inbound=True, offset=offset)
+            search._measure(
+                n,
+                lambda o=offset: cms.vdn_calls(VDN, yesterday, yesterday + DAY - 1, offset=o, v1=True),
+                lambda q=query: _direct(store, q),
+                api,
+                sql,
+            )
+    store.close()
+    return {"results": count, **search._figures(api, sql)}
+
+
+def _direct(store: SqliteStore, query: CallResultQuery) -> None:
+    """What the interface reads: the page and its count, and each call's track rows (for its CMS call type)."""
+    _, results = store.search_call_results(query)
+    for result in results:
+        store.track_rows(result.cc_id, result.vdn, result.call_id, search.month_of(result.arrived_at))
+
+
+def main(count: int = 10_000_000, seconds: int = 5) -> dict[str, dict]:
+    return {"rindex": rindex(seconds), "querycalls": querycalls(count)}
+
+
+if __name__ == "__main__":
+    figures = main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)
+    r, q = figures["rindex"], figures["querycalls"]
+    print(
+        f"skill/rindex ({r['skills']} skills) {r['rps']:,.0f} req/s (bare {r['bare_rps']:,.0f}, ratio "
+        f"{r['rps_ratio']:.2f}) p50 {r['p50_ms']:.1f} ms p99 {r['p99_ms']:.1f} ms{'  ERRORS' if r['errors'] else ''}"
+    )
+    print(
+        f"querycalls API p50 {q['api_p50_ms']:.2f} ms p99 {q['api_p99_ms']:.2f} ms | "
+        f"SQL p50 {q['sql_p50_ms']:.2f} ms p99 {q['sql_p99_ms']:.2f} ms"
+    )
