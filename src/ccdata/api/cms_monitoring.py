@@ -8,6 +8,7 @@ request scans the day's records. Definitions: docs/compatibility.md, "CC-CMS rea
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -128,21 +129,34 @@ def _seconds(ms: int) -> int:
 # --- skill queue ---
 
 
+class _VdnLive:
+    """The live figures of a VDN that every skill of a request reads: taken once per request, not once per skill
+    (a wallboard asks for every skill of the VDN at once)."""
+
+    def __init__(self, service: Service, vdn: int) -> None:
+        engine, cc_id = service.engine, service.cc_id
+        self.agents = [a for a in mon.agents_of(engine, cc_id, vdn) if a.signed_in]
+        self.states = {a.agent_id: engine.agent_state(a) for a in self.agents}
+        self.waiting = mon.waiting_calls(engine, cc_id, vdn)
+        self.handled = mon.handled_by_skill(engine, cc_id, vdn)
+
+
 class _SkillView:
     """Everything the skill interfaces read about one skill of a VDN, computed once per request."""
 
-    def __init__(self, service: Service, vdn: int, skill_id: int, now: int) -> None:
-        engine, cc_id = service.engine, service.cc_id
+    def __init__(self, service: Service, vdn: int, skill_id: int, now: int, live: _VdnLive) -> None:
         self.skill_id = skill_id
         self.now = now
-        self.agents = mon.agents_of(engine, cc_id, vdn, skill_id)
-        self.states = mon.agents_by_state(engine, self.agents)
-        self.waiting = [w for w in mon.waiting_calls(engine, cc_id, vdn) if w.skill_id == skill_id]
-        self.handled = mon.handled_calls(engine, cc_id, vdn, skill_id)
-        key = mon.Key(cc_id, vdn, skill_id)
+        self.agents = [a for a in live.agents if skill_id in a.skills]
+        states = [live.states[a.agent_id] for a in self.agents]
+        self.states = Counter(states)
+        self.waiting = [w for w in live.waiting if w.skill_id == skill_id]
+        self.handled = live.handled[skill_id]
+        key = mon.Key(service.cc_id, vdn, skill_id)
         self.interval = service.monitor.interval(key, now)
         self.day = service.monitor.day(key, now)
-        self.idle_since = [mon.state_since(engine, a) for a in self.agents if _idle(engine, a)]
+        # An idle agent's state began with its own mode (state_since): no call is at it.
+        self.idle_since = [a.mode_since for a, state in zip(self.agents, states, strict=True) if state == S.IDLE]
 
     @property
     def longest_wait_ms(self) -> int:
@@ -155,10 +169,6 @@ class _SkillView:
     def max_idle_in_5_s(self) -> int:
         longest = max((self.now - since for since in self.idle_since), default=0)
         return min(_seconds(longest), mon.INTERVAL_MS // 1000)
-
-
-def _idle(engine: Any, agent: Agent) -> bool:
-    return engine.agent_state(agent) == S.IDLE
 
 
 SKILL_INDEXES: dict[str, Callable[[_SkillView], int]] = {
@@ -181,7 +191,8 @@ assert tuple(SKILL_INDEXES) == codes.SKILL_INDICATOR_IDS  # every indicator of t
 def _views(service: Service, credential: CmsCredential, body: dict[str, Any]) -> list[_SkillView]:
     vdn = _scope(service, credential, body)
     now = _now(service)
-    return [_SkillView(service, vdn, skill_id, now) for skill_id in _skills(body)]
+    live = _VdnLive(service, vdn)
+    return [_SkillView(service, vdn, skill_id, now, live) for skill_id in _skills(body)]
 
 
 def skill_rindex(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
