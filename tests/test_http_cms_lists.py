@@ -32,11 +32,11 @@ QUEUED = {
     "mediaType": "MEDIA_TYPE_PHONE", "orgiCalled": "", "callInTime": 1611714900000, "callPriority": 0,
     "waitTime": 0, "callQueueFlag": 1,
 }  # fmt: skip
+# `phoneNumber` is a String, null in the example (an agent with no phone).
 BY_WORK_NO = {
     "workNo": 1001, "vdnId": 1, "citStatus": 5, "name": "n", "phoneNumber": "1", "loginDate": 1611714900000,
     "currentStateTime": 0, "mediaType": 5, "status": 7,
 }  # fmt: skip
-# `phoneNumber` is a String, null in the example (an agent with no phone).
 ABSTRACT = {"agentId": 1001, "currentState": 1, "currentStateTime": 0, "locationId": 65535}
 
 
