@@ -3,11 +3,13 @@ the keys and JSON types of each reference table/example, and figures that agree 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from ccdata.client import AsyncCmsClient, CmsClient, CmsError
 from server import Api, running_server
 from test_http_cms_monitoring import NOW, event, scenario
 from test_http_golden import assert_shape
@@ -191,3 +193,42 @@ def test_agents_by_status(api: Api) -> None:
     assert set(bad) == {"returnCode", "data", "description"} and bad["returnCode"] == "0100002"
     foreign = api.cms(f"{OPEN}/vdn/queryAgentByStatus", {**VDN1, "offset": 0, "limit": 1}, ak="ak-vdn2", sk="sk-vdn2")
     assert foreign.json()["returnCode"] == "0101003"
+
+
+# --- the SDK, sync and async, against the same server ---
+
+
+def test_sdk_typed_results(api: Api) -> None:
+    cms = CmsClient(api.running.url, "ak-all", "sk-all")
+    t = NOW - 200_000
+    assert cms.agent_counts_by_skill(1, [7]).loginEd == 5
+    assert cms.agent_counts_by_skill(1, [7], exact=True).loginEd == 0
+    assert [a.workNo for a in cms.skill_agents(1, 7)] == [1001, 1002, 1003]
+    assert [c.skillId for c in cms.skill_config(1, [7, 99])] == [7]
+    assert cms.skill_queues(1, [7])[0].callPropertyExs[0].callId == "1700000000-5"
+    assert cms.team_counts([1001, 1004]).setBusy == 1
+    assert cms.agent_info(1001).citStatus == 5
+    assert cms.system_state(1, 0, 100).totalLoginAgent == 5
+    assert cms.agent_skills(1, [1001])[0].skills[0].isLogin == 1
+    page = cms.agent_states(1, offset=1, limit=2)
+    assert (page.count, [r.agentId for r in page.rows]) == (5, [1002, 1003])
+    assert len(cms.all_agent_states(1)) == 5 and len(cms.all_agent_state_rows(1)) == 5
+    assert cms.agent_state_page(1, limit=1).count == 5
+    assert cms.agent_phones(1).rows[0].phone == "61001"
+    assert [s.name for s in cms.configured_skills(1)] == ["defaultAudioSkill", "billingVoice"]
+    assert [c.callId for c in cms.ivr_calls(1, 3)] == ["1700000000-9"]
+    assert [a.agentId for a in cms.agents_by_status(1, status=8, limit=10)] == [1005]
+    with pytest.raises(CmsError) as refused:
+        cms.agents_by_status(1, limit=1001)
+    assert refused.value.code == "0100002"
+    quarter = 15 * 60_000
+    begin = t - t % quarter
+    assert isinstance(cms.agent_operations(1001, begin, begin + 4 * quarter), list)
+
+    async def twin() -> None:
+        async with AsyncCmsClient(api.running.url, "ak-all", "sk-all") as acms:
+            assert (await acms.agent_states(1)).count == 5
+            assert (await acms.agent_counts_by_skill(1, [7])).talking == 1
+            assert [a.agentId for a in await acms.agents_by_status(1, status=8)] == [1005]
+
+    asyncio.run(twin())
