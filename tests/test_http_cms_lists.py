@@ -4,11 +4,15 @@ the keys and JSON types of each reference table/example, and figures that agree 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from ccdata.cli import main as _registered  # noqa: F401  (registers every query command)
+from ccdata.cli_query import query
 from ccdata.client import AsyncCmsClient, CmsClient, CmsError
 from server import Api, running_server
 from test_http_cms_monitoring import NOW, event, scenario
@@ -232,3 +236,50 @@ def test_sdk_typed_results(api: Api) -> None:
             assert [a.agentId for a in await acms.agents_by_status(1, status=8)] == [1005]
 
     asyncio.run(twin())
+
+
+# --- ccdata query (in process: the same click commands the console script runs) ---
+
+COMMANDS = [
+    (["total-skill-status", "--vdn", "1", "--skills", "7"], lambda r: r[0]["queueSize"] == 1),
+    (["current-call-state", "--vdn", "1", "--skills", "7"], lambda r: r[0]["id"] == 7),
+    (["skill-overload", "--vdn", "1", "--skills", "7"], lambda r: r[0]["overloadDetails"][0]["queueId"] == 8),
+    (["skill-config", "--vdn", "1", "--skills", "7,8"], lambda r: [c["skillId"] for c in r] == [7, 8]),
+    (["skill-queues", "--vdn", "1", "--skills", "7"], lambda r: len(r[0]["callPropertyExs"]) == 1),
+    (["agent-counts", "--vdn", "1", "--skills", "7"], lambda r: r["loginEd"] == 5),
+    (["agent-counts", "--agents", "1001,1004"], lambda r: (r["talking"], r["setBusy"]) == (1, 1)),
+    (["skill-agents", "--vdn", "1", "--skill", "7"], lambda r: len(r) == 3),
+    (["agent-info", "--agent", "1005"], lambda r: r["citStatus"] == 8),
+    (["system-state", "--vdn", "1"], lambda r: r["totalLoginAgent"] == 5),
+    (["agent-skills", "--vdn", "1", "--agents", "1001"], lambda r: len(r[0]["skills"]) == 2),
+    (["agent-states", "--vdn", "1", "--limit", "2"], lambda r: r["count"] == 5 and len(r["rows"]) == 2),
+    (["agent-states", "--vdn", "1", "--all"], lambda r: len(r) == 5),
+    (["agent-state-codes", "--vdn", "1"], lambda r: r["count"] == 5),
+    (["agent-state-codes", "--vdn", "1", "--all"], lambda r: r[4] == {"agentId": 1005, "state": 8}),
+    (["agent-phones", "--vdn", "1"], lambda r: r["rows"][0] == {"agentId": 1001, "phone": "61001"}),
+    (["skills", "--vdn", "1"], lambda r: [s["id"] for s in r] == [7, 8]),
+    (["ivr-calls", "--vdn", "1", "--flow", "3"], lambda r: r[0]["callId"] == "1700000000-9"),
+    (["agents-by-status", "--vdn", "1", "--status", "7"], lambda r: [a["agentId"] for a in r] == [1004]),
+]
+
+
+@pytest.mark.parametrize(("args", "check"), COMMANDS, ids=[" ".join(c[0][:2]) for c in COMMANDS])
+def test_query_commands(api: Api, args: list[str], check: Any) -> None:
+    creds = ["--url", api.running.url, "--ak", "ak-all", "--sk", "sk-all"]
+    shown = CliRunner().invoke(query, [*args, *creds])
+    assert shown.exit_code == 0, shown.output
+    result = CliRunner().invoke(query, [*args, "--json", *creds])
+    assert result.exit_code == 0, result.output
+    assert check(json.loads(result.output)), result.output
+
+
+def test_agent_operations_command(api: Api) -> None:
+    t = NOW - 200_000
+    begin = t - t % 900_000
+    args = ["agent-operations", "--agent", "1004", "--begin", str(begin), "--end", str(begin + 4 * 900_000)]
+    result = CliRunner().invoke(query, [*args, "--json", "--url", api.running.url, "--ak", "ak-all", "--sk", "sk-all"])
+    assert result.exit_code == 0, result.output
+    kinds = [r["operateType"] for r in json.loads(result.output)]
+    assert kinds[:2] == [1, 2]  # signed in, then idle until busy
+    refused = CliRunner().invoke(query, ["agent-counts", "--skills", "7", "--url", api.running.url])
+    assert refused.exit_code == 2 and "--vdn" in refused.output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -527,7 +527,7 @@ class ConfiguredSkill(msgspec.Struct, frozen=True):
     name: str = ""
 
 
-class Page(NamedTuple, Generic[T]):
+class Page(msgspec.Struct, Generic[T], frozen=True):
     """A page of a paged VDN list, and `count`: how many the whole list holds."""
 
     rows: list[T]
