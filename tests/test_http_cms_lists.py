@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from ccdata.api import cms, cms_agents, cms_monitoring, cms_skills, cms_vdn
 from ccdata.cli import main as _registered  # noqa: F401  (registers every query command)
 from ccdata.cli_query import query
 from ccdata.client import AsyncCmsClient, CmsClient, CmsError
@@ -283,3 +284,13 @@ def test_agent_operations_command(api: Api) -> None:
     assert kinds[:2] == [1, 2]  # signed in, then idle until busy
     refused = CliRunner().invoke(query, ["agent-counts", "--skills", "7", "--url", api.running.url])
     assert refused.exit_code == 2 and "--vdn" in refused.output
+
+
+def test_every_cms_route_is_in_the_openapi_document(api: Api) -> None:
+    spec = api.http.get("/openapi.json").json()["paths"]
+    service = api.running.service
+    routes = [
+        r.path for module in (cms, cms_monitoring, cms_agents, cms_skills, cms_vdn) for r in module.routes(service)
+    ]
+    assert len(routes) == 40  # 11 call data, 12 wallboard, 17 lists (this issue)
+    assert [path for path in routes if path not in spec] == []
