@@ -58,29 +58,6 @@ def restart_section(rs: dict) -> list[str]:
     ]
 
 
-def monitoring_section(mo: dict) -> list[str]:
-    r, q = mo["rindex"], mo["querycalls"]
-    rindex_ok = r["rps_ratio"] >= 0.7 and not r["errors"]
-    return [
-        "## 7. CC-CMS wallboard and call discovery",
-        "",
-        f"`skill/rindex` for every skill of the demo VDN ({r['skills']}) with all 12 indicator ids: wrk as in section",
-        f"2 ({realtime.ROUNDS} rounds of 5 s against the bare endpoint, the live simulator feeding the server).",
-        f"`vdn/querycalls` (v1) over yesterday's 24 hours of a store of {q['results']:,} call results",
-        f"(bench/search.py's data set ending yesterday, UTC), {monitoring.QUERIES} random pages of 100, through the",
-        "SDK over HTTP, against the same reads run directly on the store (page, count, each call's track rows).",
-        "`.venv/bin/python -m bench.monitoring`.",
-        "",
-        "| figure | ccdata | baseline | ratio | goal | |",
-        "|---|---|---|---|---|---|",
-        f"| skill/rindex req/s | {r['rps']:,.0f} (p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms) | "
-        f"{r['bare_rps']:,.0f} bare | {r['rps_ratio']:.2f} | ≥ 0.7 | {verdict(rindex_ok)} |",
-        f"| querycalls p99 | {q['api_p99_ms']:.1f} ms (p50 {q['api_p50_ms']:.1f} ms) | {q['sql_p99_ms']:.1f} ms SQL "
-        f"(p50 {q['sql_p50_ms']:.1f} ms) | {q['api_p99_ms'] / q['sql_p99_ms']:.2f} | ≤ 50 ms | "
-        f"{verdict(q['api_p99_ms'] <= 50)} |",
-    ]
-
-
 def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict, rs: dict, mo: dict) -> str:
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     lines = [
@@ -163,8 +140,7 @@ def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict, rs: dict, mo: dic
         "",
         *restart_section(rs),
         "",
-        *monitoring_section(mo),
-        "",
+        monitoring.section(mo),
         "## Notes",
         "",
         NOTES,
@@ -201,18 +177,6 @@ NOTES = """\
   overhead looked twice as large), then in alternating order. What is left over the SQL for a window is the
   HTTP round trip (about 0.8 ms, see the callId look-ups) plus building, sending and decoding 100 results
   (0.3 ms in one process): to go under 25 % the page would have to be smaller or the round trip cheaper.
-- CC-CMS wallboard and call discovery: the first `vdn/querycalls` runs measured p99 83 ms (p50 39 ms) at 10M
-  results, as slow as the direct SQL: the inbound filter (`callType` 0) made the day's `count(*)` read 100,000
-  table rows, and a deep page (`offset` 90,000) sorted the day's rows and read every skipped row. The window
-  index now holds call ID and call type, (ccId, vdn, arrival, callId, callType): the count, the order and the
-  skipped rows stay in the index (count 40 -> 5 ms, page at offset 90,000 87 -> 6 ms), for no extra index on the
-  ingest; an older store rebuilds it once at start (15 s at 10M results). `skill/rindex` measured 0.30-0.36 of
-  the bare endpoint: cProfile showed the answer itself (48 indicator values, 4 skill views each scanning the
-  agents and calls) at about three times the bare request; the VDN's live figures are now taken once per request,
-  and an encoded answer is reused while the engine (its count of applied events), the monitor (its count of
-  results) and the feed clock's 100 ms step are unchanged, which is the wallboard case: many screens polling
-  the same question. What is left is the signed request itself (auth-v2 and the body), as for the other CC-CMS
-  queries of section 2.
 """
 
 
