@@ -88,7 +88,7 @@ def derive(engine: Engine, event: ev.Event, before: Openings, records: list[Reco
             rows += _mode(event, agent_id, agent.vdn, was)
     handler = _HANDLERS.get(type(event))
     if handler is not None:
-        rows += handler(engine, event, before.get(getattr(event, "agent_id", 0)))
+        rows += handler(engine, event, before.get(getattr(event, "agent_id", 0)), records)
     for record in records:
         if type(record) is TrackRow and record.device_type == DeviceType.AGENT and record.call_begin:
             rows.append(_talk(engine, record))
@@ -116,7 +116,7 @@ def _agent_row(
             target, cause, logon)  # fmt: skip
 
 
-def _login(engine: Engine, e: ev.AgentLogin, before: Opening | None) -> list[tuple]:
+def _login(engine: Engine, e: ev.AgentLogin, before: Opening | None, records: list[Record]) -> list[tuple]:
     rows = []
     if before is not None:  # a forced sign-in replaces the live session: that session signs out first
         rows.append(_agent_row(e, e.agent_id, e.vdn, Op.SIGN_OUT, before.login_at, US_NO_USE, SIGN_OUT_BY_NEW_SIGN_IN,
@@ -125,7 +125,7 @@ def _login(engine: Engine, e: ev.AgentLogin, before: Opening | None) -> list[tup
     return rows
 
 
-def _logout(engine: Engine, e: ev.AgentLogout, before: Opening | None) -> list[tuple]:
+def _logout(engine: Engine, e: ev.AgentLogout, before: Opening | None, records: list[Record]) -> list[tuple]:
     if before is None:
         return []
     return [_agent_row(e, e.agent_id, e.vdn, Op.SIGN_OUT, before.login_at, US_NO_USE, SIGN_OUT_BY_AGENT,
@@ -157,34 +157,38 @@ def _talk(engine: Engine, row: TrackRow) -> tuple:
             row.current_skill_id, row.media_type, row.call_type, US_NO_USE, 0, logon)  # fmt: skip
 
 
-def _hold(engine: Engine, e: ev.CallHold, before: Opening | None) -> list[tuple]:
+def _hold(engine: Engine, e: ev.CallHold, before: Opening | None, records: list[Record]) -> list[tuple]:
     return [_call_row(engine, e, e.agent_id, Op.HOLD, e.agent_id)]
 
 
-def _intercept(engine: Engine, e: ev.CallIntercept, before: Opening | None) -> list[tuple]:
-    return [_call_row(engine, e, e.agent_id, Op.INTERCEPT, e.agent_id)]
+def _intercept(engine: Engine, e: ev.CallIntercept, before: Opening | None, records: list[Record]) -> list[tuple]:
+    """The intercepting agent's operation; its object the agent whose call it took (whose leg the event closed)."""
+    taken = [int(r.device_no) for r in records if type(r) is TrackRow and r.device_type == DeviceType.AGENT]
+    return [_call_row(engine, e, e.agent_id, Op.INTERCEPT, taken[0] if taken else US_NO_USE)]
 
 
-def _conference(engine: Engine, e: ev.CallConference, before: Opening | None) -> list[tuple]:
+def _conference(engine: Engine, e: ev.CallConference, before: Opening | None, records: list[Record]) -> list[tuple]:
     target = e.party.agent_id if e.party.agent_id is not None else US_NO_USE
     return [_call_row(engine, e, e.agent_id, Op.THREE_PARTY, target)]
 
 
-def _consult_conference(engine: Engine, e: ev.CallConsultConference, before: Opening | None) -> list[tuple]:
+def _consult_conference(
+    engine: Engine, e: ev.CallConsultConference, before: Opening | None, records: list[Record]
+) -> list[tuple]:
     return [_call_row(engine, e, e.agent_id, Op.THREE_PARTY, US_NO_USE)]
 
 
-def _consult(engine: Engine, e: ev.CallConsult, before: Opening | None) -> list[tuple]:
+def _consult(engine: Engine, e: ev.CallConsult, before: Opening | None, records: list[Record]) -> list[tuple]:
     target = e.target.agent_id if e.target.agent_id is not None else US_NO_USE
     return [_call_row(engine, e, e.agent_id, Op.INTERNAL_HELP, target, e.original_call_id)]
 
 
-def _internal(engine: Engine, e: ev.CallInternal, before: Opening | None) -> list[tuple]:
+def _internal(engine: Engine, e: ev.CallInternal, before: Opening | None, records: list[Record]) -> list[tuple]:
     target = e.target.agent_id if e.target.agent_id is not None else US_NO_USE
     return [_call_row(engine, e, e.agent_id, Op.INTERNAL_CALL, target)]
 
 
-def _transfer(engine: Engine, e: ev.CallTransfer, before: Opening | None) -> list[tuple]:
+def _transfer(engine: Engine, e: ev.CallTransfer, before: Opening | None, records: list[Record]) -> list[tuple]:
     target = e.target
     if target.agent_id is not None:
         return [_call_row(engine, e, e.agent_id, Op.INTERNAL_TRANSFER, target.agent_id)]
@@ -192,11 +196,13 @@ def _transfer(engine: Engine, e: ev.CallTransfer, before: Opening | None) -> lis
     return [_call_row(engine, e, e.agent_id, kind, US_NO_USE)]
 
 
-def _consult_transfer(engine: Engine, e: ev.CallConsultTransfer, before: Opening | None) -> list[tuple]:
+def _consult_transfer(
+    engine: Engine, e: ev.CallConsultTransfer, before: Opening | None, records: list[Record]
+) -> list[tuple]:
     return [_call_row(engine, e, e.agent_id, Op.INTERNAL_TRANSFER, US_NO_USE)]
 
 
-_HANDLERS: dict[type, Callable[[Engine, ev.Event, Opening | None], list[tuple]]] = {
+_HANDLERS: dict[type, Callable[[Engine, ev.Event, Opening | None, list[Record]], list[tuple]]] = {
     ev.AgentLogin: _login,  # type: ignore[dict-item]
     ev.AgentLogout: _logout,  # type: ignore[dict-item]
     ev.CallHold: _hold,  # type: ignore[dict-item]
