@@ -1,121 +1,151 @@
-"""The agent operation log derived from contract events (ccdata.domain.operations), without I/O: each operation
-type, object and cause of CMS reference 5.12 that the events can tell."""
+"""Operating ccdata as a person would: one writer per store, the store found the same way by every command,
+one sentence for every mistake (and nothing deleted or created by it), a server that says where it runs."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import httpx
 import pytest
 
-from ccdata.domain import events, operations
-from ccdata.domain.engine import ACCEPTED, Outcome
-from ccdata.domain.records import AgentOperation
-from support import CALL, SKILL, SKILL2, T0, A, B, Script, answered
+from processes import ccdata, serving, start_serve
+from support import CALL
+from test_pipeline_sqlite import answered_call
 
-CONS = "1700000040-9"
-NO = 65535
+TOKEN = "ccdata-demo-ingest"  # the packaged demo configuration's ingest token
 
 
-class Logged(Script):
-    """A script whose accepted events also write their operation records, as the pipeline does."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.operations: list[AgentOperation] = []
-
-    def apply(self, event: events.Event) -> Outcome:
-        before = operations.opening(self.engine, event)
-        outcome = super().apply(event)
-        if outcome.status == ACCEPTED:
-            self.operations += operations.derive(self.engine, event, before, outcome.records)
-        return outcome
-
-    def seen(self, agent: int | None = None) -> list[tuple[int, float, float, int, int]]:
-        """(type, begin s, end s, object, cause) of the records written so far, in writing order."""
-        return [(o.operate_type, (o.begin_at - T0) / 1000, (o.end_at - T0) / 1000, o.operate_object, o.operate_cause)
-                for o in self.operations if agent is None or o.agent_id == agent]  # fmt: skip
+def events_file(tmp_path: Path) -> Path:
+    source = tmp_path / "events.jsonl"
+    source.write_bytes(b"\n".join(answered_call()) + b"\n")
+    return source
 
 
-@pytest.fixture
-def s() -> Logged:
-    script = Logged()
-    script.login(A, B)
-    return script
+def one_error_line(run) -> str:  # type: ignore[no-untyped-def]
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2, (run.returncode, run.stderr)
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.stderr
+    return lines[0]
 
 
-def test_modes_sign_out_and_forced_sign_in(s: Logged) -> None:
-    s("agent.state", 10, agentId=A, state="busy")
-    s("agent.state", 20, agentId=A, state="study")
-    s("agent.login", 30, agentId=A, skills=[SKILL], force=True)
-    s("agent.state", 40, agentId=A, state="rest", reasonCode=7)
-    s("agent.state", 50, agentId=A, state="idle")
-    s("agent.logout", 60, agentId=A)
-    assert s.seen(A) == [
-        (1, 0, 0, NO, NO),
-        (2, 0, 10, NO, NO),
-        (3, 10, 20, NO, 1),  # busy, no reason given: "the agent indicates busy"
-        (34, 20, 30, NO, NO),  # study, ended by the forced sign-in
-        (0, 0, 30, NO, 264),  # that session signs out: replaced by a new sign-in
-        (1, 30, 30, NO, NO),
-        (2, 30, 40, NO, NO),
-        (26, 40, 50, A, 7),
-        (2, 50, 60, NO, NO),
-        (0, 30, 60, NO, 258),
-    ]
-    assert len({o.operation_id for o in s.operations}) == len(s.operations)
-    assert {o.logon_at for o in s.operations if o.agent_id == A and o.begin_at >= T0 + 30_000} == {T0 + 30_000}
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_rejected_event_writes_nothing(s: Logged) -> None:
-    written = len(s.operations)
-    assert s.send("agent.logout", 5, agentId=1777).status != ACCEPTED
-    assert s.send("agent.login", 5, agentId=A, skills=[SKILL]).status != ACCEPTED  # already signed in
-    assert len(s.operations) == written
+def test_a_served_store_refuses_a_second_writer_and_takes_events_over_http(tmp_path: Path) -> None:
+    db, source = tmp_path / "served.db", events_file(tmp_path)
+    with serving("--db", db, log=tmp_path / "serve.log") as server:
+        refused = one_error_line(ccdata("ingest", source, "--db", db))
+        assert f"PID {server.process.pid}" in refused and server.url in refused
+        assert f"ccdata ingest --url {server.url} FILE" in refused
+        sent = ccdata("ingest", source, "--url", server.url, "--token", TOKEN, "--json")
+        assert sent.returncode == 0, sent.stderr
+        assert json.loads(sent.stdout)["accepted"] == 6
+        again = json.loads(ccdata("ingest", source, "--url", server.url, "--token", TOKEN, "--json").stdout)
+        assert (again["accepted"], again["duplicates"]) == (0, 6)  # resending is safe
+        legs = ccdata("call", CALL, "--db", db)  # read-only: works beside the server
+        assert legs.returncode == 0 and f"call {CALL}: released" in legs.stdout
+        ready = httpx.get(f"{server.url}/ccdata/v1/health/ready").json()
+        assert ready["status"] == "UP" and ready["logSeq"] == 6
+    output = server.output()
+    assert f"serving {server.url}" in output and f"{server.url}/docs" in output
+    assert f"store {db}" in output and "configuration the packaged demo configuration" in output
+    assert "POST /ccdata/v1/events 200" in output and " ingest" in output  # the access log, no secret
+    assert TOKEN not in output
+    after = ccdata("ingest", source, "--db", db, "--json")  # the server is gone: its lock with it
+    assert after.returncode == 0 and json.loads(after.stdout)["duplicates"] == 6
 
 
-def test_talk_hold_and_wrap_up(s: Logged) -> None:
-    answered(s)
-    s("call.hold", 40, callId=CALL, agentId=A)
-    s("call.unhold", 50, callId=CALL, agentId=A)
-    s("call.release", 70, callId=CALL, by="customer")
-    talks = [o for o in s.operations if o.operate_type == 4]
-    assert [(o.begin_at - T0, o.end_at - T0) for o in talks] == [(28_000, 40_000), (50_000, 70_000)]
-    assert {(o.call_id, o.phone_no, o.skill_id, o.media_type) for o in talks} == {(CALL, "88881363", SKILL, 5)}
-    # The hold closes the first stretch; the release the second, and the idle period (the agent goes to wrap-up).
-    assert s.seen(A)[-4:] == [(38, 40, 40, A, NO), (4, 28, 40, NO, 0), (2, 0, 70, NO, NO), (4, 50, 70, NO, 0)]
+def test_the_access_log_can_be_json(tmp_path: Path) -> None:
+    with serving("--db", tmp_path / "j.db", "--access-log", "json", log=tmp_path / "serve.log") as server:
+        httpx.get(f"{server.url}/ccdata/v1/health/ready")
+        httpx.get(f"{server.url}/agentgateway/resource/agentevent/1001", headers={"Guid": "x"})
+    lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+    by_path = {line["path"]: line for line in lines}
+    assert by_path["/ccdata/v1/health/ready"]["status"] == 200
+    poll = by_path["/agentgateway/resource/agentevent/1001"]
+    assert poll["credential"] == "agent:1001" and poll["method"] == "GET" and poll["ms"] >= 0
+
+
+def test_every_command_finds_the_store_the_same_way(tmp_path: Path) -> None:
+    env_db, flag_db, source = tmp_path / "env.db", tmp_path / "flag.db", events_file(tmp_path)
+    env = {"CCDATA_DB": str(env_db)}
+    assert ccdata("ingest", source, env=env).returncode == 0
+    assert sqlite3.connect(env_db).execute("SELECT count(*) FROM event_log").fetchone()[0] == 6
+    assert ccdata("call", CALL, env=env).returncode == 0
+    assert ccdata("ingest", source, "--db", flag_db, env=env).returncode == 0  # --db first
+    assert flag_db.exists()
+    simulated = ccdata("simulate", "--days", "0.01", env={"CCDATA_DB": str(tmp_path / "sim.db")})
+    assert simulated.returncode in (0, 1), simulated.stderr
+    assert (tmp_path / "sim.db").exists()
+    with serving(log=tmp_path / "serve.log", env=env) as server:
+        assert httpx.get(f"{server.url}/ccdata/v1/health/ready").json()["logSeq"] == 6
+    assert f"store {env_db}" in server.output()
+    config = tmp_path / "c.toml"
+    config.write_text(f'[server]\ndb = "{tmp_path / "configured.db"}"\n')
+    assert ccdata("ingest", source, "--config", config).returncode == 0  # then the configuration
+    assert (tmp_path / "configured.db").exists()
 
 
 @pytest.mark.parametrize(
-    ("target", "kind", "target_object"),
-    [({"agentId": B}, 45, B), ({"number": "13900001111"}, 46, NO), ({"skillId": SKILL2}, 55, NO),
-     ({"flowId": "900"}, 55, NO)],
-)  # fmt: skip
-def test_transfers(s: Logged, target: dict, kind: int, target_object: int) -> None:
-    answered(s)
-    s("call.transfer", 40, callId=CALL, agentId=A, target=target)
-    assert (kind, 40, 40, target_object, NO) in s.seen(A)
+    "case",
+    ["not-sqlite", "other-sqlite", "missing-folder", "unwritable-folder", "folder", "demo-on-a-store", "public"],
+)
+def test_a_mistake_gets_one_line_and_changes_nothing(tmp_path: Path, case: str) -> None:
+    source = events_file(tmp_path)
+    if case == "not-sqlite":
+        target = tmp_path / "notes.db"
+        target.write_text("my notes, not a database\n")
+        before = digest(target)
+        assert "not a ccdata store" in one_error_line(ccdata("ingest", source, "--db", target))
+        assert digest(target) == before
+    elif case == "other-sqlite":
+        target = tmp_path / "app.db"
+        sqlite3.connect(target).execute("CREATE TABLE customers (id INTEGER)")
+        before = digest(target)
+        assert "not a ccdata store" in one_error_line(ccdata("serve", "--db", target))
+        assert digest(target) == before
+    elif case == "missing-folder":
+        target = tmp_path / "typo" / "deep" / "x.db"
+        assert "does not exist" in one_error_line(ccdata("ingest", source, "--db", target))
+        assert not (tmp_path / "typo").exists()
+    elif case == "unwritable-folder":
+        assert "cannot write in /sys" in one_error_line(ccdata("ingest", source, "--db", "/sys/x.db"))
+    elif case == "folder":
+        assert "is a folder" in one_error_line(ccdata("simulate", "--db", tmp_path, "--days", "0.01"))
+    elif case == "demo-on-a-store":
+        important = tmp_path / "important.db"
+        assert ccdata("ingest", source, "--db", important).returncode == 0
+        before = digest(important)
+        line = one_error_line(ccdata("demo", "--db", important, "--fresh", "--port", "1"))
+        assert "not made by `ccdata demo`" in line
+        assert digest(important) == before
+        assert sqlite3.connect(important).execute("SELECT count(*) FROM event_log").fetchone()[0] == 6
+    else:
+        line = one_error_line(ccdata("serve", "--host", "0.0.0.0", "--db", tmp_path / "p.db"))
+        assert "public demo secrets" in line and "--allow-demo-secrets" in line
+        assert not (tmp_path / "p.db").exists()
 
 
-def test_intercept(s: Logged) -> None:
-    answered(s)
-    s("call.intercept", 40, callId=CALL, agentId=B)
-    assert s.seen(B)[-1] == (43, 40, 40, A, NO)  # B took A's call
-    assert (4, 28, 40, NO, 0) in s.seen(A)
-
-
-def test_consult_and_its_conference(s: Logged) -> None:
-    answered(s)
-    s("call.consult", 40, callId=CONS, originalCallId=CALL, agentId=A, target={"agentId": B})
-    s("call.answer", 45, callId=CONS, agentId=B)
-    s("call.consult.conference", 60, callId=CONS, agentId=A)
-    kinds = {(o.operate_type, o.agent_id, o.operate_object) for o in s.operations}
-    assert {(40, A, B), (10, A, NO)} <= kinds
-    consult = next(o for o in s.operations if o.operate_type == 40)
-    assert (consult.call_id, consult.phone_no) == (CALL, "88881363")  # the customer's call it consults for
-
-
-def test_conference_and_internal_call(s: Logged) -> None:
-    answered(s)
-    s("call.conference", 40, callId=CALL, agentId=A, party={"agentId": B})
-    assert (10, 40, 40, B, NO) in s.seen(A)
-    s.login(1701, 1702, at=45)
-    s("call.internal", 50, callId="1700000050-1", agentId=1701, target={"agentId": 1702})
-    assert s.seen(1701)[-1] == (41, 50, 50, 1702, NO)
+def test_demo_continues_its_own_store_and_starts_over_only_when_asked(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    first = start_serve("--db", db, "--backfill-hours", "0.5", log=tmp_path / "demo-1.log", command="demo")
+    first.stop()
+    events = sqlite3.connect(db).execute("SELECT count(*) FROM event_log").fetchone()[0]
+    assert events > 100
+    second = start_serve("--db", db, log=tmp_path / "demo-2.log", command="demo")
+    ready = httpx.get(f"{second.url}/ccdata/v1/health/ready").json()
+    second.stop()
+    assert "continuing from there" in second.output()
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM event_log").fetchone()[0] >= events  # kept, and gone on
+    assert con.execute("SELECT count(*) FROM rejected_input").fetchone()[0] == 0
+    assert ready["status"] == "UP"
+    con.close()
+    third = start_serve("--db", db, "--fresh", "--backfill-hours", "0.1", log=tmp_path / "demo-3.log",
+                        command="demo")  # fmt: skip
+    third.stop()
+    assert "continuing" not in third.output()
