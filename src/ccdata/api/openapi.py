@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ccdata import __version__
+from ccdata.api.openapi_lists import list_paths
 
 CMS = [{"authV2": []}]
 GUID = [{"guid": []}]
@@ -79,7 +80,7 @@ def document() -> dict[str, Any]:
         },
         **_call_data_paths(),
         **_monitoring_paths(),
-        **_list_paths(),
+        **list_paths(_op),
         "/rest/cmsapp/v1/ping": {
             "post": _op(
                 "Health check",
@@ -155,6 +156,7 @@ def document() -> dict[str, Any]:
                 ),
             )
         },
+        **_workbench_paths(),
         "/apigovernance/api/oauth/tokenByAkSk": {
             "post": _op(
                 "A Bearer token for the DataProcess interfaces",
@@ -337,74 +339,61 @@ def _monitoring_paths() -> dict[str, Any]:
     }
 
 
-def _list_paths() -> dict[str, Any]:
-    """CC-CMS agents, VDN lists and configuration (docs/compatibility.md, "CC-CMS agents, VDN lists and
-    configuration")."""
-    base = "/rest/cmsapp/v1/openapi"
-    vdn = {"ccId": 1, "vdn": 1}
-    skills = {**vdn, "skillIds": [7]}
+#: The workbench's interfaces: (method, path under /agentgateway/resource, summary, request example, result).
+_WORKBENCH: list[tuple[str, str, str, Any, Any]] = [
+    ("put", "onlineagent/{agentid}/loginex", "Sign in to the CTI platform only", {"password": "ccdata-agent"},
+     {"workno": "1001", "mediatype": "TFF"}),
+    ("delete", "onlineagent/{agentid}/forcelogout", "Sign out even during a call (its calls are released)", None,
+     None),
+    ("delete", "onlineagent/{agentid}/forcelogoutwithreason/{reason}", "Forced sign-out with a reason (1-255)",
+     None, None),
+    ("post", "onlineagent/{agentid}/sayfree", "Idle (from busy, rest or wrap-up)", None, {}),
+    ("post", "onlineagent/{agentid}/saybusy", "Busy (?reason=200-250&prolong=true to renew)", None, {}),
+    ("post", "onlineagent/{agentid}/cancelbusy", "Leave busy", None, {}),
+    ("post", "onlineagent/{agentid}/rest/{time}/{restcause}", "Rest for time s (1-86399), cause 0-255", None, {}),
+    ("post", "onlineagent/{agentid}/cancelrest", "Leave rest", None, {}),
+    ("post", "onlineagent/{agentid}/work", "Enter wrap-up", None, {}),
+    ("post", "onlineagent/{agentid}/cancelwork", "Leave wrap-up", None, {}),
+    ("post", "onlineagent/{agentid}/autoanswer/{flag}", "Auto-answer on (true) or off (false)", None, {}),
+    ("post", "onlineagent/{agentid}/autoenteridle/{flag}", "Idle (true) or wrap-up after a call", None, {}),
+    ("get", "onlineagent/{agentid}/agentstatus", "The agent's state", None, [{"agentState": 4, "isWorking": False}]),
+    ("post", "onlineagent/{agentid}/handshake", "Heartbeat (push mode; may rotate the GUID)", None, None),
+    ("put", "onlineagent/{agentid}/updateGuid", "A new GUID after a page refresh", None,
+     {"guid": "<guid>.AgentGateway0"}),
+    ("post", "onlineagent/{agentid}/syncagentinfo", "State and call after a refresh (drops queued events)", None,
+     {"callinfo": "", "agentStateInfo": {"callFeature": 0, "callData": "", "lastState": 4, "preBusy": False,
+                                         "firsttalkingFlag": False}}),
+    ("put", "voicecall/{agentid}/answer", "Answer the ringing call (?callid=)", None, {}),
+    ("delete", "voicecall/{agentid}/release", "Release the current call", None, {}),
+    ("post", "voicecall/{agentid}/dropcall/{callid}", "Release one of the agent's calls", None, {}),
+    ("post", "voicecall/{agentid}/hold", "Hold the call", None, {}),
+    ("post", "voicecall/{agentid}/gethold", "Retrieve the held call (?callid=)", None, {}),
+    ("post", "voicecall/{agentid}/beginmute", "Mute", None, {}),
+    ("post", "voicecall/{agentid}/endmute", "Unmute", None, {}),
+    ("put", "voicecall/{agentid}/callout", "Call a number; the new call ID",
+     {"caller": "650550", "called": "13900139000"}, "1767258001-18"),
+    ("put", "voicecall/{agentid}/callinner", "Call another agent; the new call ID", {"called": "1002"},
+     "1767258001-19"),
+    ("post", "voicecall/{agentid}/transfer", "Transfer (devicetype 1 skill, 2 agent, 3 IVR, 5 number)",
+     {"devicetype": 2, "mode": 0, "address": "1002"}, {}),
+    ("post", "voicecall/{agentid}/innerhelp", "Consult an agent or skill; the help call's ID",
+     {"dstaddress": "1002", "devicetype": 2, "mode": 1}, "1767258001-20"),
+    ("post", "voicecall/{agentid}/confjoin", "Three-party: join the held call and the consulted party",
+     {"callid": "1767258001-17"}, {}),
+    ("get", "calldata/{agentid}/allcallinfoEx/{workno}", "Every call of an agent of the VDN", None, []),
+    ("get", "calldata/{agentid}/holdlist", "The agent's held calls", None, []),
+    ("get", "calldata/{agentid}/appdata", "A call's data (?callId=&isEncodeResult=)", None, "ticket=42"),
+    ("put", "calldata/{agentid}/setcalldataex", "Set a call's data", {"callid": "1767258001-17",
+                                                                       "calldata": "ticket=42"}, {}),
+]  # fmt: skip
 
-    def legacy(payload: Any, **more: Any) -> dict[str, Any]:
-        return {"result": "0", "resultCode": "0100000", "resultDatas": payload, "resultDesc": payload, **more}
 
-    counts = {"workSubStateBegin": 1, "lateAdjust": 0, "usable": 1, "rest": 1, "studying": 0, "setBusy": 1,
-              "occupy": 0, "idle": 1, "preoccupy": 0, "answering": 0, "talking": 1, "loginEd": 5}  # fmt: skip
-    operation = {
-        "id": "e17#1", "callId": "1767258001-17", "phoneNo": "88881363", "subCcNo": 0, "currentAgentId": 1001,
-        "currentSkillId": 7, "mediaType": 5, "submediaType": "-1", "beginTime": "2026-01-01 09:00:10",
-        "endTime": "2026-01-01 09:03:40", "vdn": 1, "callType": 0, "serviceNo": 0, "operateType": 4,
-        "operateObject": 65535, "operateCause": 0, "agentType": 4, "locationId": 65535,
-        "logonSn": "1767258000000", "skillInfoSn": "1767258000000",
-    }  # fmt: skip
-    configured = {
-        "workNo": 1001, "name": "Agent 1001", "status": 7, "ctiStatus": 5, "groupId": -1, "mediaType": 5,
-        "vdnId": 1, "phoneNumber": "61001", "currentStateTime": 42, "loginDate": 1767258000000,
-    }  # fmt: skip
-    limits = {"skillId": 7, "maxCallNum": 0, "maxHoldCallNum": 0, "maxWaitTime": 0, "maxAnswerWaitTime": 0,
-              "maxTalkTime": 0, "maxRestAgentNum": 0, "maxAgentWrapupTime": 0}  # fmt: skip
-    queued = {
-        "callId": "1767258001-17", "customerLevel": 1, "requestType": 0, "calling": "88881363", "called": "650550",
-        "mediaType": "MEDIA_TYPE_PHONE", "orgiCalled": "", "callInTime": 1767258001000, "callPriority": 0,
-        "waitTime": 12, "callQueueFlag": 1,
-    }  # fmt: skip
-    agent = {"workNo": 1001, "vdnId": 1, "citStatus": 5, "name": "Agent 1001", "phoneNumber": "61001",
-             "loginDate": 1767258000000, "currentStateTime": 42, "mediaType": 5, "status": 7}  # fmt: skip
-    abstract = {"agentId": 1001, "currentState": 5, "currentStateTime": 42, "locationId": 65535}
-    page = {**vdn, "offset": 0, "limit": 100}
-    specs: list[tuple[str, str, Any, Any]] = [
-        ("agent/agentoprinfo", "An agent's operations of the last day (types: CMS reference 5.12)",
-         {"currentAgentId": 1001, "beginTime": "2026-01-01 09:00:00", "endTime": "2026-01-01 10:00:00"},
-         legacy([operation])),
-        ("skill/agentstatusbyskill", "Agents by state whose skills contain (or are) the given skills",
-         {**skills, "isSkillAllMatch": "false"}, legacy({**counts, "notlogined": 0, "callOut": 0})),
-        ("skill/agentbyconfigedskill", "The agents configured with a skill", {"queryParam": {**vdn, "skillId": 7}},
-         legacy([configured])),
-        ("skill/skillcfginfo", "Skills' configured limits (0: none)", skills, legacy([limits])),
-        ("skill/batchmultiskill", "The voice calls queued in each skill", skills,
-         legacy([{"skillId": 7, "callPropertyExs": [queued]}])),
-        ("agentgroup/teamagentstatusinfo", "The given agents by state", {"agentIds": [1001, 1002]}, legacy(counts)),
-        ("agent/agentbyworkno", "One agent", {"queryParam": {"agentId": 1001}}, legacy(agent)),
-        ("agentgroup/systemstate", "Counts over a page of the VDN's agents", {"queryParam": page},
-         legacy({"busyAgent": 1, "talkingNum": 1, "idleAgent": 1, "totalLoginAgent": 5})),
-        ("agentgroup/siteagentcallandskillinfobyagentids", "Agents' skills and whether they are signed in to them",
-         {**vdn, "agentIds": [1001]}, legacy([{"agentId": 1001, "skills": [{"skillId": 7, "isLogin": 1}]}])),
-        ("vdn/totalagentabstractex3", "A page of the VDN's agents' states (count: all of them)", page,
-         legacy([abstract], count=5)),
-        ("vdn/querytotalagentinfo", "Every agent's state", vdn, legacy([abstract])),
-        ("vdn/totalagentdynamicinfo", "A page of the VDN's agents' CTI states", page,
-         legacy([{"agentId": 1001, "state": 5}], count=5)),
-        ("vdn/totalagentstate", "Every agent's CTI state", vdn, legacy([{"agentId": 1001, "state": 5}])),
-        ("vdn/allagentphones", "A page of the VDN's agents' phone numbers", page,
-         legacy([{"agentId": 1001, "phone": "61001"}], count=5)),
-        ("configures/skills", "The VDN's configured skills", {"queryParam": vdn},
-         legacy([{"id": 7, "mediaType": 5, "submediaType": "-1", "name": "defaultAudioSkill"}])),
-        ("vdn/queryivrstatusinfo", "The calls in an IVR flow now", {**vdn, "flowId": 3},
-         legacy([{"callId": "1767258001-17", "customerLevel": 1, "requestType": 0}])),
-        ("vdn/queryAgentByStatus", "A page of the agents in a CTI state (its own envelope)",
-         {"ccId": "1", "vdn": "1", "status": "5", "offset": 0, "limit": 100},
-         {"returnCode": "0", "data": [abstract], "description": "success"}),
-    ]  # fmt: skip
-    return {
-        f"{base}/{path}": {"post": _op(summary, CMS, request, response, "CC-CMS monitoring")}
-        for path, summary, request, response in specs
-    }
+def _workbench_paths() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for method, path, summary, request, result in _WORKBENCH:
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{") and part != "{agentid}"]
+        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+        body = {"message": "success", "retcode": "0"} | ({} if result is None else {"result": result})
+        op = _op(summary, GUID, request, body, "CC-Gateway", parameters=_agent_param(*params))
+        paths.setdefault(f"/agentgateway/resource/{path}", {})[method] = op
+    return paths
