@@ -22,10 +22,10 @@ class Logged(Script):
         self.operations: list[AgentOperation] = []
 
     def apply(self, event: events.Event) -> Outcome:
-        before = operations.opening(self.engine, event)
-        outcome = super().apply(event)
-        if outcome.status == ACCEPTED:
-            self.operations += operations.derive(self.engine, event, before, outcome.records)
+        outcome, written = operations.apply(self.engine, event)
+        self.log.append(event)
+        self.records.extend(outcome.records)
+        self.operations += written
         return outcome
 
     def seen(self, agent: int | None = None) -> list[tuple[int, float, float, int, int]]:
@@ -75,12 +75,15 @@ def test_talk_hold_and_wrap_up(s: Logged) -> None:
     answered(s)
     s("call.hold", 40, callId=CALL, agentId=A)
     s("call.unhold", 50, callId=CALL, agentId=A)
+    s("call.mute", 55, callId=CALL, agentId=A)
+    s("call.unmute", 56, callId=CALL, agentId=A)  # the end of a mute writes no record (5.12: "-")
     s("call.release", 70, callId=CALL, by="customer")
     talks = [o for o in s.operations if o.operate_type == 4]
     assert [(o.begin_at - T0, o.end_at - T0) for o in talks] == [(28_000, 40_000), (50_000, 70_000)]
     assert {(o.call_id, o.phone_no, o.skill_id, o.media_type) for o in talks} == {(CALL, "88881363", SKILL, 5)}
     # The hold closes the first stretch; the release the second, and the idle period (the agent goes to wrap-up).
-    assert s.seen(A)[-4:] == [(38, 40, 40, A, NO), (4, 28, 40, NO, 0), (2, 0, 70, NO, NO), (4, 50, 70, NO, 0)]
+    assert s.seen(A)[-5:] == [(38, 40, 40, A, NO), (4, 28, 40, NO, 0), (32, 55, 55, NO, NO), (2, 0, 70, NO, NO),
+                              (4, 50, 70, NO, 0)]  # fmt: skip
 
 
 @pytest.mark.parametrize(

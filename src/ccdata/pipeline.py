@@ -372,12 +372,11 @@ class Pipeline:
             batch.rejected.append(RejectedInput(event.id, "id_conflict", reason, body))
             report.reject(RejectionNote(position, event.id, "id_conflict", reason))
             return
-        before = operations.opening(self.engine, event)
-        outcome = self.engine.apply(event)
+        outcome, logged_operations = operations.apply(self.engine, event)
         if outcome.status == ACCEPTED:
             batch.events.append(LoggedEvent(event.id, events.type_of(event), event.at, body))
             batch.records.extend(outcome.records)
-            batch.records.extend(operations.derive(self.engine, event, before, outcome.records))
+            batch.records.extend(logged_operations)
             if self.on_committed is not None:
                 committed.append(Committed(event, outcome.records))
             known[event.id] = body  # a later copy in the same chunk is a duplicate (or a conflict)

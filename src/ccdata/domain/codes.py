@@ -527,6 +527,7 @@ class AgentOperationType(IntEnum):
     THREE_PARTY = 10
     REST = 26
     WORK = 27  # wrap-up
+    MUTE = 32  # the agent mutes the customer
     STUDY = 34
     HOLD = 38
     INTERNAL_HELP = 40

@@ -10,7 +10,7 @@ event, those modes, the engine's state after it and the track rows it closed:
 - sign-in (1) at the sign-in; sign-out (0) from the sign-in to the sign-out;
 - talking (4): each connected stretch of an agent on a call (a closed agent leg of the call track that was
   answered), from its answer to its end;
-- instant call operations (begin = end): hold 38, three-party 10, internal help 40, internal call 41,
+- instant call operations (begin = end): hold 38, mute 32, three-party 10, internal help 40, internal call 41,
   intercept 43, internal transfer 45, transfer out 46, transfer to another device (a queue, an IVR) 55.
 
 Codes: CMS reference 5.12 (`codes.AgentOperationType`); docs/compatibility.md, "agent/agentoprinfo".
@@ -32,7 +32,7 @@ from ccdata.domain.codes import (
     MediaType,
 )
 from ccdata.domain.codes import AgentOperationType as Op
-from ccdata.domain.engine import Engine
+from ccdata.domain.engine import ACCEPTED, Engine, Outcome
 from ccdata.domain.records import AgentOperation, Record, TrackRow
 
 NO_CALL_TYPE = -1
@@ -64,9 +64,19 @@ Openings = dict[int, Opening]  # agent ID -> its mode before the event
 #: before them. The common ones of every call are here, so that the log costs the ingest little.
 _NEVER_ENDS_A_MODE: Final = frozenset(
     {ev.CallArrive, ev.CallOriginate, ev.CallIvr, ev.CallQueue, ev.CallAlert, ev.CallAnswer, ev.CallHold,
-     ev.CallUnhold, ev.CallDataChange, ev.CallEvaluate, ev.CallConference, ev.CallConsult, ev.CallInternal}
+     ev.CallUnhold, ev.CallDataChange, ev.CallEvaluate, ev.CallConference, ev.CallConsult, ev.CallInternal,
+     ev.CallMute, ev.CallUnmute, ev.AgentSettings}
 )  # fmt: skip
 _NOTHING: Final[Openings] = {}  # shared, never written to
+
+
+def apply(engine: Engine, event: ev.Event) -> tuple[Outcome, list[AgentOperation]]:
+    """Apply an event to the engine, and derive the operation records it wrote (none unless it was accepted)."""
+    before = opening(engine, event)
+    outcome = engine.apply(event)
+    if outcome.status != ACCEPTED:
+        return outcome, []
+    return outcome, derive(engine, event, before, outcome.records)
 
 
 def opening(engine: Engine, event: ev.Event) -> Openings:
@@ -179,6 +189,10 @@ def _hold(engine: Engine, e: ev.CallHold, before: Opening | None, records: list[
     return [_call_row(engine, e, e.agent_id, Op.HOLD, e.agent_id)]
 
 
+def _mute(engine: Engine, e: ev.CallMute, before: Opening | None, records: list[Record]) -> list[tuple]:
+    return [_call_row(engine, e, e.agent_id, Op.MUTE, US_NO_USE)]
+
+
 def _intercept(engine: Engine, e: ev.CallIntercept, before: Opening | None, records: list[Record]) -> list[tuple]:
     """The intercepting agent's operation; its object the agent whose call it took (whose leg the event closed)."""
     taken = [int(r.device_no) for r in records if type(r) is TrackRow and r.device_type == DeviceType.AGENT]
@@ -224,6 +238,7 @@ _HANDLERS: dict[type, Callable[[Engine, ev.Event, Opening | None, list[Record]],
     ev.AgentLogin: _login,  # type: ignore[dict-item]
     ev.AgentLogout: _logout,  # type: ignore[dict-item]
     ev.CallHold: _hold,  # type: ignore[dict-item]
+    ev.CallMute: _mute,  # type: ignore[dict-item]
     ev.CallIntercept: _intercept,  # type: ignore[dict-item]
     ev.CallConference: _conference,  # type: ignore[dict-item]
     ev.CallConsultConference: _consult_conference,  # type: ignore[dict-item]
