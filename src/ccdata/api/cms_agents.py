@@ -28,8 +28,6 @@ from ccdata.service import Service
 QUARTER_MS = 15 * 60 * 1000
 DAY_MS = 86_400_000
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
 MAX_SYSTEM_PAGE = 100
 
 
