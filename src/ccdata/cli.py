@@ -611,6 +611,7 @@ def _demo_text(service, url: str, db: str) -> str:
 
 
 def _register_client_commands() -> None:
+    from ccdata import cli_query_cms  # noqa: F401  (adds the CC-CMS list commands to `query`)
     from ccdata.cli_cluster import migrate, migrate_store
     from ccdata.cli_query import query, sign
 

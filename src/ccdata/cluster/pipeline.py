@@ -26,7 +26,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import NamedTuple, Protocol
 
-from ccdata.domain import events
+from ccdata.domain import events, operations
 from ccdata.domain.engine import ACCEPTED, DUPLICATE, STATE_VERSION, Engine, Outcome
 from ccdata.domain.records import Record
 from ccdata.pipeline import (
@@ -162,14 +162,14 @@ class ClusterPipeline(Pipeline):
 
     def _apply_logged(self, seq: int, body: bytes) -> None:
         event = events.decode(body)  # the log holds only events that decoded when they were appended
-        outcome = self.engine.apply(event)
+        outcome, logged_operations = operations.apply(self.engine, event)  # every node derives the same ones
         self.seq = seq
         self._outcomes[seq] = outcome
         if len(self._outcomes) > KEEP_OUTCOMES:
             self._outcomes.popitem(last=False)
         if outcome.status == ACCEPTED:
             logged = LoggedEvent(event.id, events.type_of(event), event.at, body)
-            self._unwritten.append(_Output(seq, logged, outcome.records, None))
+            self._unwritten.append(_Output(seq, logged, [*outcome.records, *logged_operations], None))
             if self.on_committed is not None:
                 self.on_committed(Committed(event, outcome.records))
         elif outcome.status == DUPLICATE:
