@@ -52,7 +52,7 @@ def test_migrate_store_copies_an_embedded_store_and_refuses_a_second_copy(tmp_pa
     assert again.returncode == 2
     assert again.stderr.strip().splitlines() == [
         f"error: {where(url)} already holds data (event_log, rejected_input, call_result, call_track, "
-        "snapshot): migrate-store copies into an empty store only (use a new database)"
+        "agent_operation, snapshot): migrate-store copies into an empty store only (use a new database)"
     ]
 
 
