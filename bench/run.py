@@ -1,4 +1,4 @@
-"""Run the six benchmarks and rewrite docs/performance.md with their figures.
+"""Run the seven benchmarks and rewrite docs/performance.md with their figures.
 
 .venv/bin/python -m bench.run            # about 10 minutes (the first run also builds a 10M-row data set)
 """
@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import backfill, hostile, ingest, postgres, realtime, restart, search
+from bench import backfill, hostile, ingest, monitoring, postgres, realtime, restart, search
 from bench.common import machine
 
 DOC = Path(__file__).parent.parent / "docs" / "performance.md"
@@ -35,10 +35,12 @@ def main() -> None:
                                     text=True, check=True).stdout)  # fmt: skip
     print("restart …", flush=True)
     rs = restart.main(1_000_000)
+    print("CC-CMS monitoring and querycalls …", flush=True)
+    mo = monitoring.main(10_000_000)
     print("call-result search on PostgreSQL …", flush=True)
     pg = postgres.main(10_000_000)
     print("reads during an ingest, refusal CPU …", flush=True)
-    DOC.write_text(render(ing, rt, se, bf, mem, rs, pg) + "\n" + hostile.main())
+    DOC.write_text(render(ing, rt, se, bf, mem, rs, mo, pg) + "\n" + hostile.main())
     print(f"wrote {DOC}")
 
 
@@ -60,7 +62,7 @@ def restart_section(rs: dict) -> list[str]:
 
 def postgres_section(pg: dict) -> list[str]:
     lines = [
-        "## 7. Call-result search on PostgreSQL",
+        "## 8. Call-result search on PostgreSQL",
         "",
         f"Section 3's data set, {pg['count']:,} call results, loaded by COPY into PostgreSQL; the same queries through",
         "the HTTP API of `ccdata serve --store postgresql://…` against the same SQL run directly on the store (its",
@@ -78,7 +80,7 @@ def postgres_section(pg: dict) -> list[str]:
     return lines
 
 
-def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict, rs: dict, pg: dict) -> str:
+def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict, rs: dict, mo: dict, pg: dict) -> str:
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     lines = [
         "# Performance",
@@ -160,6 +162,7 @@ def render(ing: dict, rt: dict, se: dict, bf: dict, mem: dict, rs: dict, pg: dic
         "",
         *restart_section(rs),
         "",
+        monitoring.section(mo),
         *postgres_section(pg),
         "",
         "## Notes",

@@ -28,15 +28,16 @@ START = 1_767_225_600_000  # 2026-01-01
 QUERIES = 200
 
 
-def generated_days(count: int) -> Iterator[tuple[list[CallResult], list[TrackRow]]]:
-    """The data set, a day at a time: that day's call results, and its track rows if it is in the last month."""
+def generated_days(count: int, start: int = START) -> Iterator[tuple[list[CallResult], list[TrackRow]]]:
+    """The data set over DAYS days from `start` (midnight UTC), a day at a time: that day's call results, and its
+    track rows if it is in the last month."""
     rng = random.Random(7)
     per_day = count // DAYS
-    last_month = month_of(START + (DAYS - 1) * DAY)
+    last_month = month_of(start + (DAYS - 1) * DAY)
     for day in range(DAYS):
         results, tracks = [], []
         for n in range(per_day):
-            at = START + day * DAY + n * (DAY // per_day)
+            at = start + day * DAY + n * (DAY // per_day)
             call_id = f"{at // 1000}-{day * per_day + n}"
             caller = f"1{rng.randrange(1_000_000):09d}"
             evaluation = str(rng.randint(1, 5)) if rng.random() < 0.3 else None
@@ -48,17 +49,18 @@ def generated_days(count: int) -> Iterator[tuple[list[CallResult], list[TrackRow
         yield results, tracks
 
 
-def build(path: Path, count: int) -> None:
+def build(path: Path, count: int, start: int = START) -> None:
+    """`count` call results over DAYS days from `start` (midnight UTC), built once into `path`."""
     if path.exists():
         return
     OUT.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     store = SqliteStore(partial, durable=False)
-    last_month = month_of(START + (DAYS - 1) * DAY)
+    last_month = month_of(start + (DAYS - 1) * DAY)
     started = time.perf_counter()
     db = store._db
-    for day, (results, tracks) in enumerate(generated_days(count)):
+    for day, (results, tracks) in enumerate(generated_days(count, start)):
         db.execute("BEGIN")
         db.executemany(f"INSERT INTO call_result VALUES ({','.join('?' * 19)})", results)
         if tracks:

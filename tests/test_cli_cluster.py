@@ -26,7 +26,7 @@ def url() -> Iterator[str]:
 def test_migrate_applies_the_schema_once(url: str) -> None:
     first = ccdata("migrate", "--store", url)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip().endswith("schema version 1 (applied migration 1)")
+    assert first.stdout.strip().endswith("schema version 2 (applied migrations 1, 2)")
     again = ccdata("migrate", env={"CCDATA_STORE_URL": url})
     assert again.stdout.strip().endswith("(nothing to apply)")
     assert "postgres@" not in first.stdout  # a URL is shown without its user or password
@@ -38,7 +38,7 @@ def test_migrate_store_copies_an_embedded_store_and_refuses_a_second_copy(tmp_pa
     assert ccdata("ingest", source, "--db", db).returncode == 1  # one rejected line, kept
     run = ccdata("migrate-store", "--from", db, "--to", url)
     assert run.returncode == 0, run.stderr
-    assert "6 events, 1 rejected, 1 results, 1 track" in run.stdout
+    assert "6 events, 1 rejected, 1 results, 3 operations, 1 track" in run.stdout
     embedded, distributed = SqliteStore(db), PostgresStore(url)
     for what in ("events", "rejected", "results", "track"):
         assert distributed.count(what) == embedded.count(what), what
@@ -52,7 +52,7 @@ def test_migrate_store_copies_an_embedded_store_and_refuses_a_second_copy(tmp_pa
     assert again.returncode == 2
     assert again.stderr.strip().splitlines() == [
         f"error: {where(url)} already holds data (event_log, rejected_input, call_result, call_track, "
-        "snapshot): migrate-store copies into an empty store only (use a new database)"
+        "agent_operation, snapshot): migrate-store copies into an empty store only (use a new database)"
     ]
 
 

@@ -340,6 +340,8 @@ def synth(count: int, target: IO[bytes], seed: int, agents: int, start: int | No
 @click.option("--sessions", "sessions_url", help="The gateway's shared sessions, a redis:// URL (default: "
               "$CCDATA_SESSIONS_URL, else [cluster] sessions).")  # fmt: skip
 @click.option("--standby", is_flag=True, help="With --store: wait for the record writer's lease instead of refusing.")
+@click.option("--events", "events_url", help="The shared event log of a cluster node, a nats:// URL (default: "
+              "$CCDATA_EVENTS_URL, else [cluster] events; needs --store).")  # fmt: skip
 def serve(
     config_path: str | None,
     db: Path | None,
@@ -352,6 +354,7 @@ def serve(
     store_url: str | None,
     sessions_url: str | None,
     standby: bool,
+    events_url: str | None,
 ) -> None:
     """Serve the CC-CMS, CC-Gateway, API Fabric, DataProcess and ingest interfaces."""
     from ccdata.service import Service
@@ -363,8 +366,11 @@ def serve(
     host, port = host or settings.server.host, settings.server.port if port is None else port
     _refuse_public_demo_secrets(settings, host, allow_demo_secrets or settings.server.allow_demo_secrets)
     standby = standby or settings.cluster.standby
-    store, lock, sessions, where = open_serving(settings, db, store_url, sessions_url, standby, "serve")
-    service = Service(settings, store)
+    store, lock, sessions, where, event_log = open_serving(
+        settings, db, store_url, sessions_url, standby, "serve", events_url
+    )
+    lease = store if event_log is not None else None
+    service = Service(settings, store, event_log=event_log, lease=lease)
     live = LiveSimulator(service, speed=speed) if simulate else None
     origin = config_path or "the packaged demo configuration"
     _run_server(service, live, host, port, lock, f"{where}, configuration {origin}", sessions)
@@ -606,6 +612,7 @@ def _demo_text(service, url: str, db: str) -> str:
 
 
 def _register_client_commands() -> None:
+    from ccdata import cli_query_cms  # noqa: F401  (adds the CC-CMS list commands to `query`)
     from ccdata.cli_cluster import migrate, migrate_store
     from ccdata.cli_query import query, sign
     from ccdata.cli_ring import ring

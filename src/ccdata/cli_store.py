@@ -70,6 +70,39 @@ def open_distributed_for_writing(url: str, command: str, *, busy_timeout_s: floa
         raise UserError(f"cannot use {where(url)} as a store: {exc}") from None
 
 
+class _NodeLease:
+    """The CLI's lock of a cluster node: the record writer's lease is the pipeline's to take and give up."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def update(self, url: str | None = None) -> None:
+        """Nothing to say before the node holds the lease."""
+
+    def release(self) -> None:
+        self.store.release()
+
+
+def open_cluster_node(url: str, events_url: str, deployment: str, busy_timeout_s: float) -> tuple[Any, Any, Any]:
+    """(store, lock, event log) of a node of the distributed form: any number of them share one PostgreSQL and one
+    JetStream stream; the record writer among them is whichever holds the lease."""
+    from ccdata.cluster.nats_log import NatsEventLog
+    from ccdata.store.postgres import PostgresStore, where
+    from ccdata.store.postgres_schema import SchemaError
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise UserError("--events needs --store postgresql://…: the nodes share their records there")
+    if not events_url.startswith(("nats://", "tls://")):
+        raise UserError(f"--events takes a nats:// URL, not {events_url.split('://')[0]!r}: e.g. nats://bus:4222")
+    try:
+        store = PostgresStore(url, writer=None, busy_timeout_s=busy_timeout_s)
+    except StoreUnavailable as exc:
+        raise UserError(f"cannot use the store ({exc}): is PostgreSQL running, and does the database exist?") from None
+    except SchemaError as exc:
+        raise UserError(f"cannot use {where(url)} as a store: {exc}") from None
+    return store, _NodeLease(store), NatsEventLog(events_url, f"ccdata-{deployment}")
+
+
 def open_sessions(url: str, deployment: str) -> SessionStore:
     """The shared session store on Redis; an unreachable server is said in one line."""
     import redis
@@ -149,15 +182,27 @@ def _check_is_ccdata_store(path: Path) -> None:
 
 
 def open_serving(
-    settings: Any, db: Path | None, store_url: str | None, sessions_url: str | None, standby: bool, command: str
-) -> tuple[Any, Any, SessionStore | None, str]:
-    """The store a server writes, its lock or lease, its session store (None: beside the store) and a description."""
+    settings: Any,
+    db: Path | None,
+    store_url: str | None,
+    sessions_url: str | None,
+    standby: bool,
+    command: str,
+    events_url: str | None = None,
+) -> tuple[Any, Any, SessionStore | None, str, Any]:
+    """The store a server writes, its lock or lease, its session store (None: beside the store), a description,
+    and the shared event log of a cluster node (None: the embedded log in the store)."""
     cluster = settings.cluster
     url = resolve_cluster(store_url, "CCDATA_STORE_URL", cluster.store)
+    events_at = resolve_cluster(events_url, "CCDATA_EVENTS_URL", cluster.events)
     busy_timeout_s = settings.store.busy_timeout_ms / 1000
     if url and db is not None:
         raise UserError("--db is the embedded store and --store the distributed one: pass one of them")
-    if url:
+    event_log = None
+    if events_at:
+        store, lock, event_log = open_cluster_node(url or "", events_at, cluster.deployment, busy_timeout_s)
+        described = f"store {store.where}, events {events_at.split('@')[-1]} stream {event_log.stream}"
+    elif url:
         store = open_distributed_for_writing(url, command, busy_timeout_s=busy_timeout_s, standby=standby)
         lock, described = store, f"store {store.where}"
     else:
@@ -166,11 +211,18 @@ def open_serving(
         described = f"store {path}"
     sessions_at = resolve_cluster(sessions_url, "CCDATA_SESSIONS_URL", cluster.sessions)
     if not sessions_at:
-        return store, lock, None, described + ("" if not url else ", gateway sessions in memory (no --sessions)")
+        in_memory = "" if not url else ", gateway sessions in memory (no --sessions)"
+        return store, lock, None, described + in_memory, event_log
     try:
         sessions = open_sessions(sessions_at, cluster.deployment)
     except BaseException:
         store.close()
         lock.release()
         raise
-    return store, lock, sessions, f"{described}, sessions {sessions_at.split('@')[-1]} ({cluster.deployment})"
+    return (
+        store,
+        lock,
+        sessions,
+        f"{described}, sessions {sessions_at.split('@')[-1]} ({cluster.deployment})",
+        event_log,
+    )

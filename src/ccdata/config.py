@@ -122,6 +122,7 @@ class Cluster(msgspec.Struct, forbid_unknown_fields=True):
     $CCDATA_SESSIONS_URL."""
 
     store: str = ""  # postgresql://user@host:5432/db: the record store ("" = the embedded SQLite file)
+    events: str = ""  # nats://host:4222: the shared event log, JetStream stream `ccdata-<deployment>` (needs store)
     sessions: str = ""  # redis://host:6379/0: the gateway's sessions ("" = beside an SQLite store, else in memory)
     deployment: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "ccdata"  # its keys' prefix in Redis
     standby: bool = False  # a second record writer waits for the lease instead of being refused

@@ -7,7 +7,9 @@ accepted, duplicate and rejected events and gives each rejection's position (1-b
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import pickle
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,6 +21,7 @@ from ccdata.api.inputs import InvalidParameter, json_value
 from ccdata.service import Service
 
 PATH = "/ccdata/v1/events"
+STATE_PATH = "/ccdata/v1/state/digest"
 
 
 def refused(request: Request, service: Service) -> Response | None:
@@ -35,8 +38,16 @@ def refused(request: Request, service: Service) -> Response | None:
 def routes(service: Service) -> list[Route]:
     settings = service.config.ingest
 
+    async def state_digest(request: Request) -> Response:
+        """The live state's digest at this node's log position: equal on every node at the same position (the
+        distributed form's replicas are checked with it). On the loop: the engine holds still while it is read."""
+        if refusal := refused(request, service):
+            return refusal
+        digest = hashlib.sha256(pickle.dumps(service.engine.state(), protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+        return http.json({"seq": service.pipeline.seq, "digest": digest})
+
     async def post_events(request: Request) -> Response:
-        if (refusal := refused(request, service)) is not None:
+        if refusal := refused(request, service):
             return refusal
         try:
             body = await http.read_body(request, settings.max_body_bytes)
@@ -64,4 +75,4 @@ def routes(service: Service) -> list[Route]:
             }
         )
 
-    return [Route(PATH, post_events, methods=["POST"])]
+    return [Route(PATH, post_events, methods=["POST"]), Route(STATE_PATH, state_digest, methods=["GET"])]

@@ -16,7 +16,7 @@ from typing import Final
 
 import psycopg
 
-from ccdata.domain.records import CallResult, TrackRow
+from ccdata.domain.records import AgentOperation, CallResult, TrackRow
 from ccdata.store.ports import RejectedInput, rejection_digest
 from ccdata.store.postgres import PostgresStore
 
@@ -44,7 +44,7 @@ def months_of(db: sqlite3.Connection) -> list[str]:
 
 def rows_to_copy(db: sqlite3.Connection) -> int:
     """How many rows the copy writes (the progress bar's total)."""
-    tables = ["event_log", "rejected_input", "call_result", *(f"track_{m}" for m in months_of(db))]
+    tables = ["event_log", "rejected_input", "call_result", "agent_operation", *(f"track_{m}" for m in months_of(db))]
     return sum(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables)
 
 
@@ -60,6 +60,10 @@ def copy_embedded(db: sqlite3.Connection, target: PostgresStore, advance: Callab
         copied["rejected"] = _copy_rejected(conn, db, advance)
         copied["results"] = _copy(
             conn, "call_result", _RESULT_COLUMNS, db.execute(f"SELECT {_RESULT_COLUMNS} FROM call_result"), advance
+        )
+        operations = ", ".join(AgentOperation._fields)
+        copied["operations"] = _copy(
+            conn, "agent_operation", operations, db.execute(f"SELECT {operations} FROM agent_operation"), advance
         )
         copied["track"] = 0
         for month in months:
@@ -78,7 +82,7 @@ def copy_embedded(db: sqlite3.Connection, target: PostgresStore, advance: Callab
 def _refuse_non_empty(conn: psycopg.Connection, where: str) -> None:
     held = {
         table: conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]  # type: ignore[index]
-        for table in ("event_log", "rejected_input", "call_result", "call_track", "snapshot")
+        for table in ("event_log", "rejected_input", "call_result", "call_track", "agent_operation", "snapshot")
     }
     if any(held.values()):
         tables = ", ".join(table for table, has in held.items() if has)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from ccdata.domain.records import CallResult, Record, TrackRow
+from ccdata.domain.records import AgentOperation, CallResult, Record, TrackRow
 
 
 class StoreUnavailable(Exception):
@@ -124,6 +124,12 @@ class Store(Protocol):
 
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
         """(how many match, the page of them), ordered by arrival time then call ID."""
+        ...
+
+    def agent_operations(
+        self, cc_id: int, agent_id: int, begin: int, end: int, operate_type: int | None = None
+    ) -> list[AgentOperation]:
+        """An agent's operation records whose period overlaps [begin, end] (ms), by begin time."""
         ...
 
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]: ...

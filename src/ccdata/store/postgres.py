@@ -35,7 +35,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from ccdata.domain.records import CallResult, EvaluationRecord, TrackRow, month_of
+from ccdata.domain.records import AgentOperation, CallResult, EvaluationRecord, TrackRow, month_of
 from ccdata.store.lock import StoreLocked
 from ccdata.store.ports import (
     Batch,
@@ -251,7 +251,7 @@ class PostgresStore:
                 done = self._committed_last(conn, batch)
                 if done is not None:
                     return done
-            tracks, results, evaluations = _split(batch)
+            tracks, results, evaluations, operations = _split(batch)
             self._ensure_months({_month_number(month_of(row.arrived_at)) for row in tracks}, conn)
             try:
                 with conn.transaction():
@@ -263,6 +263,7 @@ class PostgresStore:
                     _insert(conn, "call_track", f"month, {_TRACK_COLUMNS}", [_track_row(r) for r in tracks])
                     _insert(conn, "call_result", _RESULT_COLUMNS, results)
                     _write_evaluations(conn, evaluations)
+                    _insert(conn, "agent_operation", ", ".join(AgentOperation._fields), operations)
                     last += len(events)
                     if batch.position is not None:  # the shared log's position, with the rows it covers
                         conn.execute("UPDATE record_position SET seq = %s WHERE id = 1", (batch.position,))
@@ -399,6 +400,23 @@ class PostgresStore:
         return total, [CallResult(*row) for row in page]
 
     @_unavailable
+    def agent_operations(
+        self, cc_id: int, agent_id: int, begin: int, end: int, operate_type: int | None = None
+    ) -> list[AgentOperation]:
+        # Periods that overlap [begin, end]; none is longer than a sign-in, so begin_at bounds the index range.
+        sql = (
+            f"SELECT {', '.join(AgentOperation._fields)} FROM agent_operation "
+            "WHERE cc_id = %s AND agent_id = %s AND begin_at <= %s AND end_at >= %s"
+        )
+        args: list[object] = [cc_id, agent_id, end, begin]
+        if operate_type is not None:
+            sql += " AND operate_type = %s"
+            args.append(operate_type)
+        with self._pool.connection() as conn:
+            rows = conn.execute(sql + " ORDER BY begin_at, end_at, operation_id", args)
+            return [AgentOperation(*row) for row in rows]
+
+    @_unavailable
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]:
         with self._pool.connection() as conn:
             rows = conn.execute(
@@ -453,18 +471,23 @@ def _try_lock(conn: psycopg.Connection) -> bool:
     return conn.execute("SELECT pg_try_advisory_lock(%s)", (LEASE_LOCK,)).fetchone()[0]  # type: ignore[index]
 
 
-def _split(batch: Batch) -> tuple[list[TrackRow], list[CallResult], list[EvaluationRecord]]:
+def _split(
+    batch: Batch,
+) -> tuple[list[TrackRow], list[CallResult], list[EvaluationRecord], list[AgentOperation]]:
     tracks: list[TrackRow] = []
     results: list[CallResult] = []
     evaluations: list[EvaluationRecord] = []
+    operations: list[AgentOperation] = []
     for record in batch.records:
         if type(record) is TrackRow:
             tracks.append(record)
         elif type(record) is CallResult:
             results.append(record)
+        elif type(record) is AgentOperation:
+            operations.append(record)
         else:
             evaluations.append(record)  # type: ignore[arg-type]
-    return tracks, results, evaluations
+    return tracks, results, evaluations, operations
 
 
 def _insert(conn: psycopg.Connection, table: str, columns: str, rows: Sequence[Sequence[object]]) -> None:

@@ -114,6 +114,30 @@ CREATE TABLE record_position (
 INSERT INTO record_position VALUES (1, 0);
 """,
     ),
+    Migration(
+        2,
+        "the agent operation log (agent/agentoprinfo)",
+        """
+CREATE TABLE agent_operation (
+    cc_id          BIGINT NOT NULL,
+    vdn            BIGINT NOT NULL,
+    agent_id       BIGINT NOT NULL,
+    operation_id   TEXT NOT NULL,
+    operate_type   BIGINT NOT NULL,
+    begin_at       BIGINT NOT NULL,
+    end_at         BIGINT NOT NULL,
+    call_id        TEXT NOT NULL,
+    phone_no       TEXT NOT NULL,
+    skill_id       BIGINT NOT NULL,
+    media_type     BIGINT NOT NULL,
+    call_type      BIGINT NOT NULL,
+    operate_object BIGINT NOT NULL,
+    operate_cause  BIGINT NOT NULL,
+    logon_at       BIGINT NOT NULL,
+    PRIMARY KEY (cc_id, agent_id, begin_at, operation_id)
+);
+""",
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
