@@ -15,11 +15,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from ccdata.api import apifabric, background, cms, cms_monitoring, dataprocess, http, ingest, openapi
+from ccdata.api import apifabric, background, cms, cms_monitoring, dataprocess, http, ingest, openapi, stream
 from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
 from ccdata.api.gateway import Gateway
+from ccdata.api.push import Push
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
 from ccdata.sim.clocks import LiveSimulator
@@ -39,6 +40,7 @@ def create_app(
     `sessions` keeps the gateway's sessions across restarts (default: beside the service's store)."""
     gateway = Gateway(service, sessions if sessions is not None else session_store_beside(service.store))
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
+    hub = stream.StreamHub(service, Push(service))
     if live is not None:
         service.clock = live.sim_now
     if isinstance(service.store, SqliteStore):
@@ -97,6 +99,7 @@ def create_app(
         *apifabric.routes(service, tokens),
         *dataprocess.routes(service, tokens),
         *ingest.routes(service),
+        *stream.routes(hub),
         Route("/openapi.json", spec, methods=["GET"]),
         Route("/ccdata/v1/health", health, methods=["GET", "POST"]),  # POST: the benchmarks' bare baseline
         Route("/ccdata/v1/health/live", health, methods=["GET"]),
@@ -115,6 +118,7 @@ def create_app(
     )
     app.state.service = service
     app.state.gateway = gateway
+    app.state.stream = hub
     return app
 
 

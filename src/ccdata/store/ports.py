@@ -36,6 +36,17 @@ class RejectedInput(NamedTuple):
     body: bytes
 
 
+class OutboxEntry(NamedTuple):
+    """A webhook delivery owed for an accepted event, stored in the same transaction as the event (so a crash
+    never keeps one without the other); it takes the event's log position."""
+
+    webhook: str
+    kind: str
+    vdn: int
+    event_id: str
+    data: bytes  # the message's JSON
+
+
 @dataclass(slots=True)
 class Batch:
     """What one commit writes, atomically."""
@@ -43,6 +54,7 @@ class Batch:
     events: list[LoggedEvent] = field(default_factory=list)
     rejected: list[RejectedInput] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    outbox: list[OutboxEntry] = field(default_factory=list)
 
 
 class Snapshot(NamedTuple):
