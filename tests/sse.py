@@ -51,8 +51,9 @@ def stream(
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
     if last_event_id is not None:
         headers["Last-Event-ID"] = last_event_id
-    with httpx.Client(base_url=url, timeout=timeout) as client, client.stream(
-        "GET", "/ccdata/v1/stream", params=params, headers=headers
-    ) as response:
+    with (
+        httpx.Client(base_url=url, timeout=timeout) as client,
+        client.stream("GET", "/ccdata/v1/stream", params=params, headers=headers) as response,
+    ):
         assert response.status_code == 200, response.read()
         yield SseReader(response)

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from server import Api, running_server
 from sse import Sse, stream
 from test_http_cms_monitoring import event, traffic
@@ -46,7 +47,8 @@ def test_credentials_and_filters_are_checked(tmp_path: Path) -> None:
 
 def answered_call(t: int) -> list[dict[str, object]]:
     """Six agents sign in; a call queues for skill 7, rings agent 1001, is answered and released."""
-    events = [event(i, "agent.login", t, agentId=a, skills=[7, 8], phone=f"6{a}") for i, a in enumerate(range(1001, 1007))]
+    agents = enumerate(range(1001, 1007))
+    events = [event(i, "agent.login", t, agentId=a, skills=[7, 8], phone=f"6{a}") for i, a in agents]
     call = {"callId": "1700001000-0"}
     events += [event(10, "call.arrive", t + 1000, caller="88881363", called="650550", **call),
                event(11, "call.queue", t + 1000, skillId=7, **call),

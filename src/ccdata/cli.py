@@ -598,9 +598,11 @@ def _demo_text(service, url: str, db: str) -> str:
 
 def _register_client_commands() -> None:
     from ccdata.cli_query import query, sign
+    from ccdata.cli_webhooks import webhooks
 
     main.add_command(query)
     main.add_command(sign)
+    main.add_command(webhooks)
 
 
 _register_client_commands()

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from ccdata.api import apifabric, background, cms, cms_monitoring, dataprocess, http, ingest, openapi, stream
+from ccdata.api import apifabric, background, cms, cms_monitoring, dataprocess, http, ingest, openapi, stream, webhooks
 from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
@@ -27,6 +27,7 @@ from ccdata.sim.clocks import LiveSimulator
 from ccdata.store.ports import SessionStore
 from ccdata.store.sqlite import SqliteStore
 from ccdata.store.sqlite_sessions import session_store_beside
+from ccdata.store.sqlite_webhooks import webhook_store_beside
 
 
 def create_app(
@@ -41,6 +42,7 @@ def create_app(
     gateway = Gateway(service, sessions if sessions is not None else session_store_beside(service.store))
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
     hub = stream.StreamHub(service, Push(service))
+    dispatcher = webhooks.Dispatcher(service, webhook_store_beside(service.store)) if service.config.webhooks else None
     if live is not None:
         service.clock = live.sim_now
     if isinstance(service.store, SqliteStore):
@@ -56,6 +58,8 @@ def create_app(
         }
         if live is not None:
             bodies["simulator"] = live.run
+        if dispatcher is not None:
+            bodies["webhooks"] = dispatcher.run
         tasks = [asyncio.create_task(background.supervise(name, body, health)) for name, body in bodies.items()]
         try:
             yield
@@ -64,6 +68,8 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await gateway.stop()
+            if dispatcher is not None:
+                dispatcher.store.close()
             if close_on_shutdown:
                 await service.snapshot_async()
                 service.store.close()
@@ -119,6 +125,7 @@ def create_app(
     app.state.service = service
     app.state.gateway = gateway
     app.state.stream = hub
+    app.state.webhooks = dispatcher  # its `counters`: deliveries and failures per webhook, for the metrics
     return app
 
 

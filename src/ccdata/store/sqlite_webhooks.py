@@ -16,9 +16,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from ccdata.store.sqlite import WEBHOOK_SCHEMA
+from ccdata.store.sqlite import WEBHOOK_SCHEMA, SqliteStore
 
 _OUTBOX = "id, webhook, kind, vdn, seq, data, attempts, last_error"
+_BURY = """INSERT OR REPLACE INTO webhook_dead (id, webhook, kind, vdn, seq, data, attempts, died_at, last_error)
+SELECT id, webhook, kind, vdn, seq, data, ?, ?, ? FROM webhook_outbox WHERE id = ?"""
 
 
 class Delivery(NamedTuple):
@@ -71,11 +73,7 @@ class SqliteWebhookStore:
     def bury(self, delivery_id: int, attempts: int, now_ms: int, error: str) -> None:
         """Move a delivery that failed its last attempt to the dead letters, in one transaction."""
         with self._lock, self._transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO webhook_dead (id, webhook, kind, vdn, seq, data, attempts, died_at, last_error) "
-                "SELECT id, webhook, kind, vdn, seq, data, ?, ?, ? FROM webhook_outbox WHERE id = ?",
-                (attempts, now_ms, error[:500], delivery_id),
-            )
+            self._db.execute(_BURY, (attempts, now_ms, error[:500], delivery_id))
             self._db.execute("DELETE FROM webhook_outbox WHERE id = ?", (delivery_id,))
 
     def dead(self, limit: int = 1000) -> list[DeadLetter]:
@@ -113,3 +111,11 @@ class SqliteWebhookStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+def webhook_store_beside(store: object) -> SqliteWebhookStore:
+    """The deliveries of the record store `store` (the outbox is written by its commits, so: the same file)."""
+    path = getattr(store, "path", None)
+    if not isinstance(store, SqliteStore) or path in (None, ":memory:"):
+        raise ValueError("webhooks need the embedded store on a file (its outbox is read by a second connection)")
+    return SqliteWebhookStore(path)
