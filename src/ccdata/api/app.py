@@ -15,7 +15,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from ccdata.api import apifabric, background, cms, cms_monitoring, dataprocess, http, ingest, openapi, stream, webhooks
+from ccdata.api import (
+    apifabric,
+    background,
+    cms,
+    cms_monitoring,
+    dataprocess,
+    http,
+    ingest,
+    openapi,
+    stream,
+    wallboard,
+    webhooks,
+)
 from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
@@ -106,6 +118,7 @@ def create_app(
         *dataprocess.routes(service, tokens),
         *ingest.routes(service),
         *stream.routes(hub),
+        *wallboard.routes(service, hub),
         Route("/openapi.json", spec, methods=["GET"]),
         Route("/ccdata/v1/health", health, methods=["GET", "POST"]),  # POST: the benchmarks' bare baseline
         Route("/ccdata/v1/health/live", health, methods=["GET"]),

@@ -157,6 +157,11 @@ class _SkillView:
         return min(_seconds(longest), mon.INTERVAL_MS // 1000)
 
 
+def skill_view(service: Service, vdn: int, skill_id: int) -> _SkillView:
+    """One skill's figures now, as the skill interfaces compute them (the wallboard shows the same)."""
+    return _SkillView(service, vdn, skill_id, _now(service))
+
+
 def _idle(engine: Any, agent: Agent) -> bool:
     return engine.agent_state(agent) == S.IDLE
 
