@@ -26,12 +26,14 @@ class Push:
         self.service = service
         self.webhooks = service.config.webhooks
         self.listening = False
+        self.kinds: frozenset[str] = frozenset(kind for hook in self.webhooks for kind in hook.kinds)
         self._install()
 
     def listen(self) -> None:
         """A stream client connected: derive messages from now on (for the rest of the process's life)."""
         if not self.listening:
             self.listening = True
+            self.kinds = domain.ALL_KINDS
             self._install()
 
     def _install(self) -> None:
@@ -39,7 +41,7 @@ class Push:
         self.service.pipeline.derive = self.derive if wanted else None
 
     def derive(self, event: events.Event, records: list[Record]) -> tuple[Sequence[domain.Message], list[OutboxEntry]]:
-        found = domain.messages(event, records, self.service.engine)
+        found = domain.messages(event, records, self.service.engine, self.kinds)
         outbox = [
             OutboxEntry(hook.name, message.kind, message.vdn, event.id, _encode(message.data))
             for hook in self.webhooks

@@ -19,7 +19,7 @@ import hmac
 import logging
 from collections import Counter, deque
 from collections.abc import AsyncIterator
-from typing import Final, NamedTuple
+from typing import Final
 
 import msgspec
 from sse_starlette import EventSourceResponse
@@ -42,21 +42,38 @@ _encode = msgspec.json.Encoder().encode
 Position = tuple[int, int]  # (log seq, index among the event's messages)
 
 
-class _Buffered(NamedTuple):
-    position: Position
-    kind: str
-    vdn: int
-    frame: bytes
+class _Buffered:
+    """A message as the replay buffer keeps it; its SSE frame is encoded when first sent, then kept (a message
+    nobody was connected to receive costs no encoding)."""
+
+    __slots__ = ("_frame", "kind", "message", "position", "vdn")
+
+    def __init__(self, position: Position, message: Message) -> None:
+        self.position = position
+        self.kind = message.kind
+        self.vdn = message.vdn
+        self.message = message
+        self._frame: bytes | None = None
+
+    def frame(self) -> bytes:
+        if self._frame is None:
+            seq, index = self.position
+            data = _encode(self.message.data)
+            body = b'{"seq":%d,"vdn":%d,"kind":"%s","data":%s}' % (seq, self.vdn, self.kind.encode(), data)
+            self._frame = b"id: %d.%d\nevent: %s\ndata: %s\n\n" % (seq, index, self.kind.encode(), body)
+        return self._frame
 
 
 class Subscriber:
-    """One connected client: what it asked for and the frames waiting for it."""
+    """One connected client: what it asked for and the messages waiting for it (at most `size`)."""
 
     def __init__(self, name: str, vdns: frozenset[int], kinds: frozenset[str], size: int) -> None:
         self.name = name
         self.vdns = vdns
         self.kinds = kinds
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(size)
+        self.size = size
+        self.waiting: deque[_Buffered] = deque()
+        self.ready = asyncio.Event()
         self.dropped: str | None = None  # why the hub gave up on it
 
     def wants(self, kind: str, vdn: int) -> bool:
@@ -75,6 +92,7 @@ class StreamHub:
         self.horizon: Position = (service.pipeline.seq, ALL_OF_EVENT)
         self.latest = service.pipeline.seq
         self.subscribers: set[Subscriber] = set()
+        self._dropped: set[Subscriber] = set()  # dropped while the subscribers are being walked
         self.counters: Counter[str] = Counter()  # messages, slow_disconnects, resets: for the metrics
         service.subscribe(self._committed)
 
@@ -85,29 +103,34 @@ class StreamHub:
         if item.messages is None:  # applied before anyone listened: not replayable
             self.horizon = (item.seq, ALL_OF_EVENT)
             return
+        self.counters["messages"] += len(item.messages)
+        buffer, keep = self.buffer, self.settings.replay_messages
         for index, message in enumerate(item.messages):
-            self._publish((item.seq, index), message)
+            entry = _Buffered((item.seq, index), message)
+            buffer.append(entry)
+            if len(buffer) > keep:
+                self.horizon = buffer.popleft().position
+            for subscriber in self.subscribers:
+                if message.kind in subscriber.kinds and message.vdn in subscriber.vdns:
+                    self._offer(subscriber, entry)
+        if self._dropped:
+            self.subscribers -= self._dropped
+            self._dropped.clear()
 
-    def _publish(self, position: Position, message: Message) -> None:
-        body = {"seq": position[0], "vdn": message.vdn, "kind": message.kind, "data": message.data}
-        frame = b"id: %d.%d\nevent: %s\ndata: %s\n\n" % (*position, message.kind.encode(), _encode(body))
-        self.counters["messages"] += 1
-        self.buffer.append(_Buffered(position, message.kind, message.vdn, frame))
-        while len(self.buffer) > self.settings.replay_messages:
-            self.horizon = self.buffer.popleft().position
-        for subscriber in list(self.subscribers):
-            if subscriber.wants(message.kind, message.vdn):
-                self._offer(subscriber, frame)
-
-    def _offer(self, subscriber: Subscriber, frame: bytes) -> None:
-        try:
-            subscriber.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.subscribers.discard(subscriber)
-            subscriber.dropped = f"{subscriber.queue.maxsize} messages waiting (reading slower than they come)"
+    def _offer(self, subscriber: Subscriber, entry: _Buffered) -> None:
+        if subscriber.dropped is not None:
+            return
+        if len(subscriber.waiting) >= subscriber.size:
+            subscriber.dropped = f"{subscriber.size} messages waiting (reading slower than they come)"
+            subscriber.ready.set()  # its stream ends once it has sent what is waiting
+            self._dropped.add(subscriber)
             self.counters["slow_disconnects"] += 1
             log.warning("stream client %s disconnected: %s; it may reconnect with Last-Event-ID",
                         subscriber.name, subscriber.dropped)  # fmt: skip
+            return
+        subscriber.waiting.append(entry)
+        if not subscriber.ready.is_set():
+            subscriber.ready.set()
 
     # --- the client side ---
 
@@ -129,7 +152,7 @@ class StreamHub:
             if entry.position <= last:
                 break
             if subscriber.wants(entry.kind, entry.vdn):
-                missed.append(entry.frame)
+                missed.append(entry.frame())
         missed.reverse()
         return missed
 
@@ -140,10 +163,15 @@ class StreamHub:
         try:
             for frame in missed:
                 yield frame
-            # A dropped client still gets what its queue holds (it was dropped because the queue was full, so a
-            # get never waits then): its Last-Event-ID is then exactly where the replay resumes.
-            while subscriber.dropped is None or not subscriber.queue.empty():
-                yield await subscriber.queue.get()
+            # A dropped client still gets what was waiting for it: its Last-Event-ID is then exactly where the
+            # replay resumes.
+            while True:
+                while subscriber.waiting:
+                    yield subscriber.waiting.popleft().frame()
+                if subscriber.dropped is not None:
+                    break
+                subscriber.ready.clear()
+                await subscriber.ready.wait()
         finally:
             self.unsubscribe(subscriber)
 

@@ -23,6 +23,8 @@ from ccdata.domain.engine import Engine
 from ccdata.domain.records import CallResult, EvaluationRecord, Record, TrackRow
 
 KINDS: Final = ("agent", "call", "track", "result", "evaluation")
+ALL_KINDS: Final = frozenset(KINDS)
+_RECORD_KIND: Final = {TrackRow: "track", CallResult: "result", EvaluationRecord: "evaluation"}
 
 
 class Message(NamedTuple):
@@ -31,18 +33,22 @@ class Message(NamedTuple):
     data: dict[str, Any]
 
 
-def messages(event: ev.Event, records: list[Record], engine: Engine) -> list[Message]:
-    """Every message one accepted event causes, in the order a client should see them."""
+def messages(
+    event: ev.Event, records: list[Record], engine: Engine, kinds: frozenset[str] = ALL_KINDS
+) -> list[Message]:
+    """The messages of `kinds` one accepted event causes, in the order a client should see them."""
     found: list[Message] = []
     call_id = getattr(event, "call_id", None)
-    if call_id is not None:
+    if call_id is not None and "call" in kinds:
         found.append(_call_message(event, call_id, engine))
     for record in records:
-        found.append(_record_message(record))
-    for agent_id in _touched_agents(event, records, engine):
-        agent = engine.agent(event.cc_id, agent_id)
-        if agent is not None:
-            found.append(agent_message(engine, agent))
+        if _RECORD_KIND[type(record)] in kinds:
+            found.append(_record_message(record))
+    if "agent" in kinds:
+        for agent_id in _touched_agents(event, records, engine):
+            agent = engine.agent(event.cc_id, agent_id)
+            if agent is not None:
+                found.append(agent_message(engine, agent))
     return found
 
 
