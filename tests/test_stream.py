@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from processes import start_serve
 from server import Api, running_server
 from sse import Sse, stream
 from test_http_cms_monitoring import event, traffic
@@ -139,3 +142,19 @@ def test_a_client_reading_too_slowly_is_disconnected_and_catches_up(tmp_path: Pa
         with stream(running.url, "wall-all", last_event_id=got[-1].id) as again:
             got += again.take(hub.counters["messages"] - len(got))
         assert len({m.id for m in got}) == len(got) == hub.counters["messages"]
+
+
+def test_open_streams_end_cleanly_when_the_server_stops(tmp_path: Path) -> None:
+    served = start_serve("--db", tmp_path / "store.db", log=tmp_path / "serve.log")
+    try:
+        with stream(served.url, "ccdata-demo-wallboard") as reader:
+            started = time.monotonic()
+            served.process.send_signal(signal.SIGINT)
+            with pytest.raises((EOFError, httpx.RemoteProtocolError)):
+                reader.next()  # the stream ends (no message came): the server closed it
+        served.process.wait(20)
+        assert time.monotonic() - started < 10
+    finally:
+        served.stop()
+    assert served.process.returncode == 0
+    assert "without completing response" not in served.output()

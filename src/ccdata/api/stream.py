@@ -245,9 +245,23 @@ def routes(hub: StreamHub) -> list[Route]:
             ping=settings.ping_s,
             send_timeout=settings.send_timeout_s,
             client_close_handler_callable=_closed(hub, subscriber),
+            shutdown_event=_Farewell(subscriber),  # type: ignore[arg-type]
+            shutdown_grace_period=1.0,
         )
 
     return [Route(PATH, stream, methods=["GET"])]
+
+
+class _Farewell:
+    """What sse-starlette `set()`s when the server shuts down: the client's stream ends cleanly (its response
+    completed, no "returned without completing response" error), and it reconnects with its Last-Event-ID."""
+
+    def __init__(self, subscriber: Subscriber) -> None:
+        self.subscriber = subscriber
+
+    def set(self) -> None:
+        self.subscriber.dropped = "the server is shutting down"
+        self.subscriber.ready.set()
 
 
 def _closed(hub: StreamHub, subscriber: Subscriber):  # type: ignore[no-untyped-def]
