@@ -27,7 +27,7 @@ from ccdata.sim.synthetic import synthetic_events
 from ccdata.store.sqlite import SqliteStore
 
 ROUNDS = 3
-WEBHOOK = '\n[[webhooks]]\nname = "bench"\nurl = "http://127.0.0.1:9/"\nsecret = "s"\nkinds = ["result"]\n'
+WEBHOOK = '\n[[webhooks]]\nname = "bench"\nurl = "http://127.0.0.1:9/"\nsecret = "bench-secret"\nkinds = ["result"]\n'
 
 
 def run(lines: list[bytes], path: Path, variant: str) -> float:

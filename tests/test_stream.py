@@ -158,3 +158,20 @@ def test_open_streams_end_cleanly_when_the_server_stops(tmp_path: Path) -> None:
         served.stop()
     assert served.process.returncode == 0
     assert "without completing response" not in served.output()
+
+
+def test_stream_and_webhook_credentials_are_never_empty() -> None:
+    from ccdata import config as configuration
+
+    base = "[[vdns]]\nid = 1\n"
+    with pytest.raises(configuration.ConfigError, match="token"):
+        configuration.parse(base + '[stream]\nclients = [{ name = "w", token = "", vdns = [1] }]\n')
+    with pytest.raises(configuration.ConfigError, match="VDNs"):
+        configuration.parse(base + '[stream]\nclients = [{ name = "w", token = "12345678", vdns = [2] }]\n')
+    with pytest.raises(configuration.ConfigError, match="secret"):
+        configuration.parse(base + '[[webhooks]]\nname = "a"\nurl = "http://x/"\nsecret = ""\n')
+    with pytest.raises(configuration.ConfigError, match="url"):
+        configuration.parse(base + '[[webhooks]]\nname = "a"\nurl = "ftp://x/"\nsecret = "12345678"\n')
+    hook = '[[webhooks]]\nname = "a"\nurl = "http://x/"\nsecret = "12345678"\n'
+    with pytest.raises(configuration.ConfigError, match="twice"):
+        configuration.parse(base + hook + hook)

@@ -64,7 +64,7 @@ class StreamClient(msgspec.Struct, forbid_unknown_fields=True):
     """A bearer credential of the live stream and the wallboard page, scoped to VDNs."""
 
     name: str
-    token: str
+    token: Annotated[str, Meta(min_length=8)]  # never empty: an empty token would match a request without one
     vdns: list[int]
 
 
@@ -85,8 +85,8 @@ class Webhook(msgspec.Struct, forbid_unknown_fields=True):
     """`[[webhooks]]`: messages POSTed, signed, at least once (docs/operations.md, "Webhooks")."""
 
     name: str  # names its deliveries in the store: keep it while deliveries are pending
-    url: str
-    secret: str  # the HMAC-SHA256 key; write "env:NAME" to keep it out of the file
+    url: Annotated[str, Meta(pattern=r"^https?://[^\s]+$")]
+    secret: Annotated[str, Meta(min_length=8)]  # the HMAC-SHA256 key; write "env:NAME" to keep it out of the file
     kinds: list[PushKind] = msgspec.field(default_factory=lambda: ["result"])
     vdns: list[int] = []  # empty: every VDN
     max_attempts: Annotated[int, Meta(ge=1)] = 10  # then the delivery goes to the dead letters

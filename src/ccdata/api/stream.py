@@ -43,25 +43,22 @@ Position = tuple[int, int]  # (log seq, index among the event's messages)
 
 
 class _Buffered:
-    """A message as the replay buffer keeps it; its SSE frame is encoded when first sent, then kept (a message
-    nobody was connected to receive costs no encoding)."""
+    """A message as the replay buffer keeps it: its data already JSON (a third of the memory of the dict); the SSE
+    frame is put together when sent."""
 
-    __slots__ = ("_frame", "kind", "message", "position", "vdn")
+    __slots__ = ("data", "kind", "position", "vdn")
 
     def __init__(self, position: Position, message: Message) -> None:
         self.position = position
         self.kind = message.kind
         self.vdn = message.vdn
-        self.message = message
-        self._frame: bytes | None = None
+        self.data = _encode(message.data)
 
     def frame(self) -> bytes:
-        if self._frame is None:
-            seq, index = self.position
-            data = _encode(self.message.data)
-            body = b'{"seq":%d,"vdn":%d,"kind":"%s","data":%s}' % (seq, self.vdn, self.kind.encode(), data)
-            self._frame = b"id: %d.%d\nevent: %s\ndata: %s\n\n" % (seq, index, self.kind.encode(), body)
-        return self._frame
+        seq, index = self.position
+        kind = self.kind.encode()
+        body = b'{"seq":%d,"vdn":%d,"kind":"%s","data":%s}' % (seq, self.vdn, kind, self.data)
+        return b"id: %d.%d\nevent: %s\ndata: %s\n\n" % (seq, index, kind, body)
 
 
 class Subscriber:
@@ -189,6 +186,8 @@ def parse_last_event_id(text: str | None) -> Position | None:
 def stream_client(service: Service, request: Request) -> StreamClient | None:
     """The `[[stream.clients]]` credential of the request's Bearer token (compared in constant time)."""
     given = (http.bearer(request.headers.get("authorization")) or "").encode("utf-8", "surrogateescape")
+    if not given:
+        return None
     found = None
     for client in service.config.stream.clients:
         if hmac.compare_digest(given, client.token.encode()):

@@ -91,7 +91,9 @@ class Store(Protocol):
 
     def commit(self, batch: Batch) -> int:
         """Write a batch atomically and durably; return the log sequence of its last event (of this batch,
-        whatever else writes the log). Raises `StoreUnavailable` when nothing was written and a retry may work."""
+        whatever else writes the log). The batch's events take consecutive positions ending there, in order (the
+        live push numbers its messages so). `outbox` rows are written in the same transaction, each with the log
+        position of its event. Raises `StoreUnavailable` when nothing was written and a retry may work."""
         ...
 
     def events_after(self, seq: int) -> Iterator[tuple[int, bytes]]:
