@@ -39,11 +39,12 @@ class Committed(NamedTuple):
     records: list[Record]
     seq: int = 0  # its position in the event log
     messages: Sequence[Any] | None = None  # what `Pipeline.derive` made of it when applied; None: not derived
+    deliveries: int = 0  # webhook deliveries it owes, stored in its commit
 
 
 #: Called right after an event is applied (the engine as that event left it): the messages to push once it is
-#: committed, and the webhook deliveries to store in the same transaction.
-Derive = Callable[[events.Event, list[Record]], tuple[Sequence[Any], Sequence[OutboxEntry]]]
+#: committed (None: none wanted), and the webhook deliveries to store in the same transaction.
+Derive = Callable[[events.Event, list[Record]], tuple[Sequence[Any] | None, Sequence[OutboxEntry]]]
 
 
 class RejectionNote(NamedTuple):
@@ -350,7 +351,7 @@ class Pipeline:
         if len(committed) != len(batch.events):  # nobody is told (no on_committed): nothing to number
             return committed
         first = self.seq - len(batch.events) + 1
-        return [Committed(c.event, c.records, first + i, c.messages) for i, c in enumerate(committed)]
+        return [Committed(c.event, c.records, first + i, c.messages, c.deliveries) for i, c in enumerate(committed)]
 
     def _notify(self, committed: list[Committed]) -> None:
         if self.on_committed is not None:
@@ -382,11 +383,13 @@ class Pipeline:
             batch.events.append(LoggedEvent(event.id, events.type_of(event), event.at, body))
             batch.records.extend(outcome.records)
             messages: Sequence[Any] | None = None
+            deliveries = 0
             if self.derive is not None:
                 messages, outbox = self.derive(event, outcome.records)
                 batch.outbox.extend(outbox)
+                deliveries = len(outbox)
             if self.on_committed is not None:
-                committed.append(Committed(event, outcome.records, 0, messages))
+                committed.append(Committed(event, outcome.records, 0, messages, deliveries))
             known[event.id] = body  # a later copy in the same chunk is a duplicate (or a conflict)
             report.accepted += 1
         elif outcome.status == DUPLICATE:

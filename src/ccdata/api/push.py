@@ -40,7 +40,11 @@ class Push:
         wanted = self.listening or bool(self.webhooks)
         self.service.pipeline.derive = self.derive if wanted else None
 
-    def derive(self, event: events.Event, records: list[Record]) -> tuple[Sequence[domain.Message], list[OutboxEntry]]:
+    def derive(
+        self, event: events.Event, records: list[Record]
+    ) -> tuple[Sequence[domain.Message] | None, list[OutboxEntry]]:
+        """The event's messages for the stream (None until a client listens: those derived for the webhooks'
+        kinds alone are not the stream's whole picture), and the webhooks' deliveries."""
         found = domain.messages(event, records, self.service.engine, self.kinds)
         outbox = [
             OutboxEntry(hook.name, message.kind, message.vdn, event.id, _encode(message.data))
@@ -48,4 +52,4 @@ class Push:
             for message in found
             if message.kind in hook.kinds and (not hook.vdns or message.vdn in hook.vdns)
         ]
-        return found, outbox
+        return (found if self.listening else None), outbox

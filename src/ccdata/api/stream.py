@@ -142,7 +142,8 @@ class StreamHub:
         if last < self.horizon or last[0] > self.latest:
             self.counters["resets"] += 1
             reason = "the replay buffer no longer holds messages after this position; re-read the state"
-            body = _encode({"seq": self.latest, "lastEventId": f"{last[0]}.{last[1]}", "reason": reason})
+            given = str(last[0]) if last[1] == ALL_OF_EVENT else f"{last[0]}.{last[1]}"
+            body = _encode({"seq": self.latest, "lastEventId": given, "reason": reason})
             return [b"id: %d\nevent: reset\ndata: %s\n\n" % (self.latest, body)]
         missed: list[bytes] = []
         for entry in reversed(self.buffer):  # reconnects are recent: walk back from the newest

@@ -59,14 +59,11 @@ class Dispatcher:
         # (webhook, outcome) -> count; outcome "delivered", "failed" (an attempt), "dead": for the metrics.
         self.counters: Counter[tuple[str, str]] = Counter()
         self._wakeup: asyncio.Event | None = None
-        self._kinds = frozenset(kind for hook in self.hooks.values() for kind in hook.kinds)
         service.subscribe(self._committed)
 
     def _committed(self, item: Committed) -> None:
-        if self._wakeup is None or self._wakeup.is_set() or not item.messages:
-            return
-        if any(message.kind in self._kinds for message in item.messages):
-            self._wakeup.set()  # it may owe a delivery: look now rather than at the next idle check
+        if item.deliveries and self._wakeup is not None and not self._wakeup.is_set():
+            self._wakeup.set()  # it owes deliveries: look now rather than at the next idle check
 
     async def run(self) -> None:
         self._wakeup = asyncio.Event()
