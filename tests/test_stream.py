@@ -175,3 +175,28 @@ def test_stream_and_webhook_credentials_are_never_empty() -> None:
     hook = '[[webhooks]]\nname = "a"\nurl = "http://x/"\nsecret = "12345678"\n'
     with pytest.raises(configuration.ConfigError, match="twice"):
         configuration.parse(base + hook + hook)
+
+
+def test_messages_derived_for_webhooks_alone_are_not_replayed_to_a_later_stream_client(tmp_path: Path) -> None:
+    from ccdata import config as configuration
+    from ccdata.api.push import Push
+    from ccdata.api.stream import StreamHub, Subscriber
+    from ccdata.domain.push import KINDS
+    from ccdata.service import Service
+    from ccdata.store.sqlite import SqliteStore
+    from server import TEST_CONFIG
+
+    text = TEST_CONFIG.replace("{auth_mode}", "2").replace("{heartbeat}", "60000") + config()
+    text += '[[webhooks]]\nname = "crm"\nurl = "http://127.0.0.1:9/"\nsecret = "12345678"\n'
+    service = Service(configuration.parse(text), SqliteStore(tmp_path / "store.db"))
+    hub = StreamHub(service, Push(service))
+    now = time.time_ns() // 1_000_000
+    events = answered_call(now)
+    service.ingest(events[:8])  # results owed to the webhook; no stream client yet
+    client = Subscriber("late", frozenset({1}), frozenset(KINDS), 100)
+    [reset] = hub.subscribe(client, (1, 0))
+    assert reset.startswith(b"id: 8\nevent: reset\n")
+    service.ingest(events[8:])  # now listening: everything of these is for the stream
+    assert sorted({e.position[0] for e in client.waiting}) == [9, 10, 11]
+    assert {e.kind for e in client.waiting} == {"call", "agent", "track", "result"}
+    service.store.close()
