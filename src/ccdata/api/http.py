@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from starlette.requests import Request
@@ -12,11 +12,18 @@ from ccdata.api.auth.throttle import retry_after
 from ccdata.service import wall_clock_ms
 
 _encoder = msgspec.json.Encoder()
+#: Response headers CEC clients read case-sensitively: written in this case on the wire (see api/limits.py).
+WIRE_CASED_HEADERS: Final = (b"Set-GUID",)
 JSON_TYPE = "application/json;charset=UTF-8"
 
 
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_encoder.encode(body), status_code=status, media_type=JSON_TYPE, headers=headers)
+    """A JSON answer. Header names keep the case given here on the wire (Starlette would lower-case them, and
+    Huawei's own clients look `Set-GUID` up case-sensitively)."""
+    response = Response(_encoder.encode(body), status_code=status, media_type=JSON_TYPE)
+    for name, value in (headers or {}).items():
+        response.raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
+    return response
 
 
 def spring_error(

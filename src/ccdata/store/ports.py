@@ -38,13 +38,14 @@ class RejectedInput(NamedTuple):
 
 class OutboxEntry(NamedTuple):
     """A webhook delivery owed for an accepted event, stored in the same transaction as the event (so a crash
-    never keeps one without the other); it takes the event's log position."""
+    never keeps one without the other), with the event's log position."""
 
     webhook: str
     kind: str
     vdn: int
     event_id: str
     data: bytes  # the message's JSON
+    seq: int | None = None  # None: the position the store gives the event in this commit (the embedded form)
 
 
 @dataclass(slots=True)
@@ -55,6 +56,9 @@ class Batch:
     rejected: list[RejectedInput] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
+    # The distributed form: the shared event log's sequence of the last event the batch covers, stored in the same
+    # transaction, so that the record writer (or its standby) resumes exactly after it.
+    position: int | None = None
 
 
 class Snapshot(NamedTuple):
@@ -101,6 +105,10 @@ class Store(Protocol):
         ...
 
     def last_seq(self) -> int: ...
+
+    def position(self) -> int:
+        """The shared log's position the records are complete up to (the distributed form; 0 if none)."""
+        ...
 
     def save_snapshot(self, snapshot: Snapshot) -> None: ...
 

@@ -215,12 +215,15 @@ class SqliteStore:
             )
             self._new_months.clear()
             self._write_records(batch)
-            if batch.outbox:  # each delivery takes its event's log position, written just above
+            if batch.outbox:  # each delivery with its event's log position (written just above, if not given)
                 db.executemany(
                     "INSERT INTO webhook_outbox (webhook, kind, vdn, seq, data) "
-                    "VALUES (?, ?, ?, (SELECT seq FROM event_log WHERE id = ?), ?)",
-                    batch.outbox,
+                    "VALUES (?, ?, ?, coalesce(?, (SELECT seq FROM event_log WHERE id = ?)), ?)",
+                    [(o.webhook, o.kind, o.vdn, o.seq, o.event_id, o.data) for o in batch.outbox],
                 )
+            if batch.position is not None:
+                db.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('log_position', ?)",
+                           (str(batch.position),))  # fmt: skip
             # Inside the transaction, so that it is this batch's own last position (nothing else can write now).
             last = db.execute("SELECT coalesce(max(seq), 0) FROM event_log").fetchone()[0]
             db.execute("COMMIT")
@@ -277,6 +280,9 @@ class SqliteStore:
     def load_snapshot(self) -> Snapshot | None:
         row = self._db.execute("SELECT seq, version, blob FROM snapshot WHERE id = 1").fetchone()
         return None if row is None else Snapshot(*row)
+
+    def position(self) -> int:
+        return int(self.meta("log_position") or 0)
 
     # --- facts about the store itself (who created it) ---
 
