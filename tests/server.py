@@ -81,6 +81,7 @@ class Running:
     url: str
     host: str
     service: Service
+    app: Any = None  # the Starlette application (its `state` holds the stream hub, the gateway)
 
 
 @contextmanager
@@ -112,7 +113,7 @@ def running_server(
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Running(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", service)
+        yield Running(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", service, app)
     finally:
         server.should_exit = True
         thread.join(10)

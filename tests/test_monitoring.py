@@ -44,6 +44,9 @@ def test_counts_offered_answered_abandoned_and_service_levels() -> None:
         assert (day.within(15), day.within(20), day.lost(15), day.lost(20)) == (1, 2, 1, 1)
         assert day.average_wait_ms == (12 + 18 + 40 + 10) * 1000 // 4
         assert day.max_wait_ms == 40_000
+        assert day.average_speed_of_answer_ms == (12 + 18 + 40) * 1000 // 3
+        assert day.service_level(20) == 2 / 4 and day.service_level(15) == 1 / 4
+    assert monitor.day(Key(1, 1, 8), T0).service_level(20) is None
     assert monitor.day(Key(1, 1, 8), T0).offered == 0
     assert monitor.day(Key(1, 2, ALL), T0).offered == 0
 
@@ -63,6 +66,13 @@ def test_intervals_start_on_five_minute_boundaries_and_days_on_utc_midnight() ->
     assert monitor.interval(key, T0 + 45_000).offered == 1
     assert monitor.interval(key, T0 + 935_000).offered == 1
     assert monitor.interval(key, T0 + 500_000).offered == 0
+    day = monitor.intervals_of_day(key, T0)
+    assert [(start - monitoring.interval_of(T0 + 45_000), c.offered) for start, c in day] in (
+        [(0, 1), (900_000, 1)],
+        [(0, 1), (600_000, 1)],
+        [(0, 1), (1_200_000, 1)],
+    )  # the second call's interval is 15 minutes on, give or take its own boundary
+    assert monitor.intervals_of_day(key, T0 + 86_400_000) == []
 
 
 def test_old_days_are_forgotten() -> None:

@@ -614,11 +614,13 @@ def _register_client_commands() -> None:
     from ccdata import cli_query_cms  # noqa: F401  (adds the CC-CMS list commands to `query`)
     from ccdata.cli_cluster import migrate, migrate_store
     from ccdata.cli_query import query, sign
+    from ccdata.cli_webhooks import webhooks
 
     main.add_command(query)
     main.add_command(sign)
     main.add_command(migrate)
     main.add_command(migrate_store)
+    main.add_command(webhooks)
 
 
 _register_client_commands()

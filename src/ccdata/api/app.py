@@ -27,17 +27,22 @@ from ccdata.api import (
     http,
     ingest,
     openapi,
+    stream,
+    wallboard,
+    webhooks,
 )
 from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
 from ccdata.api.gateway import Gateway
+from ccdata.api.push import Push
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
 from ccdata.sim.clocks import LiveSimulator
 from ccdata.store.ports import SessionStore
 from ccdata.store.sqlite import SqliteStore
 from ccdata.store.sqlite_sessions import session_store_beside
+from ccdata.store.sqlite_webhooks import webhook_store_beside
 
 
 def create_app(
@@ -53,6 +58,8 @@ def create_app(
         service, sessions if sessions is not None else session_store_beside(service.store), simulated=live is not None
     )
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
+    hub = stream.StreamHub(service, Push(service))
+    dispatcher = webhooks.Dispatcher(service, webhook_store_beside(service.store)) if service.config.webhooks else None
     if live is not None:
         service.clock = live.sim_now
     if isinstance(service.store, SqliteStore):
@@ -70,6 +77,8 @@ def create_app(
         }
         if live is not None:
             bodies["simulator"] = live.run
+        if dispatcher is not None:
+            bodies["webhooks"] = dispatcher.run
         tasks = [asyncio.create_task(background.supervise(name, body, health)) for name, body in bodies.items()]
         try:
             yield
@@ -79,6 +88,8 @@ def create_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await gateway.stop()
             await service.stop()
+            if dispatcher is not None:
+                dispatcher.store.close()
             if close_on_shutdown:
                 await service.snapshot_async()
                 service.store.close()
@@ -118,6 +129,8 @@ def create_app(
         *apifabric.routes(service, tokens),
         *dataprocess.routes(service, tokens),
         *ingest.routes(service),
+        *stream.routes(hub),
+        *wallboard.routes(service, hub),
         Route("/openapi.json", spec, methods=["GET"]),
         Route("/ccdata/v1/health", health, methods=["GET", "POST"]),  # POST: the benchmarks' bare baseline
         Route("/ccdata/v1/health/live", health, methods=["GET"]),
@@ -136,6 +149,8 @@ def create_app(
     )
     app.state.service = service
     app.state.gateway = gateway
+    app.state.stream = hub
+    app.state.webhooks = dispatcher  # its `counters`: deliveries and failures per webhook, for the metrics
     return app
 
 

@@ -85,6 +85,15 @@ class Counters:
     def average_talk_ms(self) -> int:
         return self.talk_ms // self.answered if self.answered else 0
 
+    @property
+    def average_speed_of_answer_ms(self) -> int:
+        """The average wait of the answered calls."""
+        return self.answered_wait_ms // self.answered if self.answered else 0
+
+    def service_level(self, seconds: int) -> float | None:
+        """The share of offered calls answered within `seconds` (abandoned ones count against it); None: none."""
+        return self.within(seconds) / self.offered if self.offered else None
+
 
 def answered(result: CallResult) -> bool:
     return result.call_begin > 0
@@ -156,6 +165,12 @@ class Monitor:
 
     def day(self, key: Key, at: int) -> Counters:
         return self.days.get((key, day_of(at)), Counters())
+
+    def intervals_of_day(self, key: Key, at: int) -> list[tuple[int, Counters]]:
+        """The 5-minute intervals of the day holding `at` in which calls were released, in time order."""
+        start = day_of(at)
+        found = [(i, c) for (k, i), c in self.intervals.items() if k == key and start <= i < start + DAY_MS]
+        return sorted(found, key=lambda pair: pair[0])
 
     def answered_from_other_queues(self, cc_id: int, agents: Iterable[int], skill_id: int, at: int) -> dict[int, int]:
         """Calls the given agents answered today from queues other than `skill_id`: queue -> calls."""

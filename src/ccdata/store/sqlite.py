@@ -9,6 +9,8 @@ Tables:
 - `call_result`: one row per call that reached the agent service, indexed for the DataProcess filters.
 - `agent_operation`: the agent operation log (`agent/agentoprinfo`), by agent and begin time.
 - `snapshot`: the engine's state at a log position, to shorten the replay at start.
+- `webhook_outbox`: webhook deliveries not yet acknowledged, written with the event that owes them;
+  `webhook_dead`: those that failed every attempt (`store/sqlite_webhooks.py` reads and updates both).
 """
 
 from __future__ import annotations
@@ -104,6 +106,31 @@ CREATE TABLE IF NOT EXISTS snapshot (
     blob    BLOB NOT NULL
 );
 """
+WEBHOOK_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- the delivery ID: never reused, receivers dedup on it
+    webhook    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    vdn        INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    data       BLOB NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    next_at    INTEGER NOT NULL DEFAULT 0,  -- wall-clock ms of the next attempt
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox (webhook, next_at);
+CREATE TABLE IF NOT EXISTS webhook_dead (
+    id         INTEGER PRIMARY KEY,
+    webhook    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    vdn        INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    data       BLOB NOT NULL,
+    attempts   INTEGER NOT NULL,
+    died_at    INTEGER NOT NULL,
+    last_error TEXT NOT NULL
+);
+"""
 
 _WINDOW_COLUMNS: Final = ("cc_id", "vdn", "arrived_at", "call_id", "call_type")
 _TRACK_COLUMNS: Final = (
@@ -163,7 +190,7 @@ class SqliteStore:
         self._db.execute("PRAGMA wal_autocheckpoint=10000")
         self._db.execute("PRAGMA temp_store=MEMORY")
         self.limit_wal(wal_max_bytes)
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + WEBHOOK_SCHEMA)
         self._migrate()
         self._months = self._existing_months()
         self._new_months: set[str] = set()
@@ -222,6 +249,12 @@ class SqliteStore:
             )
             self._new_months.clear()
             self._write_records(batch)
+            if batch.outbox:  # each delivery with its event's log position (written just above, if not given)
+                db.executemany(
+                    "INSERT INTO webhook_outbox (webhook, kind, vdn, seq, data) "
+                    "VALUES (?, ?, ?, coalesce(?, (SELECT seq FROM event_log WHERE id = ?)), ?)",
+                    [(o.webhook, o.kind, o.vdn, o.seq, o.event_id, o.data) for o in batch.outbox],
+                )
             if batch.position is not None:
                 db.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('log_position', ?)",
                            (str(batch.position),))  # fmt: skip
