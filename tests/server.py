@@ -84,9 +84,15 @@ class Running:
 
 @contextmanager
 def running_server(
-    tmp: Path, auth_mode: int = 2, heartbeat_ms: int = 60_000, extra: str = "", live_speed: float | None = None
+    tmp: Path,
+    auth_mode: int = 2,
+    heartbeat_ms: int = 60_000,
+    extra: str = "",
+    live_speed: float | None = None,
+    bind: str = "127.0.0.1",
 ) -> Iterator[Running]:
-    """A server on a free loopback port; `extra` TOML is appended; `live_speed` runs the live simulator."""
+    """A server on a free port (of `bind`; the URL is the loopback one); `extra` TOML is appended; `live_speed`
+    runs the live simulator."""
     path = tmp / "ccdata.toml"
     text = TEST_CONFIG.replace("{auth_mode}", str(auth_mode)).replace("{heartbeat}", str(heartbeat_ms))
     path.write_text(text + extra)
@@ -94,7 +100,7 @@ def running_server(
     live = None if live_speed is None else LiveSimulator(service, speed=live_speed)
     app = create_app(service, live=live)
     options = server_options(service.config.limits)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **options))
+    server = uvicorn.Server(uvicorn.Config(app, host=bind, port=0, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -220,6 +220,29 @@ def agents_by_state(engine: Engine, agents: Iterable[Agent]) -> dict[CtiAgentSta
     return counts
 
 
+class Census(NamedTuple):
+    """Live state counted per (call center, VDN): calls in progress (customer calls, as `calls_in_progress`),
+    and agents known to the engine by CTI state (every state present, zeros included)."""
+
+    calls: dict[tuple[int, int], int]
+    agents: dict[tuple[int, int], dict[CtiAgentState, int]]
+
+
+def census(engine: Engine) -> Census:
+    """One pass over the calls and one over the agents (metrics sample it at each scrape)."""
+    calls: dict[tuple[int, int], int] = {}
+    for (cc_id, _), call in engine.calls.items():
+        if not call.internal:
+            calls[(cc_id, call.vdn)] = calls.get((cc_id, call.vdn), 0) + 1
+    agents: dict[tuple[int, int], dict[CtiAgentState, int]] = {}
+    for (cc_id, _), agent in engine.agents.items():
+        counts = agents.get((cc_id, agent.vdn))
+        if counts is None:
+            counts = agents[(cc_id, agent.vdn)] = dict.fromkeys(CtiAgentState, 0)
+        counts[engine.agent_state(agent)] += 1
+    return Census(calls, agents)
+
+
 def state_since(engine: Engine, agent: Agent) -> int:
     """When the agent entered its current CTI state: the ring or the answer of its call, else its own mode."""
     state = engine.agent_state(agent)
