@@ -138,6 +138,7 @@ class Api:
         sign_host: str | None = None,
         query: dict[str, str] | None = None,
         sign_query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         raw = body if isinstance(body, bytes) else msgspec.json.encode(body)
         full = f"/rest/cmsapp{path}"
@@ -145,8 +146,8 @@ class Api:
             ak, sk, moment or datetime.now(UTC), "POST", sign_path or full, sign_query or query or {},
             {"host": sign_host or self.running.host}, raw if sign_body is None else sign_body,
         )  # fmt: skip
-        headers = {"Authorization": authorization, "Content-Type": "application/json;charset=UTF-8"}
-        return self.http.post(full, content=raw, headers=headers, params=query)
+        sent = {"Authorization": authorization, "Content-Type": "application/json;charset=UTF-8", **(headers or {})}
+        return self.http.post(full, content=raw, headers=sent, params=query)
 
     def cms_ok(self, path: str, body: dict[str, Any]) -> Any:
         response = self.cms(path, body)

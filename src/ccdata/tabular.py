@@ -1,0 +1,53 @@
+"""Tables (`domain.tables`) as files: CSV (RFC 4180: CRLF line ends, quotes where needed, UTF-8, a header row of
+the wire's field names) and Parquet (one row group per batch of rows; pyarrow, imported only when asked for)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from ccdata.domain.tables import Table
+
+CSV_TYPE = "text/csv; charset=utf-8; header=present"  # RFC 4180's media type with its `header` parameter
+
+
+def csv_text(rows: Iterable[Iterable[Any]]) -> bytes:
+    """Rows as CSV lines (None and "" are both an empty cell)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def csv_chunks(table: Table, batches: Iterable[list[tuple]]) -> Iterator[bytes]:
+    """The header row, then one chunk of CSV per batch of records: memory holds one batch, whatever the total."""
+    yield csv_text([table.names])
+    for records in batches:
+        if records:
+            yield csv_text(table.rows(records))
+
+
+class ParquetWriter:
+    """A Parquet file of `table`'s columns, typed as the records are (int64, string; empty values null), one row
+    group per `write` call."""
+
+    def __init__(self, table: Table, sink: str | IO[bytes]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        self.table = table
+        self.schema = pa.schema([(c.name, pa.int64() if c.kind is int else pa.string()) for c in table.columns])
+        self._writer = pq.ParquetWriter(sink, self.schema, compression="zstd")
+
+    def write(self, records: list[tuple]) -> None:
+        if not records:
+            return
+        rows = self.table.rows(records, wire=False)
+        columns = zip(*rows, strict=True)  # row-major to column-major
+        arrays = [self._pa.array(cells, type=f.type) for cells, f in zip(columns, self.schema, strict=True)]
+        self._writer.write_table(self._pa.Table.from_arrays(arrays, schema=self.schema))
+
+    def close(self) -> None:
+        self._writer.close()
