@@ -28,26 +28,42 @@ def csv_chunks(table: Table, batches: Iterable[list[tuple]]) -> Iterator[bytes]:
             yield csv_text(table.rows(records))
 
 
-class ParquetWriter:
-    """A Parquet file of `table`'s columns, typed as the records are (int64, string; empty values null), one row
-    group per `write` call."""
+ROW_GROUP_ROWS = 65_536  # rows per Parquet row group: large enough for readers, small enough to stay in memory
 
-    def __init__(self, table: Table, sink: str | IO[bytes]) -> None:
+
+class ParquetWriter:
+    """A Parquet file of `table`'s columns, typed as the records are (int64, string; empty values null). Rows
+    are converted to Arrow as they come and written one row group of `row_group_rows` at a time, so memory holds
+    at most one row group whatever the file's size."""
+
+    def __init__(self, table: Table, sink: str | IO[bytes], row_group_rows: int = ROW_GROUP_ROWS) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         self._pa = pa
         self.table = table
+        self.row_group_rows = row_group_rows
         self.schema = pa.schema([(c.name, pa.int64() if c.kind is int else pa.string()) for c in table.columns])
         self._writer = pq.ParquetWriter(sink, self.schema, compression="zstd")
+        self._batches: list[Any] = []
+        self._buffered = 0
 
     def write(self, records: list[tuple]) -> None:
         if not records:
             return
-        rows = self.table.rows(records, wire=False)
-        columns = zip(*rows, strict=True)  # row-major to column-major
+        columns = zip(*self.table.rows(records, wire=False), strict=True)  # row-major to column-major
         arrays = [self._pa.array(cells, type=f.type) for cells, f in zip(columns, self.schema, strict=True)]
-        self._writer.write_table(self._pa.Table.from_arrays(arrays, schema=self.schema))
+        self._batches.append(self._pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+        self._buffered += len(records)
+        if self._buffered >= self.row_group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batches:
+            whole = self._pa.Table.from_batches(self._batches, schema=self.schema)
+            self._writer.write_table(whole, row_group_size=self.row_group_rows)
+            self._batches, self._buffered = [], 0
 
     def close(self) -> None:
+        self._flush()
         self._writer.close()

@@ -113,6 +113,22 @@ class Store(Protocol):
         """(how many match, the page of them), ordered by arrival time then call ID."""
         ...
 
+    def call_result_pages(
+        self, cc_id: int, begin: int, end: int, vdn: int | None = None, page: int = 5000
+    ) -> Iterator[list[CallResult]]:
+        """Call results arrived in [begin, end), of `vdn` or of each VDN in turn, in arrival order, a page at a
+        time (exports: constant memory whatever the window)."""
+        ...
+
+    def count_call_results(self, cc_id: int, begin: int, end: int, vdn: int | None = None) -> int: ...
+
+    def track_row_pages(
+        self, cc_id: int, begin: int, end: int, vdn: int | None = None, page: int = 5000
+    ) -> Iterator[list[TrackRow]]:
+        """Call-track rows of the calls arrived in [begin, end), month by month and call by call (each call's
+        rows in callIdNum order, -1 last), a page at a time."""
+        ...
+
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]: ...
 
     def count(self, what: str) -> int:
