@@ -17,7 +17,8 @@ class Column(NamedTuple):
     name: str  # the wire's field name
     field: str  # the record's field
     kind: type  # int or str: the record's type (a Parquet column's type)
-    when_none: Any = None  # what the wire sends for a value the record leaves empty
+    when_none: Any = None  # what the wire sends for a value the record leaves empty, when not "" (None is an empty
+    # CSV cell already)
 
 
 class Table(NamedTuple):
@@ -28,7 +29,7 @@ class Table(NamedTuple):
         return [c.name for c in self.columns]
 
     def rows(self, records: Iterable[tuple], *, wire: bool = True) -> list[tuple]:
-        """The records' cells, in column order; `wire`: empty values as the wire sends them (else None)."""
+        """The records' cells, in column order; `wire`: empty values as the wire's text (else None)."""
         fields = attrgetter(*(c.field for c in self.columns))
         rows = [fields(record) for record in records]
         filled = [(i, c.when_none) for i, c in enumerate(self.columns) if c.when_none is not None]
@@ -60,7 +61,7 @@ CALL_RESULTS = Table((
     Column("callId", "call_id", str),
     *_ints("callType", "call_type", "mediatype", "media_type", "waitBegin", "wait_begin", "ackBegin", "ack_begin",
            "callBegin", "call_begin", "callEnd", "call_end", "vdn", "vdn", "leaveReason", "leave_reason"),
-    Column("evaluationValue", "evaluation_value", str, ""),
+    Column("evaluationValue", "evaluation_value", str),  # "" on the wire when not evaluated: an empty cell
 ))  # fmt: skip
 
 #: CC-CMS `querycalltracedetail` rows.
