@@ -161,3 +161,11 @@ def test_metrics_can_be_switched_off(tmp_path: Path) -> None:
         api = Api(running)
         assert api.http.get("/metrics").status_code == 404
         api.cms_ok(CMS_AGENT_CALLS, {"ccId": 1, "vdn": 1, "agentId": 1001})
+
+
+def test_requests_are_counted_with_the_access_log_off(tmp_path: Path) -> None:
+    with running_server(tmp_path, extra='\n[server]\naccess_log = "off"\n') as running:
+        api = Api(running)
+        api.cms_ok(CMS_AGENT_CALLS, {"ccId": 1, "vdn": 1, "agentId": 1001})
+        labels = {"interface": "/rest/cmsapp" + CMS_AGENT_CALLS, "method": "POST", "status": "200", "code": "0100000"}
+        assert value(scrape(api), "ccdata_http_requests_total", **labels) == 1

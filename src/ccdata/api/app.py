@@ -20,7 +20,7 @@ from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
 from ccdata.api.gateway import Gateway
-from ccdata.api.metrics import CountRequests, Metrics
+from ccdata.api.metrics import Metrics
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
 from ccdata.sim.clocks import LiveSimulator
@@ -105,19 +105,17 @@ def create_app(
         Route("/docs", docs, methods=["GET"]),
         Mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui"),
     ]
-    middleware = [
-        Middleware(AccessLog, style=service.config.server.access_log),
-        Middleware(ReadActivity, service=service),
-    ]
     metrics = Metrics(service) if service.config.metrics.enabled else None
     if metrics is not None:
         routes.append(metrics.route())
-        middleware.insert(0, Middleware(CountRequests, metrics=metrics))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone, Exception: _internal_error},
-        middleware=middleware,
+        middleware=[
+            Middleware(AccessLog, style=service.config.server.access_log, observe=metrics.observe if metrics else None),
+            Middleware(ReadActivity, service=service),
+        ],
     )
     app.state.service = service
     app.state.metrics = metrics

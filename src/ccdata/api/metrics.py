@@ -2,7 +2,8 @@
 
 Each application has a registry of its own (several apps in one process never share a metric). Two kinds of
 figures:
-- counted on the request path by `CountRequests` (outermost of ccdata's middleware): requests and their latency
+- counted on the request path (`observe`, called by the access-log middleware, which times every request for its
+  log line anyway): requests and their latency
   per interface (the route's template, never the raw path), method, HTTP status and the facade's business code
   (`resultCode` / `retcode` / `returnCode`, as `http.JsonResponse` recorded it; "" for answers without one). The
   label children are cached per combination, so a request costs two dictionary look-ups and two updates;
@@ -20,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
-import time
 from collections.abc import Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -29,10 +29,10 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from ccdata.api import http
-from ccdata.domain.monitoring import census
+from ccdata.domain.monitoring import Census, count_agents, count_calls
 from ccdata.service import Service
 
 PATH = "/metrics"
@@ -40,6 +40,7 @@ UNMATCHED = "unmatched"  # the interface label of a request no route took (a 404
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 WRONG_TOKEN = "the metrics Bearer token is missing or wrong"
 LOOPBACK_ONLY = "metrics are served to loopback clients only, unless [metrics] token is set"
+CENSUS_SLICE = 250  # agents (and calls) counted per turn of the event loop: about a millisecond
 _LABELS = ("interface", "method", "status", "code")
 
 
@@ -64,8 +65,11 @@ class Metrics:
         self.registry.register(self.figures)
         self._children: dict[tuple[str, str, str, str], tuple[Counter, Histogram]] = {}
 
-    def observe(self, interface: str, method: str, status: int, code: str, seconds: float) -> None:
-        key = (interface, method, str(status), code)
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        """One request answered (`access_log.AccessLog` times it): its route's template, never the raw path."""
+        route = scope.get("route")
+        interface = route.path if route is not None else UNMATCHED
+        key = (interface, scope["method"], str(status), scope.get("state", {}).get("resultCode", ""))
         children = self._children.get(key)
         if children is None:
             children = self._children[key] = (self.requests.labels(*key), self.latency.labels(*key))
@@ -73,7 +77,7 @@ class Metrics:
         children[1].observe(seconds)
 
     async def render(self) -> bytes:
-        self.figures.sample()  # on the loop: the engine is read nowhere else
+        await self.figures.sample()  # on the loop: the engine is read nowhere else
         return await asyncio.to_thread(generate_latest, self.registry)
 
     def route(self) -> Route:
@@ -91,35 +95,6 @@ class Metrics:
         return Route(PATH, metrics, methods=["GET"])
 
 
-class CountRequests:
-    """ASGI middleware: every HTTP request counted and timed into `Metrics`, whatever its answer."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # what the client gets if the application fails before answering
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            route = scope.get("route")
-            interface = route.path if route is not None else UNMATCHED
-            code = scope.get("state", {}).get("resultCode", "")
-            self.metrics.observe(interface, scope["method"], status, code, time.perf_counter() - started)
-
-
 class ServiceFigures(Collector):
     """What the service knows, as metric families: sampled on the event loop, collected in any thread."""
 
@@ -127,8 +102,20 @@ class ServiceFigures(Collector):
         self.service = service
         self._families: list[Metric] = []
 
-    def sample(self) -> None:
-        self._families = list(self._families_now())
+    async def sample(self) -> None:
+        found = await self._census()
+        self._families = [*self._families_now(), *self._live_families(found)]
+
+    async def _census(self) -> Census:
+        """The engine's calls and agents counted in slices, the loop free in between (10,000 agents take tens of
+        ms): each agent's state is read whole, the census as a whole spans a few loop turns."""
+        engine, found = self.service.engine, Census({}, {})
+        calls, agents = list(engine.calls.values()), list(engine.agents.values())
+        for start in range(0, max(len(calls), len(agents)), CENSUS_SLICE):
+            count_calls(found, calls[start : start + CENSUS_SLICE])
+            count_agents(found, engine, agents[start : start + CENSUS_SLICE])
+            await asyncio.sleep(0)
+        return found
 
     def collect(self) -> Iterator[Metric]:
         return iter(self._families)
@@ -158,7 +145,6 @@ class ServiceFigures(Collector):
             restarts.add_metric([name], health.task_restarts[name])
         yield restarts
         yield from self._feed_families()
-        yield from self._live_families()
 
     def _feed_families(self) -> Iterator[Metric]:
         service = self.service
@@ -176,8 +162,7 @@ class ServiceFigures(Collector):
         yield lag
         yield silence
 
-    def _live_families(self) -> Iterator[Metric]:
-        found = census(self.service.engine)
+    def _live_families(self, found: Census) -> Iterator[Metric]:
         calls = GaugeMetricFamily("ccdata_live_calls", "Customer calls in progress", labels=["cc_id", "vdn"])
         for (cc_id, vdn), count in sorted(found.calls.items()):
             calls.add_metric([str(cc_id), str(vdn)], count)

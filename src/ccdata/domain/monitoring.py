@@ -229,18 +229,26 @@ class Census(NamedTuple):
 
 
 def census(engine: Engine) -> Census:
-    """One pass over the calls and one over the agents (metrics sample it at each scrape)."""
-    calls: dict[tuple[int, int], int] = {}
-    for (cc_id, _), call in engine.calls.items():
+    """Every call and agent of the engine counted (`count_calls`, `count_agents` count part of them)."""
+    found = Census({}, {})
+    count_calls(found, engine.calls.values())
+    count_agents(found, engine, engine.agents.values())
+    return found
+
+
+def count_calls(found: Census, calls: Iterable[Call]) -> None:
+    counts = found.calls
+    for call in calls:
         if not call.internal:
-            calls[(cc_id, call.vdn)] = calls.get((cc_id, call.vdn), 0) + 1
-    agents: dict[tuple[int, int], dict[CtiAgentState, int]] = {}
-    for (cc_id, _), agent in engine.agents.items():
-        counts = agents.get((cc_id, agent.vdn))
+            counts[(call.cc_id, call.vdn)] = counts.get((call.cc_id, call.vdn), 0) + 1
+
+
+def count_agents(found: Census, engine: Engine, agents: Iterable[Agent]) -> None:
+    for agent in agents:
+        counts = found.agents.get((agent.cc_id, agent.vdn))
         if counts is None:
-            counts = agents[(cc_id, agent.vdn)] = dict.fromkeys(CtiAgentState, 0)
+            counts = found.agents[(agent.cc_id, agent.vdn)] = dict.fromkeys(CtiAgentState, 0)
         counts[engine.agent_state(agent)] += 1
-    return Census(calls, agents)
 
 
 def state_since(engine: Engine, agent: Agent) -> int:
