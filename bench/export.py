@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench import search
-from bench.common import OUT
+from bench.common import DOC, OUT, write_section
 
 DAY = search.DAY
 SIZES = (1_000_000, 10_000_000)
@@ -115,4 +115,5 @@ if __name__ == "__main__":
         print(baseline(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
         sys.exit(0)
     chosen = tuple(int(s) for s in sys.argv[2].split(",")) if sys.argv[1:2] == ["--sizes"] else SIZES
-    print(section(main(chosen)))
+    write_section("export", section(main(chosen)))
+    print(f"wrote {DOC}")

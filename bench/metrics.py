@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from bench.common import DOC, write_section
 from bench.memory import T0
 from ccdata import config as configuration
 from ccdata import signing
@@ -163,4 +164,5 @@ def section(figures: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    print(section(main()))
+    write_section("metrics", section(main()))
+    print(f"wrote {DOC}")

@@ -1,4 +1,4 @@
-"""Run the six benchmarks and rewrite docs/performance.md with their figures.
+"""Run the benchmarks and rewrite docs/performance.md with their figures.
 
 .venv/bin/python -m bench.run            # about 10 minutes (the first run also builds a 10M-row data set)
 """
@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import backfill, hostile, ingest, realtime, restart, search
-from bench.common import machine
+from bench import export as bench_export
+from bench import metrics as bench_metrics
+from bench.common import machine, marked
 
 DOC = Path(__file__).parent.parent / "docs" / "performance.md"
 
@@ -35,8 +37,12 @@ def main() -> None:
                                     text=True, check=True).stdout)  # fmt: skip
     print("restart …", flush=True)
     rs = restart.main(1_000_000)
+    print("export …", flush=True)
+    ex = marked("export", bench_export.section(bench_export.main()))
+    print("metrics …", flush=True)
+    me = marked("metrics", bench_metrics.section(bench_metrics.main()))
     print("reads during an ingest, refusal CPU …", flush=True)
-    DOC.write_text(render(ing, rt, se, bf, mem, rs) + "\n" + hostile.main())
+    DOC.write_text(render(ing, rt, se, bf, mem, rs) + "\n" + ex + "\n" + me + "\n" + hostile.main())
     print(f"wrote {DOC}")
 
 

@@ -48,18 +48,29 @@ class Plan(NamedTuple):
 
 
 @click.command()
-@click.option("--kind", default="results", show_default=True, help="results (call results) or track (call-track rows).")
+@click.option(
+    "--kind",
+    default="results",
+    show_default=True,
+    metavar="[results|track]",
+    help="results (call results) or track (call-track rows).",
+)
 @click.option(
     "--from",
     "since",
     help="Start of the window (arrival time), inclusive: YYYY-MM-DD, "
     "YYYY-MM-DDTHH:MM[:SS] (UTC unless an offset is given) or ms since the epoch. Default: the beginning.",
 )
-@click.option("--to", "until", help="End of the window, exclusive, in the same forms. Default: no end.")
-@click.option("--vdn", help="Only this VDN (default: every VDN, one after the other).")
-@click.option("--cc", "cc_id", default="1", show_default=True, help="Call center ID.")
-@click.option("--format", "fmt", help="csv or parquet (default: parquet for an --output ending .parquet, else csv).")
-@click.option("--output", "-o", help="The file to write, or - for standard output (CSV only).")
+@click.option("--to", "until", metavar="WHEN", help="End of the window, exclusive, in the same forms. Default: no end.")
+@click.option("--vdn", metavar="VDN", help="Only this VDN (default: every VDN, one after the other).")
+@click.option("--cc", "cc_id", default="1", show_default=True, metavar="ID", help="Call center ID.")
+@click.option(
+    "--format",
+    "fmt",
+    metavar="[csv|parquet]",
+    help="csv or parquet (default: parquet for an --output ending .parquet, else csv).",
+)
+@click.option("--output", "-o", metavar="FILE", help="The file to write, or - for standard output (CSV only).")
 @db_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 def export(
