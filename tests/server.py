@@ -158,9 +158,11 @@ class Api:
 
     # --- CC-Gateway ---
 
-    def sign_in(self, agent_id: int, password: str = "secret-1", force: bool = False) -> httpx.Response:
+    def sign_in(self, agent_id: int, password: str = "secret-1", force: bool = False, **options: Any) -> httpx.Response:
+        """Sign in (idle); `options` are further body fields (`autoanswer`, `autoenteridle`, ...)."""
         path = f"/agentgateway/resource/onlineagent/{agent_id}" + ("/forcelogin" if force else "")
-        response = self.http.put(path, json={"password": password, "status": 4, "phonenum": f"6{agent_id}"})
+        body = {"password": password, "status": 4, "phonenum": f"6{agent_id}", **options}
+        response = self.http.put(path, json=body)
         if "set-guid" in response.headers:
             self.guids[agent_id] = response.headers["set-guid"].removeprefix("JSESSIONID=")
         return response

@@ -70,7 +70,7 @@ def api(tmp_path: Path) -> Iterator[Clients]:
 def test_an_inbound_call_through_every_interface(api: Clients) -> None:
     feed = Feed()
     for agent in (A, B):
-        assert api.agents[agent].sign_in().workno == str(agent)
+        assert api.agents[agent].sign_in(auto_enter_idle=False).workno == str(agent)
         assert api.agents[agent].guid
         assert api.events(agent) == ["AgentOther_InService", "AgentState_Ready"]
 
@@ -117,7 +117,7 @@ def test_an_inbound_call_through_every_interface(api: Clients) -> None:
     api.ingest_ok([feed("call.transfer", 60, agentId=A, target={"agentId": B})])
     assert api.cms.agent_calls(1, A) == []
     assert api.cms.private_calls(1, B) == []
-    assert api.events(A) == ["AgentEvent_Call_Release", "AgentState_Work"]
+    assert api.events(A) == ["AgentEvent_Call_Release", "AgentOther_PhoneRelease", "AgentState_Work"]
     api.ingest_ok([feed("call.alert", 61, agentId=B), feed("call.answer", 63, agentId=B)])
     assert api.cms.agent_calls(1, B) == [CALL]
     assert api.detail().deviceNo == B
@@ -135,7 +135,8 @@ def test_an_inbound_call_through_every_interface(api: Clients) -> None:
     assert (last.callid, last.caller, last.begintime, last.endtime) == (CALL, "13800138000", feed.at(61),
                                                                        feed.at(120))  # fmt: skip
     assert last.trace.talkBeginTime == feed.at(63) and last.trace.leaveReason is None
-    assert api.events(B)[-2:] == ["AgentEvent_Call_Release", "AgentState_Work"]
+    assert api.events(B)[-4:] == ["AgentEvent_Customer_Release", "AgentEvent_Call_Release", "AgentOther_PhoneRelease",
+                                  "AgentState_Work"]  # fmt: skip
 
     # The call track of the month of its arrival.
     rows = api.cms.call_track(1, CALL, feed.at(0))

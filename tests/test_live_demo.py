@@ -35,7 +35,7 @@ wrap_up = { kind = "fixed", mean = 2 }
 def test_a_signed_in_workbench_receives_simulated_calls(tmp_path: Path) -> None:
     with running_server(tmp_path, extra=LIVE, live_speed=20) as running:
         api = Api(running)
-        assert api.sign_in(1901, password="secret-live").json()["retcode"] == "0"
+        assert api.sign_in(1901, password="secret-live", autoanswer=False).json()["retcode"] == "0"
         seen: list[str] = []
         deadline = time.monotonic() + 30
         while "AgentEvent_Call_Release" not in seen and time.monotonic() < deadline:

@@ -71,6 +71,9 @@ class Gateway(msgspec.Struct, forbid_unknown_fields=True):
     guid_timeout_ms: Annotated[int, Meta(ge=1000)] = 120_000  # GUIDTIMEOUT: a rotated-out GUID's grace
     heartbeat_timeout_ms: Annotated[int, Meta(ge=1000)] = 120_000  # no poll for this long: signed out
     poll_wait_ms: Annotated[int, Meta(ge=0, le=30_000)] = 10_000  # long-poll wait when there is no event
+    # Answer the calls of agents signed in with `autoanswer` (the platform's job): by default only when the
+    # simulator runs the contact center; a real feed's CTI answers for its agents itself.
+    auto_answer: bool | None = None
 
 
 class Cms(msgspec.Struct, forbid_unknown_fields=True):

@@ -15,7 +15,7 @@ import logging
 import pickle
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
@@ -159,6 +159,18 @@ class Pipeline:
                 seq = position
         self.engine, self.seq = engine, seq
         return replayed
+
+    # --- lifecycle (the distributed form has work here; the embedded one rebuilt itself at init) ---
+
+    async def start(self) -> None:
+        """Ready to take events."""
+
+    def background(self) -> dict[str, Callable[[], Awaitable[None]]]:
+        """Long-running work the server supervises: none here."""
+        return {}
+
+    async def stop(self) -> None:
+        """Nothing is held back: every acknowledged event is committed."""
 
     # --- snapshots ---
 

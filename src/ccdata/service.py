@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccdata.cluster.pipeline import ClusterPipeline, EventLog, Lease
 from ccdata.config import Config
 from ccdata.domain.engine import Engine
 from ccdata.domain.monitoring import DAY_MS, KEEP_DAYS, Monitor, day_of
@@ -66,18 +67,26 @@ class Service:
         clock: Callable[[], int] = wall_clock_ms,
         *,
         commit_policy: CommitPolicy | None = None,
+        event_log: EventLog | None = None,
+        lease: Lease | None = None,
     ) -> None:
+        """`event_log` (with the record writer's `lease`): the distributed form, a replica of a shared log."""
         self.config = config
         self.store = store
         self.clock = clock
         self._listeners: list[Callable[[Committed], None]] = []
         settings = config.store
-        self.pipeline = Pipeline(
-            store,
-            on_committed=self._committed,
-            commit_policy=commit_policy,
-            snapshot_policy=SnapshotPolicy(settings.snapshot_every_events, settings.snapshot_every_s),
-        )
+        snapshots = SnapshotPolicy(settings.snapshot_every_events, settings.snapshot_every_s)
+        if event_log is not None:
+            if lease is None:
+                raise ValueError("the distributed form needs the record writer's lease")
+            self.pipeline: Pipeline = ClusterPipeline(
+                store, event_log, lease=lease, on_committed=self._committed, snapshot_policy=snapshots
+            )
+        else:
+            self.pipeline = Pipeline(
+                store, on_committed=self._committed, commit_policy=commit_policy, snapshot_policy=snapshots
+            )
         self.health = Health()
         self.totals = IngestTotals()
         self._writing: asyncio.Lock | None = None  # made on the server's loop, at first use
@@ -186,6 +195,17 @@ class Service:
         return released
 
     # --- lifecycle ---
+
+    async def start(self) -> None:
+        """Before serving: the distributed form catches up with the shared log (the embedded one did at init)."""
+        await self.pipeline.start()
+
+    def background(self) -> dict[str, Callable[[], Any]]:
+        """Long-running work of the pipeline, for the server to supervise."""
+        return self.pipeline.background()
+
+    async def stop(self) -> None:
+        await self.pipeline.stop()
 
     async def snapshot_async(self) -> None:
         """Save live state now (at a clean stop, or on demand), without racing an ingest."""

@@ -38,7 +38,9 @@ def create_app(
 ) -> Starlette:
     """The application; with `live`, the simulator runs beside it and the data follows the simulator's clock.
     `sessions` keeps the gateway's sessions across restarts (default: beside the service's store)."""
-    gateway = Gateway(service, sessions if sessions is not None else session_store_beside(service.store))
+    gateway = Gateway(
+        service, sessions if sessions is not None else session_store_beside(service.store), simulated=live is not None
+    )
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
     if live is not None:
         service.clock = live.sim_now
@@ -47,9 +49,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await service.start()
         await gateway.start()
         health = service.health
         bodies = {
+            **service.background(),
             "gateway-heartbeat": background.every(1.0, gateway.sweep),
             "stale-calls": background.every(service.config.engine.stale_sweep_interval_s, service.release_stale_calls),
         }
@@ -63,6 +67,7 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await gateway.stop()
+            await service.stop()
             if close_on_shutdown:
                 await service.snapshot_async()
                 service.store.close()

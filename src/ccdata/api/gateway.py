@@ -16,9 +16,10 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final, NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,15 +28,65 @@ from starlette.routing import Route
 from ccdata.api import http
 from ccdata.api.auth.gateway import FLUSH_INTERVAL_S, GuidCheck, Session, Sessions, log
 from ccdata.api.auth.throttle import FailureLock, retry_after
-from ccdata.api.gateway_events import agent_events
+from ccdata.api.gateway_calldata import CallData
+from ccdata.api.gateway_events import AgentEventFeed
+from ccdata.api.gateway_platform import Platform
+from ccdata.api.gateway_states import AgentStates
+from ccdata.api.gateway_voice import VoiceCalls
+from ccdata.api.gateway_wire import DIAL_CHARS, BadField, answer, error, flag, guid_header, integer, success, text
 from ccdata.api.inputs import InvalidParameter, ascii_int, check_agent_id, json_object
-from ccdata.domain import codes, views
-from ccdata.pipeline import Committed
+from ccdata.domain.model import Agent
+from ccdata.pipeline import Committed, RejectionNote
 from ccdata.service import Service, wall_clock_ms
 from ccdata.store.ports import SessionStore
 
 PREFIX = "/agentgateway/resource"
 security_log = logging.getLogger("ccdata.security")
+
+
+class SignInOptions(NamedTuple):
+    fields: dict[str, Any]  # the agent.login event's own fields
+    web_media: bool  # checkInWebm: sign in to the web-chat media server too
+
+
+_STATUS_STATE: Final = {3: "busy", 4: "idle", 5: "wrapup"}
+
+
+def _sign_in_options(body: dict[str, Any], default_phone: str) -> SignInOptions | Response:
+    """The sign-in body's fields (cec_07_1202), each checked; the refusal names the field and has the code of the
+    reference: 100-013 phone, 100-012 agent type, 100-016 IP, 100-011 any other."""
+    try:
+        phone = text(body, "phonenum", 24, default_phone, DIAL_CHARS)
+    except BadField as exc:
+        return error("100-013", str(exc))
+    try:
+        agent_type = integer(body, "agenttype", 0, 255, 4)
+    except BadField as exc:
+        return error("100-012", str(exc))
+    if agent_type not in (4, 11):
+        return error("100-012", "agenttype must be 4 (PC + phone) or 11 (PC + video phone)")
+    try:
+        ip = text(body, "ip", 15, "127.0.0.1", "0123456789.")
+        ipaddress.IPv4Address(ip)
+    except (BadField, ValueError) as exc:
+        return error("100-016", f"ip must be an IPv4 address ({exc})")
+    try:
+        status = integer(body, "status", 3, 5, 4)
+        auto_answer = flag(body, "autoanswer", True)
+        auto_enter_idle = flag(body, "autoenteridle", True)
+        for name, default in (("releasephone", True), ("phonelinkage", False), ("checkInMailm", False),
+                              ("listenStatus", False)):  # fmt: skip
+            flag(body, name, default)
+        web_media = flag(body, "checkInWebm", True)
+        text(body, "entryIp", 15)
+        text(body, "vcPhoneNumber", 24)
+    except BadField as exc:
+        return error("100-011", str(exc))
+    if body.get("callBackUri") and body.get("serviceToken"):
+        return error("100-011", "push mode (callBackUri with serviceToken) is not offered: poll agentevent")
+    fields = {"phone": phone, "state": _STATUS_STATE[status or 4], "autoAnswer": auto_answer,
+              "autoEnterIdle": auto_enter_idle}  # fmt: skip
+    return SignInOptions(fields, web_media)
 
 
 def _password_matches(given: object, expected: str) -> bool:
@@ -47,19 +98,8 @@ def _password_matches(given: object, expected: str) -> bool:
     return same and isinstance(given, str)
 
 
-def answer(
-    retcode: str = "0", message: str = "", result: Any = None, headers: dict[str, str] | None = None
-) -> Response:
-    return http.json({"message": message, "retcode": retcode, "result": result}, headers=headers)
-
-
-def error(retcode: str, detail: str = "") -> Response:
-    message = codes.GATEWAY_RETCODES.get(retcode, "")
-    return answer(retcode, f"{message} {detail}".strip())
-
-
 class Gateway:
-    def __init__(self, service: Service, store: SessionStore) -> None:
+    def __init__(self, service: Service, store: SessionStore, simulated: bool = False) -> None:
         self.service = service
         self.settings = service.config.gateway
         self.sessions = Sessions(self.settings, wall_clock_ms, store)  # GUID and heartbeat timers: real time
@@ -68,12 +108,18 @@ class Gateway:
         self.agent_lock = FailureLock(limits.sign_in_failures_per_agent, limits.failure_window_s, limits.lock_s)
         self.address_lock = FailureLock(limits.sign_in_failures_per_address, limits.failure_window_s, limits.lock_s)
         self._flusher: asyncio.Task[None] | None = None
+        auto_answer = service.config.gateway.auto_answer
+        self.platform = Platform(self, auto_answer=simulated if auto_answer is None else auto_answer)
+        self.feed = AgentEventFeed(service.engine, self.platform.auto_answer)
+        self.states = AgentStates(self)
+        self.voice = VoiceCalls(self)
+        self.call_data = CallData(self)
         service.subscribe(self._deliver)
 
     async def start(self) -> None:
         """Bring back the last run's sessions, agreeing with the engine, before the first request."""
         for session in await self.sessions.load():
-            agent = self.service.engine.agent(self.service.cc_id, session.agent_id)
+            agent = self.agent(session.agent_id)
             if agent is None or not agent.signed_in:
                 # Its login never committed (a crash between storing the session and emitting the event) or
                 # it was signed out while the session could not follow: nothing to resume.
@@ -89,24 +135,28 @@ class Gateway:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        await self.platform.stop()
         await self.sessions.shut()
 
     def routes(self) -> list[Route]:
-        agent = f"{PREFIX}/onlineagent/{{agentid}}"
+        agent = "/onlineagent/{agentid}"
         return [
-            Route(agent, self._guarded(self.sign_in, needs_guid=False), methods=["PUT"]),
-            Route(f"{agent}/forcelogin", self._guarded(self.force_sign_in, needs_guid=False), methods=["PUT"]),
-            Route(f"{agent}/logout", self._guarded(self.sign_out), methods=["DELETE"]),
-            Route(f"{PREFIX}/agentevent/{{agentid}}", self._guarded(self.poll), methods=["GET"]),
-            Route(f"{PREFIX}/calldata/{{agentid}}/callinfo", self._guarded(self.call_info), methods=["GET"]),
-            Route(
-                f"{PREFIX}/calldata/{{agentid}}/callinfobycallid/{{callid}}",
-                self._guarded(self.call_info_by_id),
-                methods=["GET"],
-            ),
+            self.route("PUT", agent, self.sign_in, needs_guid=False),
+            self.route("PUT", f"{agent}/forcelogin", self.force_sign_in, needs_guid=False),
+            self.route("PUT", f"{agent}/loginex", self.platform_sign_in, needs_guid=False),
+            self.route("DELETE", f"{agent}/logout", self.sign_out, needs_guid=False),
+            self.route("GET", "/agentevent/{agentid}", self.poll),
+            *self.states.routes(),
+            *self.voice.routes(),
+            *self.call_data.routes(),
         ]
 
-    # --- plumbing ---
+    # --- plumbing shared by the gateway's interfaces ---
+
+    def route(
+        self, method: str, path: str, handler: Callable[..., Awaitable[Response]], needs_guid: bool = True
+    ) -> Route:
+        return Route(f"{PREFIX}{path}", self._guarded(handler, needs_guid), methods=[method])
 
     def _guarded(
         self, handler: Callable[..., Awaitable[Response]], needs_guid: bool = True
@@ -129,15 +179,35 @@ class Gateway:
 
         return run
 
+    def agent(self, agent_id: int) -> Agent | None:
+        return self.service.engine.agent(self.service.cc_id, agent_id)
+
+    async def emit(self, type_: str, vdn: int, **fields: Any) -> RejectionNote | None:
+        return await self.service.emit_async(type_, vdn, **fields)
+
+    async def act(self, refused: str, type_: str, vdn: int, result: Any = None, **fields: Any) -> Response:
+        """Emit one contract event for the agent's request: `success` once it is applied, else `refused` with the
+        engine's reason (the facade checked the documented preconditions first; this is the last word)."""
+        rejection = await self.service.emit_async(type_, vdn, **fields)
+        return error(refused, rejection.reason) if rejection is not None else success(result)
+
+    def tell(self, agent_id: int, event_type: str, content: Any) -> None:
+        """Queue an agent event that no contract event causes (a reminder) for the agent's next poll."""
+        self._queue(agent_id, {"eventType": event_type, "workNo": str(agent_id), "content": content})
+
     def _deliver(self, item: Committed) -> None:
         if not self.sessions.by_agent:
             return  # nobody polls: an ingest of thousands of events costs the event loop nothing here
-        for agent_id, event in agent_events(item, self.service.engine):
-            session = self.sessions.by_agent.get(agent_id)
-            if session is not None:
-                session.events.append(event)
-                session.wakeup.set()
-                self.sessions.changed(session)
+        for agent_id, event in self.feed.events(item):
+            self._queue(agent_id, event)
+        self.platform.committed(item)
+
+    def _queue(self, agent_id: int, event: dict[str, Any]) -> None:
+        session = self.sessions.by_agent.get(agent_id)
+        if session is not None:
+            session.events.append(event)
+            session.wakeup.set()
+            self.sessions.changed(session)
 
     # --- sign-in and sign-out ---
 
@@ -147,7 +217,11 @@ class Gateway:
     async def force_sign_in(self, request: Request, agent_id: int) -> Response:
         return await self._sign_in(request, agent_id, force=True)
 
-    async def _sign_in(self, request: Request, agent_id: int, force: bool) -> Response:
+    async def platform_sign_in(self, request: Request, agent_id: int) -> Response:
+        """`loginex`: sign-in to the CTI platform only (no WebM/MailM media), otherwise the same."""
+        return await self._sign_in(request, agent_id, force=False, platform_only=True)
+
+    async def _sign_in(self, request: Request, agent_id: int, force: bool, platform_only: bool = False) -> Response:
         try:
             body = json_object(await http.read_body(request, self.service.config.server.max_body_bytes))
         except (InvalidParameter, http.BodyTooLarge) as exc:
@@ -161,15 +235,11 @@ class Gateway:
             return error("100-004")
         self.agent_lock.succeed(agent_id)
         self.address_lock.succeed(address)
-        status = body.get("status", 4)
-        if status not in (4, 5, "4", "5"):
-            return error("100-011", "status must be 4 (idle) or 5 (wrap-up)")
-        live = self.service.engine.agent(self.service.cc_id, agent_id)
-        if not force and (agent_id in self.sessions.by_agent or (live is not None and live.signed_in)):
+        parsed = _sign_in_options(body, configured.phone)
+        if isinstance(parsed, Response):
+            return parsed
+        if not force and (agent_id in self.sessions.by_agent or ((live := self.agent(agent_id)) and live.signed_in)):
             return error("100-002")
-        phone = body.get("phonenum", configured.phone)
-        if not isinstance(phone, str | int) or len(str(phone)) > 32:
-            return error("100-013")
         # The session exists before the sign-in event, so that the agent's first poll returns its events, and is
         # stored before it, so that every sign-in the log holds has its session after a restart.
         session = self.sessions.open(agent_id, configured.vdn)
@@ -177,13 +247,7 @@ class Gateway:
             self.sessions.close(agent_id, only=session)
             return error("100-003", "The session could not be stored.")
         rejection = await self.service.emit_async(
-            "agent.login",
-            configured.vdn,
-            agentId=agent_id,
-            skills=configured.skills,
-            phone=str(phone),
-            state="idle" if str(status) == "4" else "wrapup",
-            force=force,
+            "agent.login", configured.vdn, agentId=agent_id, skills=configured.skills, force=force, **parsed.fields
         )
         if rejection is not None:
             self.sessions.close(agent_id, only=session)
@@ -191,11 +255,17 @@ class Gateway:
             return error("100-007", rejection.reason)
         self.pending_logouts.discard(agent_id)
         chat = any(self.service.config.skill_media(configured.vdn, s) == "chat" for s in configured.skills)
-        media = "T" + ("T" if chat else "F") + "F"
-        return answer(
-            result={"workno": str(agent_id), "mediatype": media},
-            headers={"Set-GUID": f"JSESSIONID={session.guid}"},
-        )
+        web = parsed.web_media and chat and not platform_only
+        agent = self.agent(agent_id)
+        result = {
+            "vdnid": configured.vdn,
+            "workno": str(agent_id),
+            "mediatype": "T" + ("T" if web else "F") + "F",
+            "loginTime": str(agent.login_at if agent is not None else wall_clock_ms()),
+            "isForceChange": "false",
+            "serverName": "AgentGateway",
+        }
+        return answer(result=result, headers=guid_header(session.guid))
 
     def _locked(self, agent_id: int, address: str) -> Response | None:
         """The refusal of a locked agent (000-007) or source address (100-016), before the password is looked at."""
@@ -213,7 +283,13 @@ class Gateway:
         if self.address_lock.fail(address):
             security_log.warning("CC-Gateway: address %s locked for %d s after failed sign-ins", address, lock_s)
 
-    async def sign_out(self, request: Request, agent_id: int, session: Session) -> Response:
+    async def sign_out(self, request: Request, agent_id: int) -> Response:
+        verdict, session = self.sessions.check(agent_id, request.headers.get("guid"))
+        if verdict == GuidCheck.NOT_SIGNED_IN:
+            agent = self.agent(agent_id)
+            return error("100-008" if agent is not None and not agent.signed_in else "100-006")
+        if verdict == GuidCheck.WRONG_GUID or session is None:
+            return error("000-003", "The Guid header does not match this agent's session.")
         rejection = await self.service.emit_async("agent.logout", session.vdn, agentId=agent_id)
         if rejection is not None and rejection.code == "agent_has_calls":
             return error("100-010", "The agent has calls in progress.")
@@ -238,7 +314,7 @@ class Gateway:
             await self.sessions.save(session)  # the store knows the new GUID before the client does
         else:
             self.sessions.changed(session)  # the heartbeat and the delivery are written behind
-        headers = {"Set-GUID": f"JSESSIONID={rotated}"} if rotated else None
+        headers = guid_header(rotated) if rotated else None
         return http.json({"message": "", "retcode": "0", "event": event}, headers=headers)
 
     async def sweep(self) -> None:
@@ -254,41 +330,8 @@ class Gateway:
                 continue
             if await self.service.emit_async("agent.logout", agent.vdn, agentId=agent_id) is None:
                 await self._signed_out(agent_id)
+        self.states.remind_rests()
 
     async def _signed_out(self, agent_id: int) -> None:
         self.pending_logouts.discard(agent_id)
         await self.sessions.forget(agent_id)  # written before the sweep goes on: a restart finds it gone
-
-    # --- call data ---
-
-    async def call_info(self, request: Request, agent_id: int, session: Session) -> Response:
-        flag = request.query_params.get("isNoContainLastCall", "false").lower()
-        if flag not in ("true", "false"):
-            return error("000-002", "isNoContainLastCall must be true or false")
-        agent = self.service.engine.agent(self.service.cc_id, agent_id)
-        if agent is None:
-            return error("100-006")
-        now = self.service.now()
-        if agent.calls:
-            call = self.service.engine.calls[(agent.cc_id, agent.calls[0])]
-            return answer(result=views.gateway_call_info(self.service.engine, agent, call, self._skill, now))
-        if flag == "true" and agent.last_call is not None:
-            return answer(result=views.gateway_call_info(self.service.engine, agent, agent.last_call, self._skill, now))
-        return answer(result=None)
-
-    async def call_info_by_id(self, request: Request, agent_id: int, session: Session) -> Response:
-        call_id = request.path_params["callid"]
-        agent = self.service.engine.agent(self.service.cc_id, agent_id)
-        if agent is None:
-            return error("100-006")
-        now = self.service.now()
-        if call_id in agent.calls:
-            call = self.service.engine.calls[(agent.cc_id, call_id)]
-            return answer(result=views.gateway_call_info(self.service.engine, agent, call, self._skill, now))
-        if agent.last_call is not None and agent.last_call.call_id == call_id:
-            return answer(result=views.gateway_call_info(self.service.engine, agent, agent.last_call, self._skill, now))
-        return error("000-002", f"Call {call_id} is neither a current call nor the last call of agent {agent_id}.")
-
-    @property
-    def _skill(self) -> Callable[[int, int], str]:
-        return self.service.config.skill_name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from starlette.requests import Request
@@ -13,6 +13,8 @@ from ccdata.api.auth.throttle import retry_after
 from ccdata.service import wall_clock_ms
 
 _encoder = msgspec.json.Encoder()
+#: Response headers CEC clients read case-sensitively: written in this case on the wire (see api/limits.py).
+WIRE_CASED_HEADERS: Final = (b"Set-GUID",)
 JSON_TYPE = "application/json;charset=UTF-8"
 
 
@@ -22,12 +24,14 @@ RESULT_CODE_KEYS = ("resultCode", "retcode", "returnCode")
 
 class JsonResponse(Response):
     """A JSON answer that tells the request's scope its business code (`state["resultCode"]`), so that the
-    metrics count answers by it without parsing the body again."""
+    metrics count answers by it without parsing the body again; header names keep the case given."""
 
     media_type = JSON_TYPE
 
     def __init__(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
-        super().__init__(_encoder.encode(body), status_code=status, headers=headers)
+        super().__init__(_encoder.encode(body), status_code=status)
+        for name, value in (headers or {}).items():
+            self.raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
         self.result_code = _result_code(body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -46,6 +50,8 @@ def _result_code(body: Any) -> str | None:
 
 
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer. Header names keep the case given here on the wire (Starlette would lower-case them, and
+    Huawei's own clients look `Set-GUID` up case-sensitively)."""
     return JsonResponse(body, status, headers)
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Any
+from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from ccdata.api import http
 from ccdata.config import Limits
 
 
@@ -60,7 +61,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     # --- connections ---
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(_WireCase(transport))  # type: ignore[arg-type]
         self._header_bytes = self._received = 0
         self._in_headers, self._began = True, False
         self._refused: str | None = None
@@ -173,3 +174,29 @@ def _per_address(server_state: Any) -> Counter[str]:
     if counts is None:
         counts = server_state.ccdata_per_address = Counter()
     return counts
+
+
+class _WireCase:
+    """A transport that gives response header names their wire case back.
+
+    uvicorn writes every response header name in lower case; some CEC clients read a header case-sensitively
+    (Huawei's Java demo looks `Set-GUID` up with `equals`). The head of a response is written by itself, so only
+    a write that starts a response is looked at.
+    """
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+
+    def write(self, data: bytes) -> None:
+        if data.startswith(b"HTTP/"):
+            for lower, cased in _CASED:
+                data = data.replace(lower, cased, 1)
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+_CASED: Final = tuple((b"\r\n" + name.lower() + b": ", b"\r\n" + name + b": ") for name in http.WIRE_CASED_HEADERS)

@@ -154,6 +154,7 @@ def document() -> dict[str, Any]:
                 ),
             )
         },
+        **_workbench_paths(),
         "/apigovernance/api/oauth/tokenByAkSk": {
             "post": _op(
                 "A Bearer token for the DataProcess interfaces",
@@ -334,3 +335,63 @@ def _monitoring_paths() -> dict[str, Any]:
         f"{base}/{path}": {"post": _op(summary, CMS, request, response, "CC-CMS monitoring")}
         for path, summary, request, response in specs
     }
+
+
+#: The workbench's interfaces: (method, path under /agentgateway/resource, summary, request example, result).
+_WORKBENCH: list[tuple[str, str, str, Any, Any]] = [
+    ("put", "onlineagent/{agentid}/loginex", "Sign in to the CTI platform only", {"password": "ccdata-agent"},
+     {"workno": "1001", "mediatype": "TFF"}),
+    ("delete", "onlineagent/{agentid}/forcelogout", "Sign out even during a call (its calls are released)", None,
+     None),
+    ("delete", "onlineagent/{agentid}/forcelogoutwithreason/{reason}", "Forced sign-out with a reason (1-255)",
+     None, None),
+    ("post", "onlineagent/{agentid}/sayfree", "Idle (from busy, rest or wrap-up)", None, {}),
+    ("post", "onlineagent/{agentid}/saybusy", "Busy (?reason=200-250&prolong=true to renew)", None, {}),
+    ("post", "onlineagent/{agentid}/cancelbusy", "Leave busy", None, {}),
+    ("post", "onlineagent/{agentid}/rest/{time}/{restcause}", "Rest for time s (1-86399), cause 0-255", None, {}),
+    ("post", "onlineagent/{agentid}/cancelrest", "Leave rest", None, {}),
+    ("post", "onlineagent/{agentid}/work", "Enter wrap-up", None, {}),
+    ("post", "onlineagent/{agentid}/cancelwork", "Leave wrap-up", None, {}),
+    ("post", "onlineagent/{agentid}/autoanswer/{flag}", "Auto-answer on (true) or off (false)", None, {}),
+    ("post", "onlineagent/{agentid}/autoenteridle/{flag}", "Idle (true) or wrap-up after a call", None, {}),
+    ("get", "onlineagent/{agentid}/agentstatus", "The agent's state", None, [{"agentState": 4, "isWorking": False}]),
+    ("post", "onlineagent/{agentid}/handshake", "Heartbeat (push mode; may rotate the GUID)", None, None),
+    ("put", "onlineagent/{agentid}/updateGuid", "A new GUID after a page refresh", None,
+     {"guid": "<guid>.AgentGateway0"}),
+    ("post", "onlineagent/{agentid}/syncagentinfo", "State and call after a refresh (drops queued events)", None,
+     {"callinfo": "", "agentStateInfo": {"callFeature": 0, "callData": "", "lastState": 4, "preBusy": False,
+                                         "firsttalkingFlag": False}}),
+    ("put", "voicecall/{agentid}/answer", "Answer the ringing call (?callid=)", None, {}),
+    ("delete", "voicecall/{agentid}/release", "Release the current call", None, {}),
+    ("post", "voicecall/{agentid}/dropcall/{callid}", "Release one of the agent's calls", None, {}),
+    ("post", "voicecall/{agentid}/hold", "Hold the call", None, {}),
+    ("post", "voicecall/{agentid}/gethold", "Retrieve the held call (?callid=)", None, {}),
+    ("post", "voicecall/{agentid}/beginmute", "Mute", None, {}),
+    ("post", "voicecall/{agentid}/endmute", "Unmute", None, {}),
+    ("put", "voicecall/{agentid}/callout", "Call a number; the new call ID",
+     {"caller": "650550", "called": "13900139000"}, "1767258001-18"),
+    ("put", "voicecall/{agentid}/callinner", "Call another agent; the new call ID", {"called": "1002"},
+     "1767258001-19"),
+    ("post", "voicecall/{agentid}/transfer", "Transfer (devicetype 1 skill, 2 agent, 3 IVR, 5 number)",
+     {"devicetype": 2, "mode": 0, "address": "1002"}, {}),
+    ("post", "voicecall/{agentid}/innerhelp", "Consult an agent or skill; the help call's ID",
+     {"dstaddress": "1002", "devicetype": 2, "mode": 1}, "1767258001-20"),
+    ("post", "voicecall/{agentid}/confjoin", "Three-party: join the held call and the consulted party",
+     {"callid": "1767258001-17"}, {}),
+    ("get", "calldata/{agentid}/allcallinfoEx/{workno}", "Every call of an agent of the VDN", None, []),
+    ("get", "calldata/{agentid}/holdlist", "The agent's held calls", None, []),
+    ("get", "calldata/{agentid}/appdata", "A call's data (?callId=&isEncodeResult=)", None, "ticket=42"),
+    ("put", "calldata/{agentid}/setcalldataex", "Set a call's data", {"callid": "1767258001-17",
+                                                                       "calldata": "ticket=42"}, {}),
+]  # fmt: skip
+
+
+def _workbench_paths() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for method, path, summary, request, result in _WORKBENCH:
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{") and part != "{agentid}"]
+        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+        body = {"message": "success", "retcode": "0"} | ({} if result is None else {"result": result})
+        op = _op(summary, GUID, request, body, "CC-Gateway", parameters=_agent_param(*params))
+        paths.setdefault(f"/agentgateway/resource/{path}", {})[method] = op
+    return paths

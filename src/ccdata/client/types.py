@@ -141,12 +141,32 @@ class AgentEvent(msgspec.Struct, frozen=True):
 
     eventType: str
     workNo: str = ""
-    content: dict[str, Any] = {}
+    content: dict[str, Any] | str | None = None  # null, a bare call ID, or an object, as the reference has it
+
+    @property
+    def call_id(self) -> str | None:
+        """The call the event is about: a bare-string content, or the content's `callid`/`callId`."""
+        if isinstance(self.content, str):
+            return self.content
+        if isinstance(self.content, dict):
+            value = self.content.get("callid", self.content.get("callId"))
+            return value if isinstance(value, str) else None
+        return None
+
+
+class GatewayAgentStatus(msgspec.Struct, frozen=True):
+    """`agentstatus`: the CC-Gateway agent state (3 busy, 4 idle, 5 wrap-up, 7 talking, 8 rest) and whether the
+    agent is on a call."""
+
+    agentState: int
+    isWorking: bool
 
 
 class SignIn(msgspec.Struct, frozen=True):
     workno: str = ""
     mediatype: str = ""
+    vdnid: int = 0
+    loginTime: str = ""
 
 
 class CallResult(msgspec.Struct, frozen=True):

@@ -28,10 +28,11 @@ REJECTED: Final = "rejected"
 #: Seven days of event time: how long a released call still takes a late satisfaction evaluation.
 DEFAULT_EVALUATION_WINDOW_MS: Final = 7 * 24 * 3600 * 1000
 #: Bumped whenever the pickled form of the engine's state changes: an older snapshot is then ignored.
-STATE_VERSION: Final = 6
+STATE_VERSION: Final = 7
 #: How many recently accepted event IDs the engine itself remembers (the event log dedups for all time).
 DEFAULT_DEDUP_WINDOW: Final = 65_536
 
+_AFTER_CALL_STATES: Final = frozenset({CtiAgentState.BUSY, CtiAgentState.REST, CtiAgentState.STUDY})
 _MODE_OF: Final = {
     "idle": CtiAgentState.IDLE,
     "busy": CtiAgentState.BUSY,
@@ -61,6 +62,8 @@ _INTERNAL_EVENTS: Final = frozenset(
         ev.CallAnswer,
         ev.CallNoAnswer,
         ev.CallDataChange,
+        ev.CallMute,
+        ev.CallUnmute,
         ev.CallRelease,
         ev.CallEvaluate,
         ev.CallPickup,
@@ -231,8 +234,20 @@ class Engine:
         agent.login_at = e.at
         agent.skills = tuple(e.skills)
         agent.phone = e.phone
-        agent.mode = _MODE_OF[e.state]
-        agent.mode_since = e.at
+        _set_mode(agent, _MODE_OF[e.state], e.at)
+        agent.next_mode = agent.next_reason = None
+        agent.auto_answer = bool(e.auto_answer)
+        agent.auto_enter_idle = bool(e.auto_enter_idle)
+        agent.last_at = e.at
+        return []
+
+    def _agent_settings(self, e: ev.AgentSettings) -> list[Record]:
+        agent = self._signed_in_agent(e.cc_id, e.vdn, e.agent_id)
+        self._check_agent_time(agent, e)
+        if e.auto_answer is not None:
+            agent.auto_answer = e.auto_answer
+        if e.auto_enter_idle is not None:
+            agent.auto_enter_idle = e.auto_enter_idle
         agent.last_at = e.at
         return []
 
@@ -242,8 +257,7 @@ class Engine:
         if agent.calls:
             raise Rejection("agent_has_calls", f"agent {e.agent_id} has calls in progress: {', '.join(agent.calls)}")
         agent.signed_in = False
-        agent.mode = CtiAgentState.NOT_SIGNED_IN
-        agent.mode_since = e.at
+        _set_mode(agent, CtiAgentState.NOT_SIGNED_IN, e.at)
         agent.last_at = e.at
         return []
 
@@ -252,10 +266,15 @@ class Engine:
         self._check_agent_time(agent, e)
         if e.wrapup_code is not None and agent.last_call is None:
             raise Rejection("bad_transition", f"agent {e.agent_id} has no last call to give a wrap-up code")
-        agent.mode = _MODE_OF[e.state]
-        agent.mode_since = e.at
-        agent.mode_reason = e.reason_code
         agent.last_at = e.at
+        mode = _MODE_OF[e.state]
+        if agent.calls and self._connected_somewhere(agent):
+            # Busy, rest or study asked for during a call apply when it ends; idle or wrap-up cancel that.
+            agent.next_mode = mode if mode in _AFTER_CALL_STATES else None
+            agent.next_reason = e.reason_code if mode in _AFTER_CALL_STATES else None
+        else:
+            _set_mode(agent, mode, e.at, e.reason_code)
+            agent.next_mode = agent.next_reason = None
         if e.wrapup_code is not None and agent.last_call is not None:
             agent.last_call = agent.last_call._replace(wrapup_code=e.wrapup_code)
         return []
@@ -499,6 +518,27 @@ class Engine:
         self._retrieve(call, leg, e.at)
         return []
 
+    def _call_mute(self, e: ev.CallMute) -> list[Record]:
+        leg = self._mute_leg(e, e.agent_id)
+        if leg.muted:
+            raise Rejection("bad_transition", f"agent {e.agent_id} has already muted call {e.call_id}")
+        leg.muted = True
+        return []
+
+    def _call_unmute(self, e: ev.CallUnmute) -> list[Record]:
+        leg = self._mute_leg(e, e.agent_id)
+        if not leg.muted:
+            raise Rejection("bad_transition", f"agent {e.agent_id} has not muted call {e.call_id}")
+        leg.muted = False
+        return []
+
+    def _mute_leg(self, e: ev.CallMute | ev.CallUnmute, agent_id: int) -> Leg:
+        call = self._live_call(e, Phase.TALKING)
+        leg = call.agent_leg(agent_id)
+        if leg is None or not leg.call_begin:
+            raise Rejection("wrong_agent", f"agent {agent_id} is not connected to call {call.call_id}")
+        return leg
+
     @staticmethod
     def _held_leg(call: Call) -> Leg:
         return next(leg for leg in call.legs if leg.held)  # a held call has exactly one held leg
@@ -528,6 +568,7 @@ class Engine:
         records = [self._close(call, leg, e.at, reason)]
         self._stop_talk_clock(call, e.at)
         self._agent_leaves(agent, call, leg, e.at)
+        call.transferred_by = e.agent_id
         if target.skill_id is not None:
             self._wait_in_skill(call, target.skill_id, reason, e.at)
         elif target_agent is not None:
@@ -978,8 +1019,17 @@ class Engine:
             at,
         )
         if (leg.call_begin or leg.held) and not agent.calls:
-            agent.mode = CtiAgentState.WORKING
-            agent.mode_since = at
+            default = CtiAgentState.IDLE if agent.auto_enter_idle else CtiAgentState.WORKING
+            _set_mode(agent, agent.next_mode or default, at, agent.next_reason if agent.next_mode else None)
+            agent.next_mode = agent.next_reason = None
+
+    def _connected_somewhere(self, agent: Agent) -> bool:
+        """The agent talks on (or holds) one of its calls, rather than only being rung."""
+        for call_id in agent.calls:
+            leg = self.calls[(agent.cc_id, call_id)].agent_leg(agent.agent_id)
+            if leg is not None and (leg.call_begin or leg.held):
+                return True
+        return False
 
     def _mark_manual(self, call: Call, wait_begin: int, skill_id: int) -> None:
         if not call.manual:
@@ -1166,12 +1216,19 @@ def _call_result(call: Call, at: int, leave_reason: int, cause: int) -> CallResu
     )
 
 
+def _set_mode(agent: Agent, mode: CtiAgentState, at: int, reason: int | None = None) -> None:
+    """The agent's own state changes; the one it leaves is kept (CMS `prevState`, the gateway's cancel events)."""
+    agent.prev_mode, agent.prev_mode_since = agent.mode, agent.mode_since
+    agent.mode, agent.mode_since, agent.mode_reason = mode, at, reason
+
+
 # The dispatch table: class-level functions, so that an engine holds no reference cycle through bound methods
 # (it is freed as soon as it is dropped, and pickles as plain data).
 _HANDLERS: Final[dict[type, Callable[[Engine, ev.Event], list[Record]]]] = {
     ev.AgentLogin: Engine._agent_login,
     ev.AgentLogout: Engine._agent_logout,
     ev.AgentState: Engine._agent_state,
+    ev.AgentSettings: Engine._agent_settings,
     ev.CallArrive: Engine._call_arrive,
     ev.CallOriginate: Engine._call_originate,
     ev.CallIvr: Engine._call_ivr,
@@ -1181,6 +1238,8 @@ _HANDLERS: Final[dict[type, Callable[[Engine, ev.Event], list[Record]]]] = {
     ev.CallNoAnswer: Engine._call_noanswer,
     ev.CallHold: Engine._call_hold,
     ev.CallUnhold: Engine._call_unhold,
+    ev.CallMute: Engine._call_mute,
+    ev.CallUnmute: Engine._call_unmute,
     ev.CallTransfer: Engine._call_transfer,
     ev.CallConference: Engine._call_conference,
     ev.CallDataChange: Engine._call_data,

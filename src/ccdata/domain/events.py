@@ -91,11 +91,27 @@ class AgentLogin(_Event, tag="agent.login", kw_only=True, gc=False):
     agent_id: AgentId
     skills: Annotated[list[SkillId], Meta(max_length=256)] = []
     phone: Number = ""
-    state: Literal["idle", "wrapup"] = "idle"
+    state: Literal["idle", "busy", "wrapup"] = "idle"  # v2: busy
     force: bool = False
+    auto_answer: bool | None = None  # v2: the platform answers the agent's calls (CC-Gateway `autoanswer`)
+    auto_enter_idle: bool | None = None  # v2: idle, not wrap-up, after a call (CC-Gateway `autoenteridle`)
 
     def __post_init__(self) -> None:
         _check_agent_id(self.agent_id)
+
+
+class AgentSettings(_Event, tag="agent.settings", kw_only=True, gc=False):
+    """v2: a signed-in agent changes how the platform treats it (CC-Gateway `autoanswer/{flag}`,
+    `autoenteridle/{flag}`); a field left out keeps its value."""
+
+    agent_id: AgentId
+    auto_answer: bool | None = None
+    auto_enter_idle: bool | None = None
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+        if self.auto_answer is None and self.auto_enter_idle is None:
+            raise ValueError("`agent.settings` needs `autoAnswer` or `autoEnterIdle`")
 
 
 class AgentLogout(_Event, tag="agent.logout", kw_only=True, gc=False):
@@ -249,6 +265,24 @@ class CallHold(_CallEvent, tag="call.hold", kw_only=True, gc=False):
 
 
 class CallUnhold(_CallEvent, tag="call.unhold", kw_only=True, gc=False):
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallMute(_CallEvent, tag="call.mute", kw_only=True, gc=False):
+    """v2: a connected agent mutes its side of the call (CC-Gateway `beginmute`)."""
+
+    agent_id: AgentId
+
+    def __post_init__(self) -> None:
+        _check_agent_id(self.agent_id)
+
+
+class CallUnmute(_CallEvent, tag="call.unmute", kw_only=True, gc=False):
+    """v2: the agent speaks again (CC-Gateway `endmute`)."""
+
     agent_id: AgentId
 
     def __post_init__(self) -> None:
@@ -447,6 +481,8 @@ Event = (
     | CallNoAnswer
     | CallHold
     | CallUnhold
+    | CallMute
+    | CallUnmute
     | CallTransfer
     | CallConference
     | CallDataChange

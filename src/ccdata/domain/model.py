@@ -42,6 +42,7 @@ class Leg:
     directed: bool = False  # a wait for one agent: that agent's private queue
     from_private: bool = False  # an agent leg reached from that agent's private queue
     held: bool = False  # the wait of a held call for its agent to retrieve it
+    muted: bool = False  # v2: the agent muted its side (call.mute)
     transient: bool = False  # the routing stage: written only if the call ends there
     # The agent's handling of the call survives a hold: (waitBegin, ackBegin, callBegin) of the first leg of
     # it, so that the gateway's begin and talk times do not restart at every retrieval (the track does).
@@ -134,6 +135,7 @@ class Call:
     consult: str = ""  # an original call: its consult call in progress
     consult_kind: str = ""  # what a consult or internal call reaches: "skill", "agent" or "number"
     recording_ref: str = ""  # v2: the external recording's reference, from the last `call.answer` giving one
+    transferred_by: int = 0  # the agent whose transfer brought the call where it is (the gateway's `transfrom`)
 
     def agent_leg(self, agent_id: int) -> Leg | None:
         """The open leg of an agent on this call (ringing, connected or held), if any."""
@@ -167,6 +169,13 @@ class Agent:
     mode: CtiAgentState = CtiAgentState.NOT_SIGNED_IN  # the state set by the agent or the system
     mode_since: int = 0
     mode_reason: int | None = None  # v2: why busy or resting (the rest cause), as the source gave it
+    prev_mode: CtiAgentState = CtiAgentState.NOT_SIGNED_IN  # the own state before the current one
+    prev_mode_since: int = 0
+    # v2: a state set during a call takes effect when the agent's last call leaves it (CEC's "pre-busy").
+    next_mode: CtiAgentState | None = None
+    next_reason: int | None = None
+    auto_answer: bool = False  # v2: the platform answers this agent's calls (the gateway acts on it)
+    auto_enter_idle: bool = False  # v2: idle, not wrap-up, when a call leaves the agent
     last_at: int = 0
     calls: list[str] = field(default_factory=list)  # current calls, in the order they reached the agent
     private: list[str] = field(default_factory=list)  # calls waiting in this agent's private queue

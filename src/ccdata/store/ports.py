@@ -43,6 +43,9 @@ class Batch:
     events: list[LoggedEvent] = field(default_factory=list)
     rejected: list[RejectedInput] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    # The distributed form: the shared event log's sequence of the last event the batch covers, stored in the same
+    # transaction, so that the record writer (or its standby) resumes exactly after it.
+    position: int | None = None
 
 
 class Snapshot(NamedTuple):
@@ -87,6 +90,10 @@ class Store(Protocol):
         ...
 
     def last_seq(self) -> int: ...
+
+    def position(self) -> int:
+        """The shared log's position the records are complete up to (the distributed form; 0 if none)."""
+        ...
 
     def save_snapshot(self, snapshot: Snapshot) -> None: ...
 

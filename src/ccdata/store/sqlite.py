@@ -189,6 +189,9 @@ class SqliteStore:
             )
             self._new_months.clear()
             self._write_records(batch)
+            if batch.position is not None:
+                db.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('log_position', ?)",
+                           (str(batch.position),))  # fmt: skip
             # Inside the transaction, so that it is this batch's own last position (nothing else can write now).
             last = db.execute("SELECT coalesce(max(seq), 0) FROM event_log").fetchone()[0]
             db.execute("COMMIT")
@@ -245,6 +248,9 @@ class SqliteStore:
     def load_snapshot(self) -> Snapshot | None:
         row = self._db.execute("SELECT seq, version, blob FROM snapshot WHERE id = 1").fetchone()
         return None if row is None else Snapshot(*row)
+
+    def position(self) -> int:
+        return int(self.meta("log_position") or 0)
 
     # --- facts about the store itself (who created it) ---
 

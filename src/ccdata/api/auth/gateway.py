@@ -96,6 +96,11 @@ class Sessions:
         now = self.clock()
         if self.settings.auth_mode != 2 or now - session.issued_at < self.settings.guid_interval_ms:
             return None
+        return self.rotate_now(session)
+
+    def rotate_now(self, session: Session) -> str:
+        """A new GUID now, whatever the mode (a refreshed page asks for one); the old one lives out its timeout."""
+        now = self.clock()
         session.previous = {g: t for g, t in session.previous.items() if now - t <= self.settings.guid_timeout_ms}
         session.previous[session.guid] = session.issued_at
         session.guid, session.issued_at = new_guid(), now
