@@ -211,3 +211,16 @@ def test_no_output_named(tmp_path: Path) -> None:
     assert run.returncode == 2 and run.stderr.strip() == (
         "error: --output is required: a file name, or - for standard output (CSV)"
     )
+
+
+def test_a_reader_that_goes_away_stops_the_export_quietly(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "many.db")
+    store.commit(Batch(records=[_result(f"c-{n}", vdn=1, at=1_000 + n) for n in range(20_000)]))
+    store.close()
+    command = [sys.executable, "-m", "ccdata", "export", "--db", str(tmp_path / "many.db"), "-o", "-"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"logDate,callerNo,")
+    process.stdout.close()  # as `| head -1` does
+    assert process.wait(60) == 141  # as a Unix tool ended by SIGPIPE
+    assert process.stderr.read() == b""

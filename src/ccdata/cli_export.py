@@ -27,6 +27,7 @@ from ccdata.tabular import ParquetWriter, csv_chunks
 
 KINDS = {"results": ("call results", CALL_RESULTS_EXPORT), "track": ("call-track rows", TRACK_ROWS_EXPORT)}
 FORMATS = ("csv", "parquet")
+SIGPIPE_STATUS = 141  # the shell's status of a process ended by SIGPIPE (128 + 13)
 END_OF_TIME = 4_102_444_800_000  # 2100-01-01, the bound every ccdata time is checked against
 err = Console(stderr=True)
 
@@ -217,8 +218,9 @@ def _destination(plan: Plan) -> Iterator[IO[bytes]]:
         try:
             yield sys.stdout.buffer
             sys.stdout.buffer.flush()
-        except BrokenPipeError:  # the reader went away (`| head`): what it read is what it wanted
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as a Unix tool on SIGPIPE does
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(SIGPIPE_STATUS)
         return
     partial = plan.output.with_name(plan.output.name + ".partial")
     try:
