@@ -140,6 +140,10 @@ def test_track_rows_are_the_stores_rows_call_by_call(served: tuple[Running, Path
     rows = csv_rows(tmp_path / "track.csv")
     assert rows[0] == TRACK_ROWS_EXPORT.names
     assert rows[1:] == as_text(TRACK_ROWS_EXPORT, expected)
+    export("--db", db, "--kind", "track", "--from", str(begin), "--to", str(end), "-o", tmp_path / "track.parquet")
+    parquet = pq.read_table(tmp_path / "track.parquet").to_pylist()
+    assert [tuple(row.values()) for row in parquet] == TRACK_ROWS_EXPORT.rows(expected, wire=False)
+    assert {row["releaseCause"] is None for row in parquet} == {True, False}  # null but on a call's last row
 
 
 def test_pages_cut_anywhere_lose_and_repeat_nothing(tmp_path: Path) -> None:
