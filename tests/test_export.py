@@ -159,10 +159,18 @@ def test_pages_cut_anywhere_lose_and_repeat_nothing(tmp_path: Path) -> None:
         tracked = [r for p in store.track_row_pages(1, 1_000, 1_012, page=page) for r in p]
         by_call_id = sorted(f"c-{n}" for n in range(12))  # the order of the call IDs' text
         assert tracked == [r for call_id in by_call_id for r in store.track_rows(1, 1, call_id, month_of(0))]
+        for table, pages, records in (
+            (CALL_RESULTS_EXPORT, store.call_result_pages, got),
+            (TRACK_ROWS_EXPORT, store.track_row_pages, tracked),
+        ):  # the same rows as tuples of the export's columns, straight from the query
+            cells = [r for p in pages(1, 1_000, 1_012, page=page, fields=table.fields) for r in p]
+            assert cells == table.rows(records, wire=False)
     assert store.count_call_results(1, 1_002, 1_004) == 10
     assert [r.call_id for p in store.call_result_pages(1, 1_002, 1_003, vdn=2, page=2) for r in p] == [
         "c-11", "c-13",
     ]  # fmt: skip
+    with pytest.raises(ValueError, match="not a record field"):
+        next(store.call_result_pages(1, 0, 1, fields=("vdn", "1; DROP TABLE call_result")))
     store.close()
 
 

@@ -171,9 +171,9 @@ def _export(store: SqliteStore, plan: Plan, quiet: bool) -> int:
     begin, end = plan.window
     if plan.kind == "results":
         total: int | None = store.count_call_results(plan.cc_id, begin, end, plan.vdn)
-        pages = store.call_result_pages(plan.cc_id, begin, end, plan.vdn)
+        pages = store.call_result_pages(plan.cc_id, begin, end, plan.vdn, fields=table.fields)
     else:
-        total, pages = None, store.track_row_pages(plan.cc_id, begin, end, plan.vdn)
+        total, pages = None, store.track_row_pages(plan.cc_id, begin, end, plan.vdn, fields=table.fields)
     columns = [TextColumn(f"exporting {noun}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=err, disable=quiet or not err.is_terminal) as progress:
         task = progress.add_task("export", total=total)
@@ -200,7 +200,7 @@ class _Counted:
 
 
 def _write_csv(table: Table, pages: Iterator[list[tuple]], sink: IO[bytes]) -> None:
-    for chunk in csv_chunks(table, pages):
+    for chunk in csv_chunks(table.names, (table.filled(rows) for rows in pages)):
         sink.write(chunk)
 
 

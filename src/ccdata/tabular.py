@@ -20,12 +20,12 @@ def csv_text(rows: Iterable[Iterable[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def csv_chunks(table: Table, batches: Iterable[list[tuple]]) -> Iterator[bytes]:
-    """The header row, then one chunk of CSV per batch of records: memory holds one batch, whatever the total."""
-    yield csv_text([table.names])
-    for records in batches:
-        if records:
-            yield csv_text(table.rows(records))
+def csv_chunks(names: list[str], batches: Iterable[list[tuple]]) -> Iterator[bytes]:
+    """The header row, then one chunk of CSV per batch of rows: memory holds one batch, whatever the total."""
+    yield csv_text([names])
+    for rows in batches:
+        if rows:
+            yield csv_text(rows)
 
 
 ROW_GROUP_ROWS = 65_536  # rows per Parquet row group: large enough for readers, small enough to stay in memory
@@ -33,8 +33,8 @@ ROW_GROUP_ROWS = 65_536  # rows per Parquet row group: large enough for readers,
 
 class ParquetWriter:
     """A Parquet file of `table`'s columns, typed as the records are (int64, string; empty values null). Rows
-    are converted to Arrow as they come and written one row group of `row_group_rows` at a time, so memory holds
-    at most one row group whatever the file's size."""
+    (cells in column order, as a store's tuples of `table.fields`) are converted to Arrow as they come and
+    written one row group of `row_group_rows` at a time: memory holds at most one row group whatever the size."""
 
     def __init__(self, table: Table, sink: str | IO[bytes], row_group_rows: int = ROW_GROUP_ROWS) -> None:
         import pyarrow as pa
@@ -48,13 +48,13 @@ class ParquetWriter:
         self._batches: list[Any] = []
         self._buffered = 0
 
-    def write(self, records: list[tuple]) -> None:
-        if not records:
+    def write(self, rows: list[tuple]) -> None:
+        if not rows:
             return
-        columns = zip(*self.table.rows(records, wire=False), strict=True)  # row-major to column-major
+        columns = zip(*rows, strict=True)  # row-major to column-major
         arrays = [self._pa.array(cells, type=f.type) for cells, f in zip(columns, self.schema, strict=True)]
         self._batches.append(self._pa.RecordBatch.from_arrays(arrays, schema=self.schema))
-        self._buffered += len(records)
+        self._buffered += len(rows)
         if self._buffered >= self.row_group_rows:
             self._flush()
 

@@ -47,8 +47,10 @@ def _quality(parameters: str) -> float:
 
 def csv_response(table: Table, records: Sequence[tuple], headers: dict[str, str] | None = None) -> Response:
     async def chunks() -> AsyncIterator[bytes]:
-        batches = (records[start : start + ROWS_PER_CHUNK] for start in range(0, len(records), ROWS_PER_CHUNK))
-        for chunk in csv_chunks(table, batches):
+        batches = (
+            table.rows(records[start : start + ROWS_PER_CHUNK]) for start in range(0, len(records), ROWS_PER_CHUNK)
+        )
+        for chunk in csv_chunks(table.names, batches):
             yield chunk
 
     return StreamingResponse(chunks(), media_type=CSV_TYPE, headers=headers)

@@ -28,12 +28,20 @@ class Table(NamedTuple):
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(c.field for c in self.columns)
+
     def rows(self, records: Iterable[tuple], *, wire: bool = True) -> list[tuple]:
         """The records' cells, in column order; `wire`: empty values as the wire's text (else None)."""
-        fields = attrgetter(*(c.field for c in self.columns))
-        rows = [fields(record) for record in records]
+        cells = attrgetter(*self.fields)
+        rows = [cells(record) for record in records]
+        return self.filled(rows) if wire else rows
+
+    def filled(self, rows: list[tuple]) -> list[tuple]:
+        """Cells in column order (`rows`, or a store's tuples of `fields`) with empty values as the wire's text."""
         filled = [(i, c.when_none) for i, c in enumerate(self.columns) if c.when_none is not None]
-        if not wire or not filled:
+        if not filled:
             return rows
         return [_filled(row, filled) if None in row else row for row in rows]
 
