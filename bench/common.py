@@ -42,10 +42,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(db: Path, *args: str, config: Path | None = None) -> Iterator[str]:
-    """`ccdata serve` in a separate process (so that load generators measure the server, not themselves)."""
+def server(db: Path | str, *args: str, config: Path | None = None) -> Iterator[str]:
+    """`ccdata serve` in a separate process (so that load generators measure the server, not themselves), on an
+    embedded store file or a postgresql:// URL."""
     port = free_port()
-    command = [sys.executable, "-m", "ccdata", "serve", "--db", str(db), "--port", str(port), *args]
+    where = ["--store", db] if isinstance(db, str) and db.startswith("postgresql://") else ["--db", str(db)]
+    command = [sys.executable, "-m", "ccdata", "serve", *where, "--port", str(port), *args]
     if config is not None:
         command += ["--config", str(config)]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -105,3 +107,16 @@ def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), "unknown CPU")  # fmt: skip
     return f"{cores} cores ({model}), {memory:.0f} GiB"
+
+
+def replace_section(doc: Path, begin: str, end: str, text: str, before: str | None = None) -> None:
+    """Put `text` (which starts with `begin` and ends with `end` and a newline) in place of that section of
+    `doc`; a new one goes in front of the `before` heading, else at the end."""
+    content = doc.read_text()
+    if begin in content:
+        content = content[: content.index(begin)] + text + content[content.index(end) + len(end) + 1 :]
+    elif before is not None and before in content:
+        content = content.replace(before, text + "\n" + before, 1)
+    else:
+        content = content.rstrip("\n") + "\n\n" + text
+    doc.write_text(content)

@@ -82,7 +82,7 @@ def main(sizes: tuple[int, ...] = SIZES) -> dict[str, dict]:
 def section(figures: dict[str, dict]) -> str:
     sizes = sorted(figures, key=int)
     lines = [
-        "## 7. Export",
+        "## 9. Export",
         "",
         "`ccdata export` of the search benchmark's call results (the first 10 days for 1M rows, all 100 days for",
         "10M) to a file, each run a process of its own, against a bare `SELECT` loop (`fetchmany`, rows dropped)",

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from bench.common import free_port, percentile
+from bench.common import free_port, percentile, replace_section
 from ccdata import signing
 from ccdata.sim.synthetic import synthetic_events
 
@@ -308,12 +308,7 @@ def render(reads: dict[str, Any], cpu: dict[str, Any]) -> str:
 
 
 def write_section(text: str) -> None:
-    doc = DOC.read_text()
-    if BEGIN in doc:
-        doc = doc[: doc.index(BEGIN)] + text + doc[doc.index(END) + len(END) + 1 :]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    DOC.write_text(doc)
+    replace_section(DOC, BEGIN, END, text)
 
 
 def main(events: int = 100_000) -> str:

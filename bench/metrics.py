@@ -151,7 +151,7 @@ def main() -> dict[str, Any]:
 def section(figures: dict[str, Any]) -> str:
     scrape = figures["scrape"]
     lines = [
-        "## 8. Metrics",
+        "## 10. Metrics",
         "",
         "Counting requests for `/metrics`: requests through the application with `[metrics] enabled` and without",
         f"it, {ROUNDS} interleaved rounds of {REQUESTS:,} in one process (ASGI calls, no sockets: the difference is",

@@ -49,6 +49,21 @@ class Served:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
 
+    def wait_live(self, ready_s: float) -> None:
+        """Until the server answers its liveness probe; it is killed and the test fails if it does not in time."""
+        deadline = time.monotonic() + ready_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ccdata exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.url}/ccdata/v1/health/live", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"ccdata did not answer within {ready_s} s:\n{self.output()}")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -65,9 +80,10 @@ def start_serve(
     port: int | None = None,
     ready_s: float = 60,
     command: str = "serve",
+    wait: bool = True,
 ) -> Served:
     """`ccdata serve ARGS --port P` (or another serving command) in the background, once it answers its liveness
-    probe."""
+    probe (at once, without `wait`)."""
     port = port or free_port()
     handle = log.open("wb")
     process = subprocess.Popen(
@@ -77,18 +93,9 @@ def start_serve(
         env={**os.environ, **(env or {})},
     )
     served = Served(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + ready_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"ccdata {command} exited with {process.returncode}:\n{served.output()}")
-        try:
-            if httpx.get(f"{served.url}/ccdata/v1/health/live", timeout=1).status_code == 200:
-                return served
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    served.kill()
-    raise RuntimeError(f"ccdata {command} did not answer within {ready_s} s:\n{served.output()}")
+    if wait:
+        served.wait_live(ready_s)
+    return served
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from ccdata.api.app import create_app
 from ccdata.api.limits import server_options
 from ccdata.service import Service
 from ccdata.sim.clocks import LiveSimulator
+from ccdata.store.ports import SessionStore, Store
 from ccdata.store.sqlite import SqliteStore
 
 TEST_CONFIG = """
@@ -89,16 +90,19 @@ def running_server(
     heartbeat_ms: int = 60_000,
     extra: str = "",
     live_speed: float | None = None,
+    store: Store | None = None,
+    sessions: SessionStore | None = None,
     bind: str = "127.0.0.1",
 ) -> Iterator[Running]:
     """A server on a free port (of `bind`; the URL is the loopback one); `extra` TOML is appended; `live_speed`
-    runs the live simulator."""
+    runs the live simulator. The store is `tmp`/server.db unless `store` is given; the sessions are beside it
+    unless `sessions` is."""
     path = tmp / "ccdata.toml"
     text = TEST_CONFIG.replace("{auth_mode}", str(auth_mode)).replace("{heartbeat}", str(heartbeat_ms))
     path.write_text(text + extra)
-    service = Service(configuration.load(path), SqliteStore(tmp / "server.db"))
+    service = Service(configuration.load(path), store or SqliteStore(tmp / "server.db"))
     live = None if live_speed is None else LiveSimulator(service, speed=live_speed)
-    app = create_app(service, live=live)
+    app = create_app(service, live=live, sessions=sessions)
     options = server_options(service.config.limits)
     server = uvicorn.Server(uvicorn.Config(app, host=bind, port=0, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)

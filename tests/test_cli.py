@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 
 from support import CALL
-from test_pipeline_sqlite import answered_call
+from test_pipeline_store import answered_call
 
 
 def ccdata(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:

@@ -155,6 +155,12 @@ async def replicate_and_write(tmp_path: Path, stream: str) -> None:
         assert standby.service.pipeline.writer
         assert [r.call_id for r in store.call_results(1, "c-3")] == ["c-3"]
         assert store.count("results") == 2  # c-1 and c-3, each once
+        # The agent operation log, derived by every node alike, is stored once too: each agent's talk, and the
+        # idle period its wrap-up ended, once.
+        day = (t0, t0 + 3_600_000)
+        for agent in (1001, 1002):
+            kinds = [o.operate_type for o in store.agent_operations(1, agent, *day)]
+            assert sorted(kinds) == [1, 2, 4], (agent, kinds)
         assert [r.event_id for r in store.rejected_inputs()].count("late-answer") == 1
     finally:
         for each in (one, two):

@@ -60,6 +60,8 @@ def test_the_wal_is_cut_back(tmp_path: Path) -> None:
     wal = Path(f"{path}-wal")
     assert wal.stat().st_size > 4 << 20
     Pipeline(store, batch_size=100).ingest(lines[30_000:])  # small ones after it: the WAL goes back to the limit
-    assert wal.stat().st_size <= 1 << 20, wal.stat().st_size  # without the limit it kept its 8 MiB
+    # Back to the limit give or take the transactions since the last checkpoint (autocheckpoint: 1 MiB of pages);
+    # without the limit it kept its 8 MiB.
+    assert wal.stat().st_size <= 2 << 20, wal.stat().st_size
     store.close()
     assert not wal.exists() or wal.stat().st_size == 0

@@ -13,7 +13,7 @@ import pytest
 
 from processes import ccdata, serving, start_serve
 from support import CALL
-from test_pipeline_sqlite import answered_call
+from test_pipeline_store import answered_call
 
 TOKEN = "ccdata-demo-ingest"  # the packaged demo configuration's ingest token
 

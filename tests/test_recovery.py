@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import msgspec
 
+from backends import Backend
 from ccdata import config as configuration
 from ccdata.domain.engine import ACCEPTED, Engine
 from ccdata.pipeline import Pipeline
 from ccdata.service import STALE_LEAVE_REASON, STALE_RELEASE_CAUSE, Service
-from ccdata.store.sqlite import SqliteStore
 from support import T0, Script
 
 DAY_MS = 86_400_000
@@ -56,17 +55,17 @@ def test_a_query_time_before_the_feed_never_gives_negative_durations() -> None:
     assert call.talk_time_ms(T0 - 7000) == 0
 
 
-def _service(tmp_path: Path, timeout_s: float) -> Service:
+def _service(backend: Backend, timeout_s: float) -> Service:
     settings = configuration.parse(f"[call_center]\nid = 1\n[engine]\nstale_call_timeout_s = {timeout_s}\n")
-    return Service(settings, SqliteStore(tmp_path / "stale.db"))
+    return Service(settings, backend.open())
 
 
 def _ev(n: int, type_: str, at: int, cc: int = 1, **fields: object) -> bytes:
     return msgspec.json.encode({"id": f"s-{cc}-{n}", "type": type_, "at": at, "ccId": cc, "vdn": 1, **fields})
 
 
-def test_a_call_the_feed_went_silent_on_is_released_by_ccdata_with_documented_codes(tmp_path: Path) -> None:
-    service = _service(tmp_path, timeout_s=600)
+def test_a_call_the_feed_went_silent_on_is_released_by_ccdata_with_documented_codes(backend: Backend) -> None:
+    service = _service(backend, timeout_s=600)
     service.ingest([
         _ev(1, "agent.login", T0, agentId=1001, skills=[7]),
         _ev(2, "call.arrive", T0 + 1000, callId="1700000000-1", caller="1", called="2"),
@@ -89,8 +88,8 @@ def test_a_call_the_feed_went_silent_on_is_released_by_ccdata_with_documented_co
     service.close()
 
 
-def test_a_replay_of_old_data_is_not_taken_for_a_silent_feed(tmp_path: Path) -> None:
-    service = _service(tmp_path, timeout_s=600)
+def test_a_replay_of_old_data_is_not_taken_for_a_silent_feed(backend: Backend) -> None:
+    service = _service(backend, timeout_s=600)
     old = T0 - 300 * DAY_MS  # months before the machine's clock, arriving now
     service.ingest([
         _ev(1, "call.arrive", old, callId="1674000000-1", caller="1", called="2"),
@@ -100,9 +99,8 @@ def test_a_replay_of_old_data_is_not_taken_for_a_silent_feed(tmp_path: Path) -> 
     service.close()
 
 
-def test_the_engine_state_after_a_restart_equals_a_clean_replay(tmp_path: Path) -> None:
-    path = tmp_path / "replay.db"
-    store = SqliteStore(path)
+def test_the_engine_state_after_a_restart_equals_a_clean_replay(backend: Backend) -> None:
+    store = backend.open()
     pipeline = Pipeline(store, batch_size=3)
     script = Script()
     script.login(1001)
@@ -110,8 +108,10 @@ def test_the_engine_state_after_a_restart_equals_a_clean_replay(tmp_path: Path) 
     script("call.arrive", 100, callId="1700000000-2", caller="1", called="2")
     pipeline.ingest([msgspec.json.encode(e) for e in script.log])
     store.close()
-    restarted = Pipeline(SqliteStore(path))
+    reopened = backend.open()
+    restarted = Pipeline(reopened)
     assert restarted.engine.state() == script.engine.state()
+    reopened.close()
 
 
 def test_a_background_task_that_dies_is_logged_marked_and_restarted(caplog) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Tr
 from rich.table import Table
 
 from ccdata import __version__
-from ccdata.cli_store import UserError, db_option, open_for_reading, open_for_writing, resolve_db
+from ccdata.cli_store import UserError, db_option, open_for_reading, open_for_writing, open_serving, resolve_db
 from ccdata.domain.codes import DeviceType, reason_description
 from ccdata.domain.model import Call, Leg
 from ccdata.domain.records import TrackRow
@@ -327,6 +327,13 @@ def synth(count: int, target: IO[bytes], seed: int, agents: int, start: int | No
 @click.option("--speed", default=1.0, show_default=True, help="Simulated seconds per wall second (--simulate).")
 @click.option("--access-log", type=click.Choice(["text", "json", "off"]), help="Overrides [server] access_log.")
 @click.option("--allow-demo-secrets", is_flag=True, help="Listen beyond loopback even with the public demo secrets.")
+@click.option("--store", "store_url", help="The distributed record store, a postgresql:// URL (default: "
+              "$CCDATA_STORE_URL, else [cluster] store; none: the embedded --db).")  # fmt: skip
+@click.option("--sessions", "sessions_url", help="The gateway's shared sessions, a redis:// URL (default: "
+              "$CCDATA_SESSIONS_URL, else [cluster] sessions).")  # fmt: skip
+@click.option("--standby", is_flag=True, help="With --store: wait for the record writer's lease instead of refusing.")
+@click.option("--events", "events_url", help="The shared event log of a cluster node, a nats:// URL (default: "
+              "$CCDATA_EVENTS_URL, else [cluster] events; needs --store).")  # fmt: skip
 def serve(
     config_path: str | None,
     db: Path | None,
@@ -336,6 +343,10 @@ def serve(
     speed: float,
     access_log: str | None,
     allow_demo_secrets: bool,
+    store_url: str | None,
+    sessions_url: str | None,
+    standby: bool,
+    events_url: str | None,
 ) -> None:
     """Serve the CC-CMS, CC-Gateway, API Fabric, DataProcess and ingest interfaces."""
     from ccdata.service import Service
@@ -346,12 +357,15 @@ def serve(
         settings.server.access_log = access_log
     host, port = host or settings.server.host, settings.server.port if port is None else port
     _refuse_public_demo_secrets(settings, host, allow_demo_secrets or settings.server.allow_demo_secrets)
-    path = resolve_db(db, settings.server.db)
-    store, lock = open_for_writing(path, "serve", busy_timeout_s=settings.store.busy_timeout_ms / 1000)
-    service = Service(settings, store)
+    standby = standby or settings.cluster.standby
+    store, lock, sessions, where, event_log = open_serving(
+        settings, db, store_url, sessions_url, standby, "serve", events_url
+    )
+    lease = store if event_log is not None else None
+    service = Service(settings, store, event_log=event_log, lease=lease)
     live = LiveSimulator(service, speed=speed) if simulate else None
     origin = config_path or "the packaged demo configuration"
-    _run_server(service, live, host, port, lock, f"store {path}, configuration {origin}")
+    _run_server(service, live, host, port, lock, f"{where}, configuration {origin}", sessions)
 
 
 def _refuse_public_demo_secrets(settings: Any, host: str, allowed: bool) -> None:
@@ -376,7 +390,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _run_server(service: Any, live: Any, host: str, port: int, lock: Any, where: str) -> None:
+def _run_server(service: Any, live: Any, host: str, port: int, lock: Any, where: str, sessions: Any = None) -> None:
     import uvicorn
 
     from ccdata.api.app import create_app
@@ -400,7 +414,7 @@ def _run_server(service: Any, live: Any, host: str, port: int, lock: Any, where:
     # socket wait gets it back within 0.5 ms instead of 5 (halves reads' p99 during an ingest, bench.hostile).
     sys.setswitchinterval(0.0005)
     try:
-        app = create_app(service, live=live)
+        app = create_app(service, live=live, sessions=sessions)
         uvicorn.run(
             app, host=host, port=port, log_level="warning", log_config=None, **server_options(service.config.limits)
         )
@@ -589,11 +603,15 @@ def _demo_text(service, url: str, db: str) -> str:
 
 
 def _register_client_commands() -> None:
+    from ccdata import cli_query_cms  # noqa: F401  (adds the CC-CMS list commands to `query`)
+    from ccdata.cli_cluster import migrate, migrate_store
     from ccdata.cli_export import export
     from ccdata.cli_query import query, sign
 
     main.add_command(query)
     main.add_command(sign)
+    main.add_command(migrate)
+    main.add_command(migrate_store)
     main.add_command(export)
 
 

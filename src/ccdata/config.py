@@ -123,6 +123,18 @@ class StoreSettings(msgspec.Struct, forbid_unknown_fields=True):
     reads_recent_s: Annotated[float, Meta(ge=0)] = 1.0
 
 
+class Cluster(msgspec.Struct, forbid_unknown_fields=True):
+    """`[cluster]`: the servers of the distributed mode; empty strings keep the embedded one (docs/deploy.md).
+    URLs may carry passwords: write them as "env:NAME", or leave them out and set $CCDATA_STORE_URL and
+    $CCDATA_SESSIONS_URL."""
+
+    store: str = ""  # postgresql://user@host:5432/db: the record store ("" = the embedded SQLite file)
+    events: str = ""  # nats://host:4222: the shared event log, JetStream stream `ccdata-<deployment>` (needs store)
+    sessions: str = ""  # redis://host:6379/0: the gateway's sessions ("" = beside an SQLite store, else in memory)
+    deployment: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "ccdata"  # its keys' prefix in Redis
+    standby: bool = False  # a second record writer waits for the lease instead of being refused
+
+
 class EngineSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Calls whose feed stopped talking about them: released after this long without an event (0: never)."""
 
@@ -184,6 +196,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
     server: Server = msgspec.field(default_factory=Server)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     store: StoreSettings = msgspec.field(default_factory=StoreSettings)
+    cluster: Cluster = msgspec.field(default_factory=Cluster)
     engine: EngineSettings = msgspec.field(default_factory=EngineSettings)
     limits: Limits = msgspec.field(default_factory=Limits)
     simulator: Scenario = msgspec.field(default_factory=Scenario)

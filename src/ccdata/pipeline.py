@@ -21,7 +21,7 @@ from typing import Final, NamedTuple
 
 import msgspec
 
-from ccdata.domain import events
+from ccdata.domain import events, operations
 from ccdata.domain.engine import ACCEPTED, DUPLICATE, STATE_VERSION, Engine
 from ccdata.domain.records import Record
 from ccdata.store.ports import Batch, LoggedEvent, RejectedInput, Snapshot, Store, StoreUnavailable
@@ -121,6 +121,8 @@ class Pipeline:
     runs the first and the last in a worker thread and the engine in short slices on the event loop, so that
     the loop, which also reads live state, keeps serving while a large batch goes in.
     """
+
+    writer = True  # it writes its own records (a cluster node only while it holds the lease)
 
     def __init__(
         self,
@@ -372,10 +374,11 @@ class Pipeline:
             batch.rejected.append(RejectedInput(event.id, "id_conflict", reason, body))
             report.reject(RejectionNote(position, event.id, "id_conflict", reason))
             return
-        outcome = self.engine.apply(event)
+        outcome, logged_operations = operations.apply(self.engine, event)
         if outcome.status == ACCEPTED:
             batch.events.append(LoggedEvent(event.id, events.type_of(event), event.at, body))
             batch.records.extend(outcome.records)
+            batch.records.extend(logged_operations)
             if self.on_committed is not None:
                 committed.append(Committed(event, outcome.records))
             known[event.id] = body  # a later copy in the same chunk is a duplicate (or a conflict)

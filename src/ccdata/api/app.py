@@ -15,7 +15,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from ccdata.api import apifabric, background, cms, cms_monitoring, dataprocess, http, ingest, openapi
+from ccdata.api import (
+    apifabric,
+    background,
+    cms,
+    cms_agents,
+    cms_monitoring,
+    cms_skills,
+    cms_vdn,
+    dataprocess,
+    http,
+    ingest,
+    openapi,
+)
 from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
@@ -87,6 +99,7 @@ def create_app(
             "status": "UP" if ok else "DOWN",
             "reasons": reasons,
             "logSeq": service.pipeline.seq,
+            "recordWriter": service.pipeline.writer,
             "snapshotSeq": service.pipeline.snapshot_seq,
             "replayedAtStart": service.pipeline.replayed,
             "failedCommits": service.pipeline.health.failures,
@@ -99,6 +112,9 @@ def create_app(
     routes = [
         *cms.routes(service, cms_endpoint),
         *cms_monitoring.routes(service, cms_endpoint),
+        *cms_agents.routes(service, cms_endpoint),
+        *cms_skills.routes(service, cms_endpoint),
+        *cms_vdn.routes(service, cms_endpoint),
         *gateway.routes(),
         *apifabric.routes(service, tokens),
         *dataprocess.routes(service, tokens),

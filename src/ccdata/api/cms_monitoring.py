@@ -7,13 +7,16 @@ request scans the day's records. Definitions: docs/compatibility.md, "CC-CMS rea
 
 from __future__ import annotations
 
+import functools
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ccdata.api import http
 from ccdata.api.cms import PREFIX, Endpoint, Forbidden, Handler, _scope, endpoint_factory, success
 from ccdata.api.inputs import InvalidParameter, check_agent_id, integer
 from ccdata.config import CmsCredential
@@ -23,6 +26,7 @@ from ccdata.domain.codes import CtiAgentState as S
 from ccdata.domain.model import Agent
 from ccdata.service import Service
 
+FRESH_MS = 100  # how old a reused wallboard answer may be (docs/compatibility.md)
 MAX_SKILLS = 1000
 MAX_SKILL_INDEXES = 12
 MAX_AGENTS = 6000
@@ -37,8 +41,9 @@ OPEN = f"{PREFIX}/v1/openapi"
 def routes(service: Service, endpoint: Endpoint | None = None) -> list[Route]:
     """`endpoint`: the CC-CMS request path shared with cms.py's interfaces (one set of limits and lockouts)."""
     endpoint = endpoint or endpoint_factory(service)
+    answers = FreshAnswers()
     paths: dict[str, Handler] = {
-        "skill/rindex": skill_rindex,
+        "skill/rindex": functools.partial(skill_rindex, answers=answers),
         "skill/stateinfo": skill_state_info,
         "realindex/skill/stateinfo": legacy_skill_state_info,
         "skill/queuedevicestatus": queue_device_status,
@@ -128,21 +133,34 @@ def _seconds(ms: int) -> int:
 # --- skill queue ---
 
 
+class _VdnLive:
+    """The live figures of a VDN that every skill of a request reads: taken once per request, not once per skill
+    (a wallboard asks for every skill of the VDN at once)."""
+
+    def __init__(self, service: Service, vdn: int) -> None:
+        engine, cc_id = service.engine, service.cc_id
+        self.agents = [a for a in mon.agents_of(engine, cc_id, vdn) if a.signed_in]
+        self.states = {a.agent_id: engine.agent_state(a) for a in self.agents}
+        self.waiting = mon.waiting_calls(engine, cc_id, vdn)
+        self.handled = mon.handled_by_skill(engine, cc_id, vdn)
+
+
 class _SkillView:
     """Everything the skill interfaces read about one skill of a VDN, computed once per request."""
 
-    def __init__(self, service: Service, vdn: int, skill_id: int, now: int) -> None:
-        engine, cc_id = service.engine, service.cc_id
+    def __init__(self, service: Service, vdn: int, skill_id: int, now: int, live: _VdnLive) -> None:
         self.skill_id = skill_id
         self.now = now
-        self.agents = mon.agents_of(engine, cc_id, vdn, skill_id)
-        self.states = mon.agents_by_state(engine, self.agents)
-        self.waiting = [w for w in mon.waiting_calls(engine, cc_id, vdn) if w.skill_id == skill_id]
-        self.handled = mon.handled_calls(engine, cc_id, vdn, skill_id)
-        key = mon.Key(cc_id, vdn, skill_id)
+        self.agents = [a for a in live.agents if skill_id in a.skills]
+        states = [live.states[a.agent_id] for a in self.agents]
+        self.states = Counter(states)
+        self.waiting = [w for w in live.waiting if w.skill_id == skill_id]
+        self.handled = live.handled[skill_id]
+        key = mon.Key(service.cc_id, vdn, skill_id)
         self.interval = service.monitor.interval(key, now)
         self.day = service.monitor.day(key, now)
-        self.idle_since = [mon.state_since(engine, a) for a in self.agents if _idle(engine, a)]
+        # An idle agent's state began with its own mode (state_since): no call is at it.
+        self.idle_since = [a.mode_since for a, state in zip(self.agents, states, strict=True) if state == S.IDLE]
 
     @property
     def longest_wait_ms(self) -> int:
@@ -155,10 +173,6 @@ class _SkillView:
     def max_idle_in_5_s(self) -> int:
         longest = max((self.now - since for since in self.idle_since), default=0)
         return min(_seconds(longest), mon.INTERVAL_MS // 1000)
-
-
-def _idle(engine: Any, agent: Agent) -> bool:
-    return engine.agent_state(agent) == S.IDLE
 
 
 SKILL_INDEXES: dict[str, Callable[[_SkillView], int]] = {
@@ -181,13 +195,42 @@ assert tuple(SKILL_INDEXES) == codes.SKILL_INDICATOR_IDS  # every indicator of t
 def _views(service: Service, credential: CmsCredential, body: dict[str, Any]) -> list[_SkillView]:
     vdn = _scope(service, credential, body)
     now = _now(service)
-    return [_SkillView(service, vdn, skill_id, now) for skill_id in _skills(body)]
+    live = _VdnLive(service, vdn)
+    return [_SkillView(service, vdn, skill_id, now, live) for skill_id in _skills(body)]
 
 
-def skill_rindex(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
-    views = _views(service, credential, body)
+class FreshAnswers:
+    """Encoded answers reused while nothing they read has changed: the engine's state (its count of applied
+    events), the monitor's counters (its count of results) and the feed clock, to the FRESH_MS step. Wallboards
+    poll the same question many times a second across screens; each asks it after its own access check."""
+
+    def __init__(self, most: int = 1024) -> None:
+        self.most = most
+        self.version: tuple[int, ...] = ()
+        self.bodies: dict[tuple[Any, ...], bytes] = {}
+
+    def answer(self, service: Service, key: tuple[Any, ...], compute: Callable[[], Response]) -> Response:
+        version = (id(service.engine), service.engine.accepted, service.monitor.fed, _now(service) // FRESH_MS)
+        if version != self.version:
+            self.version, self.bodies = version, {}
+        body = self.bodies.get(key)
+        if body is None:
+            if len(self.bodies) >= self.most:
+                self.bodies.clear()
+            body = self.bodies[key] = compute().body
+        return Response(body, media_type=http.JSON_TYPE)
+
+
+def skill_rindex(service: Service, credential: CmsCredential, body: dict[str, Any], answers: FreshAnswers) -> Response:
+    vdn = _scope(service, credential, body)
+    skills = tuple(_skills(body))
     indexes = _index_ids(body, frozenset(SKILL_INDEXES), "IDX_SKILL_RESERVED_COL", MAX_SKILL_INDEXES)
-    return success([{"id": v.skill_id, "idxs": [_skill_index(v, i) for i in indexes]} for v in views])
+
+    def compute() -> Response:
+        views = _views(service, credential, body)
+        return success([{"id": v.skill_id, "idxs": [_skill_index(v, i) for i in indexes]} for v in views])
+
+    return answers.answer(service, (vdn, skills, tuple(indexes)), compute)
 
 
 def _skill_index(view: _SkillView, index: str) -> dict[str, Any]:

@@ -7,7 +7,9 @@ accepted, duplicate and rejected events and gives each rejection's position (1-b
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import pickle
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,17 +21,31 @@ from ccdata.api.inputs import InvalidParameter, json_value
 from ccdata.service import Service
 
 PATH = "/ccdata/v1/events"
+STATE_PATH = "/ccdata/v1/state/digest"
 
 
 def routes(service: Service) -> list[Route]:
     settings = service.config.ingest
 
-    async def post_events(request: Request) -> Response:
+    def refused(request: Request) -> Response | None:
         if not settings.token:
             return http.spring_error(request, 404, "Not Found", "the ingest endpoint is disabled ([ingest] token)")
         given = http.bearer(request.headers.get("authorization")) or ""
         if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), settings.token.encode()):
             return http.spring_error(request, 401, "Unauthorized", "the ingest Bearer token is missing or wrong")
+        return None
+
+    async def state_digest(request: Request) -> Response:
+        """The live state's digest at this node's log position: equal on every node at the same position (the
+        distributed form's replicas are checked with it). On the loop: the engine holds still while it is read."""
+        if refusal := refused(request):
+            return refusal
+        digest = hashlib.sha256(pickle.dumps(service.engine.state(), protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+        return http.json({"seq": service.pipeline.seq, "digest": digest})
+
+    async def post_events(request: Request) -> Response:
+        if refusal := refused(request):
+            return refusal
         try:
             body = await http.read_body(request, settings.max_body_bytes)
         except http.BodyTooLarge as exc:
@@ -56,4 +72,4 @@ def routes(service: Service) -> list[Route]:
             }
         )
 
-    return [Route(PATH, post_events, methods=["POST"])]
+    return [Route(PATH, post_events, methods=["POST"]), Route(STATE_PATH, state_digest, methods=["GET"])]

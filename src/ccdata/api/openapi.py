@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ccdata import __version__
+from ccdata.api.openapi_lists import list_paths
 
 CMS = [{"authV2": []}]
 GUID = [{"guid": []}]
@@ -79,6 +80,7 @@ def document() -> dict[str, Any]:
         },
         **_call_data_paths(),
         **_monitoring_paths(),
+        **list_paths(_op),
         "/rest/cmsapp/v1/ping": {
             "post": _op(
                 "Health check",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
@@ -14,18 +14,31 @@ from ccdata import signing
 from ccdata.client._transport import AsyncBase, Op, SyncBase, json_of
 from ccdata.client.errors import AuthError, CmsError
 from ccdata.client.types import (
+    AgentAbstract,
     AgentCalls,
+    AgentInfo,
+    AgentOperation,
+    AgentPhone,
+    AgentSkills,
+    AgentStateCounts,
+    AgentStateRow,
     AgentStatus,
     BasicCallInfo,
     CallDetail,
     CallRecord,
+    ConfiguredAgent,
+    ConfiguredSkill,
     CurrentCallState,
     IndicatorRow,
+    Page,
     QueuedCall,
     ServiceQuality,
     SkillAgents,
+    SkillConfig,
     SkillOverload,
+    SkillQueue,
     SkillStateInfo,
+    SystemState,
     TotalSkillStatus,
     TrackRow,
     VdnCall,
@@ -34,7 +47,13 @@ from ccdata.client.types import (
 )
 
 SUCCESS = "0100000"
+T = TypeVar("T")
 MAX_CALLS_PAGE = 100  # vdn/querycalls: at most 100 calls a page
+
+
+def _utc(ms: int) -> str:
+    """`yyyy-MM-dd HH:mm:ss` UTC, as agent/agentoprinfo takes its times."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class CmsOperations:
@@ -178,6 +197,91 @@ class CmsOperations:
         body = {"vdn": vdn, "skillIds": skill_ids}
         return convert((yield from self._call("/v1/openapi/realindex/agent/agentsinskill", body)), list[SkillAgents])
 
+    # --- agents, VDN lists and configuration ---
+
+    def agent_operations(
+        self, agent_id: int, begin: int, end: int, operate_type: int | None = None
+    ) -> Op[list[AgentOperation]]:
+        body: dict[str, Any] = {"currentAgentId": agent_id, "beginTime": _utc(begin), "endTime": _utc(end)}
+        if operate_type is not None:
+            body["operateType"] = operate_type
+        return convert((yield from self._call("/v1/openapi/agent/agentoprinfo", body)), list[AgentOperation])
+
+    def agent_counts_by_skill(self, vdn: int, skill_ids: list[int], exact: bool = False) -> Op[AgentStateCounts]:
+        body = {"vdn": vdn, "skillIds": skill_ids, "isSkillAllMatch": "true" if exact else "false"}
+        return convert((yield from self._call("/v1/openapi/skill/agentstatusbyskill", body)), AgentStateCounts)
+
+    def skill_agents(self, vdn: int, skill_id: int) -> Op[list[ConfiguredAgent]]:
+        body = {"vdn": vdn, "skillId": skill_id}
+        return convert((yield from self._call("/v1/openapi/skill/agentbyconfigedskill", body)), list[ConfiguredAgent])
+
+    def skill_config(self, vdn: int, skill_ids: list[int]) -> Op[list[SkillConfig]]:
+        rows = yield from self._call("/v1/openapi/skill/skillcfginfo", {"vdn": vdn, "skillIds": skill_ids})
+        return convert(rows, list[SkillConfig])
+
+    def skill_queues(self, vdn: int, skill_ids: list[int]) -> Op[list[SkillQueue]]:
+        rows = yield from self._call("/v1/openapi/skill/batchmultiskill", {"vdn": vdn, "skillIds": skill_ids})
+        return convert(rows, list[SkillQueue])
+
+    def team_counts(self, agent_ids: list[int]) -> Op[AgentStateCounts]:
+        body = {"agentIds": agent_ids}
+        return convert((yield from self._call("/v1/openapi/agentgroup/teamagentstatusinfo", body)), AgentStateCounts)
+
+    def agent_info(self, agent_id: int) -> Op[AgentInfo]:
+        return convert((yield from self._call("/v1/openapi/agent/agentbyworkno", {"agentId": agent_id})), AgentInfo)
+
+    def system_state(self, vdn: int, offset: int = 0, limit: int = 100) -> Op[SystemState]:
+        body = {"vdn": vdn, "offset": offset, "limit": limit}
+        return convert((yield from self._call("/v1/openapi/agentgroup/systemstate", body)), SystemState)
+
+    def agent_skills(self, vdn: int, agent_ids: list[int]) -> Op[list[AgentSkills]]:
+        path = "/v1/openapi/agentgroup/siteagentcallandskillinfobyagentids"
+        return convert((yield from self._call(path, {"vdn": vdn, "agentIds": agent_ids})), list[AgentSkills])
+
+    def agent_states(self, vdn: int, offset: int = 0, limit: int = 1000) -> Op[Page[AgentAbstract]]:
+        return (yield from self._page("vdn/totalagentabstractex3", vdn, offset, limit, AgentAbstract))
+
+    def all_agent_states(self, vdn: int) -> Op[list[AgentAbstract]]:
+        rows = yield from self._call("/v1/openapi/vdn/querytotalagentinfo", {"vdn": vdn})
+        return convert(rows, list[AgentAbstract])
+
+    def agent_state_page(self, vdn: int, offset: int = 0, limit: int = 100) -> Op[Page[AgentStateRow]]:
+        return (yield from self._page("vdn/totalagentdynamicinfo", vdn, offset, limit, AgentStateRow))
+
+    def all_agent_state_rows(self, vdn: int) -> Op[list[AgentStateRow]]:
+        return convert((yield from self._call("/v1/openapi/vdn/totalagentstate", {"vdn": vdn})), list[AgentStateRow])
+
+    def agent_phones(self, vdn: int, offset: int = 0, limit: int = 1000) -> Op[Page[AgentPhone]]:
+        return (yield from self._page("vdn/allagentphones", vdn, offset, limit, AgentPhone))
+
+    def configured_skills(self, vdn: int) -> Op[list[ConfiguredSkill]]:
+        return convert((yield from self._call("/v1/openapi/configures/skills", {"vdn": vdn})), list[ConfiguredSkill])
+
+    def ivr_calls(self, vdn: int, flow_id: int) -> Op[list[QueuedCall]]:
+        rows = yield from self._call("/v1/openapi/vdn/queryivrstatusinfo", {"vdn": vdn, "flowId": flow_id})
+        return convert(rows, list[QueuedCall])
+
+    def agents_by_status(
+        self, vdn: int, status: int | None = None, offset: int = 0, limit: int = 1000
+    ) -> Op[list[AgentAbstract]]:
+        """Its own envelope: `returnCode` ("0" when it worked), `data`, `description`."""
+        body: dict[str, Any] = {"ccId": str(self.cc_id), "vdn": str(vdn), "offset": offset, "limit": limit}
+        if status is not None:
+            body["status"] = str(status)
+        response = yield self.request("/v1/openapi/vdn/queryAgentByStatus", body)
+        answer = json_of(response)
+        if response.status_code in (401, 403) or not isinstance(answer, dict) or "returnCode" not in answer:
+            return self.result(response)  # raises the same errors as the other interfaces
+        if answer["returnCode"] != "0":
+            raise CmsError(answer["returnCode"], str(answer.get("description", "")), response.status_code)
+        return convert(answer.get("data", []), list[AgentAbstract])
+
+    def _page(self, path: str, vdn: int, offset: int, limit: int, kind: type[T]) -> Op[Page[T]]:
+        response = yield self.request(f"/v1/openapi/{path}", {"ccId": self.cc_id, "vdn": vdn, "offset": offset,
+                                                              "limit": limit})  # fmt: skip
+        rows = self.result(response)
+        return Page(convert(rows, list[kind]), int(json_of(response).get("count", len(rows))))  # type: ignore[valid-type]
+
     def ping(self, say: Any = "ping") -> Op[dict[str, Any]]:
         response = yield self.request("/v1/ping", {"say": say})
         if response.status_code in (401, 403):
@@ -297,6 +401,81 @@ class CmsClient(SyncBase):
         """`realindex/agent/agentsinskill`: the signed-in agents of each skill."""
         return self._run(self.ops.agents_in_skill(vdn, skill_ids))
 
+    # --- agents, VDN lists and configuration (docs/compatibility.md, "CC-CMS agents, VDN lists and configuration") ---
+
+    def agent_operations(
+        self, agent_id: int, begin: int, end: int, operate_type: int | None = None
+    ) -> list[AgentOperation]:
+        """`agent/agentoprinfo`: the agent's operations in [begin, end] (ms; a multiple of 15 minutes, at most a day;
+        only the last day is answered); `operate_type` one type of CMS reference 5.12."""
+        return self._run(self.ops.agent_operations(agent_id, begin, end, operate_type))
+
+    def agent_counts_by_skill(self, vdn: int, skill_ids: list[int], exact: bool = False) -> AgentStateCounts:
+        """`skill/agentstatusbyskill`: agents by state whose skills contain (`exact`: are) the given skills."""
+        return self._run(self.ops.agent_counts_by_skill(vdn, skill_ids, exact))
+
+    def skill_agents(self, vdn: int, skill_id: int) -> list[ConfiguredAgent]:
+        """`skill/agentbyconfigedskill`: the agents configured with a skill, with their state."""
+        return self._run(self.ops.skill_agents(vdn, skill_id))
+
+    def skill_config(self, vdn: int, skill_ids: list[int]) -> list[SkillConfig]:
+        """`skill/skillcfginfo`: the skills' configured limits."""
+        return self._run(self.ops.skill_config(vdn, skill_ids))
+
+    def skill_queues(self, vdn: int, skill_ids: list[int]) -> list[SkillQueue]:
+        """`skill/batchmultiskill`: the voice calls queued in each skill."""
+        return self._run(self.ops.skill_queues(vdn, skill_ids))
+
+    def team_counts(self, agent_ids: list[int]) -> AgentStateCounts:
+        """`agentgroup/teamagentstatusinfo`: the given agents by state."""
+        return self._run(self.ops.team_counts(agent_ids))
+
+    def agent_info(self, agent_id: int) -> AgentInfo:
+        """`agent/agentbyworkno`: one agent."""
+        return self._run(self.ops.agent_info(agent_id))
+
+    def system_state(self, vdn: int, offset: int = 0, limit: int = 100) -> SystemState:
+        """`agentgroup/systemstate`: counts over a page of the VDN's agents."""
+        return self._run(self.ops.system_state(vdn, offset, limit))
+
+    def agent_skills(self, vdn: int, agent_ids: list[int]) -> list[AgentSkills]:
+        """`agentgroup/siteagentcallandskillinfobyagentids`: each agent's skills, signed in or not."""
+        return self._run(self.ops.agent_skills(vdn, agent_ids))
+
+    def agent_states(self, vdn: int, offset: int = 0, limit: int = 1000) -> Page[AgentAbstract]:
+        """`vdn/totalagentabstractex3`: a page of the VDN's agents' states."""
+        return self._run(self.ops.agent_states(vdn, offset, limit))
+
+    def all_agent_states(self, vdn: int) -> list[AgentAbstract]:
+        """`vdn/querytotalagentinfo`: every agent's state."""
+        return self._run(self.ops.all_agent_states(vdn))
+
+    def agent_state_page(self, vdn: int, offset: int = 0, limit: int = 100) -> Page[AgentStateRow]:
+        """`vdn/totalagentdynamicinfo`."""
+        return self._run(self.ops.agent_state_page(vdn, offset, limit))
+
+    def all_agent_state_rows(self, vdn: int) -> list[AgentStateRow]:
+        """`vdn/totalagentstate`."""
+        return self._run(self.ops.all_agent_state_rows(vdn))
+
+    def agent_phones(self, vdn: int, offset: int = 0, limit: int = 1000) -> Page[AgentPhone]:
+        """`vdn/allagentphones`."""
+        return self._run(self.ops.agent_phones(vdn, offset, limit))
+
+    def configured_skills(self, vdn: int) -> list[ConfiguredSkill]:
+        """`configures/skills`: the VDN's skills."""
+        return self._run(self.ops.configured_skills(vdn))
+
+    def ivr_calls(self, vdn: int, flow_id: int) -> list[QueuedCall]:
+        """`vdn/queryivrstatusinfo`: the calls in an IVR flow now."""
+        return self._run(self.ops.ivr_calls(vdn, flow_id))
+
+    def agents_by_status(
+        self, vdn: int, status: int | None = None, offset: int = 0, limit: int = 1000
+    ) -> list[AgentAbstract]:
+        """`vdn/queryAgentByStatus`: a page of the agents in a CTI state (every state if None)."""
+        return self._run(self.ops.agents_by_status(vdn, status, offset, limit))
+
     def ping(self, say: Any = "ping") -> dict[str, Any]:
         return self._run(self.ops.ping(say))
 
@@ -386,6 +565,63 @@ class AsyncCmsClient(AsyncBase):
 
     async def agents_in_skill(self, vdn: int, skill_ids: list[int]) -> list[SkillAgents]:
         return await self._run(self.ops.agents_in_skill(vdn, skill_ids))
+
+    # --- agents, VDN lists and configuration ---
+
+    async def agent_operations(
+        self, agent_id: int, begin: int, end: int, operate_type: int | None = None
+    ) -> list[AgentOperation]:
+        return await self._run(self.ops.agent_operations(agent_id, begin, end, operate_type))
+
+    async def agent_counts_by_skill(self, vdn: int, skill_ids: list[int], exact: bool = False) -> AgentStateCounts:
+        return await self._run(self.ops.agent_counts_by_skill(vdn, skill_ids, exact))
+
+    async def skill_agents(self, vdn: int, skill_id: int) -> list[ConfiguredAgent]:
+        return await self._run(self.ops.skill_agents(vdn, skill_id))
+
+    async def skill_config(self, vdn: int, skill_ids: list[int]) -> list[SkillConfig]:
+        return await self._run(self.ops.skill_config(vdn, skill_ids))
+
+    async def skill_queues(self, vdn: int, skill_ids: list[int]) -> list[SkillQueue]:
+        return await self._run(self.ops.skill_queues(vdn, skill_ids))
+
+    async def team_counts(self, agent_ids: list[int]) -> AgentStateCounts:
+        return await self._run(self.ops.team_counts(agent_ids))
+
+    async def agent_info(self, agent_id: int) -> AgentInfo:
+        return await self._run(self.ops.agent_info(agent_id))
+
+    async def system_state(self, vdn: int, offset: int = 0, limit: int = 100) -> SystemState:
+        return await self._run(self.ops.system_state(vdn, offset, limit))
+
+    async def agent_skills(self, vdn: int, agent_ids: list[int]) -> list[AgentSkills]:
+        return await self._run(self.ops.agent_skills(vdn, agent_ids))
+
+    async def agent_states(self, vdn: int, offset: int = 0, limit: int = 1000) -> Page[AgentAbstract]:
+        return await self._run(self.ops.agent_states(vdn, offset, limit))
+
+    async def all_agent_states(self, vdn: int) -> list[AgentAbstract]:
+        return await self._run(self.ops.all_agent_states(vdn))
+
+    async def agent_state_page(self, vdn: int, offset: int = 0, limit: int = 100) -> Page[AgentStateRow]:
+        return await self._run(self.ops.agent_state_page(vdn, offset, limit))
+
+    async def all_agent_state_rows(self, vdn: int) -> list[AgentStateRow]:
+        return await self._run(self.ops.all_agent_state_rows(vdn))
+
+    async def agent_phones(self, vdn: int, offset: int = 0, limit: int = 1000) -> Page[AgentPhone]:
+        return await self._run(self.ops.agent_phones(vdn, offset, limit))
+
+    async def configured_skills(self, vdn: int) -> list[ConfiguredSkill]:
+        return await self._run(self.ops.configured_skills(vdn))
+
+    async def ivr_calls(self, vdn: int, flow_id: int) -> list[QueuedCall]:
+        return await self._run(self.ops.ivr_calls(vdn, flow_id))
+
+    async def agents_by_status(
+        self, vdn: int, status: int | None = None, offset: int = 0, limit: int = 1000
+    ) -> list[AgentAbstract]:
+        return await self._run(self.ops.agents_by_status(vdn, status, offset, limit))
 
     async def ping(self, say: Any = "ping") -> dict[str, Any]:
         return await self._run(self.ops.ping(say))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -383,3 +383,172 @@ class SkillAgents(msgspec.Struct, frozen=True):
 
     skillId: int
     agentIds: list[int] = []
+
+
+# --- agents, VDN lists and configuration (docs/compatibility.md, "CC-CMS agents, VDN lists and configuration") ---
+
+
+class AgentOperation(msgspec.Struct, frozen=True):
+    """`agent/agentoprinfo`: one operation of an agent (types: CMS reference 5.12); times `yyyy-MM-dd HH:mm:ss` UTC."""
+
+    id: str
+    operateType: int
+    beginTime: str
+    endTime: str
+    currentAgentId: int = 0
+    callId: str = ""
+    phoneNo: str = ""
+    subCcNo: int = 0
+    currentSkillId: int = 0
+    mediaType: int = 0
+    submediaType: str = "-1"
+    vdn: int = 0
+    callType: int = 0
+    serviceNo: int = 0
+    operateObject: int = 0
+    operateCause: int = 0
+    agentType: int = 0
+    locationId: int = 0
+    logonSn: str = ""
+    skillInfoSn: str = ""
+
+
+class AgentStateCounts(msgspec.Struct, frozen=True):
+    """Agents by state: `skill/agentstatusbyskill` (all fields) and `agentgroup/teamagentstatusinfo`."""
+
+    loginEd: int = 0
+    idle: int = 0
+    usable: int = 0
+    talking: int = 0
+    answering: int = 0
+    setBusy: int = 0
+    rest: int = 0
+    studying: int = 0
+    workSubStateBegin: int = 0
+    lateAdjust: int = 0
+    occupy: int = 0
+    preoccupy: int = 0
+    notlogined: int = 0
+    callOut: int = 0
+
+
+class ConfiguredAgent(msgspec.Struct, frozen=True):
+    """`skill/agentbyconfigedskill`: an agent configured with the skill (`status` gateway table, `ctiStatus` CTI)."""
+
+    workNo: int
+    name: str = ""
+    status: int = 0
+    ctiStatus: int = 0
+    groupId: int = -1
+    mediaType: int = 0
+    vdnId: int = 0
+    phoneNumber: str = ""
+    currentStateTime: int = 0
+    loginDate: int = 0
+
+
+class SkillConfig(msgspec.Struct, frozen=True):
+    """`skill/skillcfginfo`: a skill's limits (0: none configured)."""
+
+    skillId: int
+    maxCallNum: int = 0
+    maxHoldCallNum: int = 0
+    maxWaitTime: int = 0
+    maxAnswerWaitTime: int = 0
+    maxTalkTime: int = 0
+    maxRestAgentNum: int = 0
+    maxAgentWrapupTime: int = 0
+
+
+class QueuedCallDetail(msgspec.Struct, frozen=True):
+    """One voice call queued in a skill (`skill/batchmultiskill`); `waitTime` in seconds."""
+
+    callId: str
+    customerLevel: int = 0
+    requestType: int = 0
+    calling: str = ""
+    called: str = ""
+    mediaType: str = ""
+    orgiCalled: str = ""
+    callInTime: int = 0
+    callPriority: int = 0
+    waitTime: int = 0
+    callQueueFlag: int = 0
+
+
+class SkillQueue(msgspec.Struct, frozen=True):
+    skillId: int
+    callPropertyExs: list[QueuedCallDetail] = []
+
+
+class AgentInfo(msgspec.Struct, frozen=True):
+    """`agent/agentbyworkno` (`citStatus` the CTI state, spelled as the reference spells it)."""
+
+    workNo: int
+    vdnId: int = 0
+    citStatus: int = 0
+    name: str = ""
+    phoneNumber: str | None = None
+    loginDate: int = 0
+    currentStateTime: int = 0
+    mediaType: int = 0
+    status: int = 0
+
+
+class SystemState(msgspec.Struct, frozen=True):
+    """`agentgroup/systemstate`: counts over one page of the VDN's agents."""
+
+    busyAgent: int = 0
+    talkingNum: int = 0
+    idleAgent: int = 0
+    totalLoginAgent: int = 0
+
+
+class AgentSkill(msgspec.Struct, frozen=True):
+    skillId: int
+    isLogin: int = 0
+
+
+class AgentSkills(msgspec.Struct, frozen=True):
+    """`agentgroup/siteagentcallandskillinfobyagentids`."""
+
+    agentId: int
+    skills: list[AgentSkill] = []
+
+
+class AgentAbstract(msgspec.Struct, frozen=True):
+    """An agent's CTI state and its duration in seconds (`vdn/totalagentabstractex3`, `querytotalagentinfo`,
+    `queryAgentByStatus`)."""
+
+    agentId: int
+    currentState: int = 0
+    currentStateTime: int = 0
+    locationId: int = 0
+
+
+class AgentStateRow(msgspec.Struct, frozen=True):
+    """`vdn/totalagentdynamicinfo`, `vdn/totalagentstate`: an agent's CTI state."""
+
+    agentId: int
+    state: int = 0
+
+
+class AgentPhone(msgspec.Struct, frozen=True):
+    agentId: int
+    phone: str = ""
+
+
+class ConfiguredSkill(msgspec.Struct, frozen=True):
+    """`configures/skills`."""
+
+    id: int
+    mediaType: int = 0
+    submediaType: str = "-1"
+    name: str = ""
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True):
+    """A page of a paged VDN list, and `count`: how many the whole list holds."""
+
+    rows: list[T]
+    count: int

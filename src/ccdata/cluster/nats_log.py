@@ -43,6 +43,8 @@ class NatsEventLog:
         self._js: nats.js.JetStreamContext | None = None
 
     async def connect(self) -> None:
+        if self._nc is not None:
+            return
         try:
             self._nc = await nats.connect(self.url, max_reconnect_attempts=-1, connect_timeout=5)
         except (NoServersError, OSError, NatsTimeout) as exc:

@@ -26,7 +26,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import NamedTuple, Protocol
 
-from ccdata.domain import events
+from ccdata.domain import events, operations
 from ccdata.domain.engine import ACCEPTED, DUPLICATE, STATE_VERSION, Engine, Outcome
 from ccdata.domain.records import Record
 from ccdata.pipeline import (
@@ -56,6 +56,10 @@ class Appended(Protocol):
 
 class EventLog(Protocol):
     """The shared, ordered, durable log of events (NATS JetStream in `cluster.nats_log`)."""
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
 
     async def append(self, events: list[tuple[str, bytes]]) -> list[Appended]: ...
 
@@ -122,6 +126,7 @@ class ClusterPipeline(Pipeline):
     async def start(self) -> None:
         """Catch up with the log as it is now (counted as replayed). The server then runs `background()`."""
         self._applied_event, self._recorded_event, self._apply_lock = asyncio.Event(), asyncio.Event(), asyncio.Lock()
+        await self.event_log.connect()
         target = await self.event_log.last_seq()
         before = self.seq
         if self.seq < target:
@@ -143,6 +148,7 @@ class ClusterPipeline(Pipeline):
             await asyncio.to_thread(self._write_all)
             await asyncio.to_thread(self.lease.release)
             self.writer = False
+        await self.event_log.close()
 
     # --- the replica ---
 
@@ -156,14 +162,14 @@ class ClusterPipeline(Pipeline):
 
     def _apply_logged(self, seq: int, body: bytes) -> None:
         event = events.decode(body)  # the log holds only events that decoded when they were appended
-        outcome = self.engine.apply(event)
+        outcome, logged_operations = operations.apply(self.engine, event)  # every node derives the same ones
         self.seq = seq
         self._outcomes[seq] = outcome
         if len(self._outcomes) > KEEP_OUTCOMES:
             self._outcomes.popitem(last=False)
         if outcome.status == ACCEPTED:
             logged = LoggedEvent(event.id, events.type_of(event), event.at, body)
-            self._unwritten.append(_Output(seq, logged, outcome.records, None))
+            self._unwritten.append(_Output(seq, logged, [*outcome.records, *logged_operations], None))
             if self.on_committed is not None:
                 self.on_committed(Committed(event, outcome.records))
         elif outcome.status == DUPLICATE:
@@ -185,6 +191,8 @@ class ClusterPipeline(Pipeline):
             if not self.writer:
                 self.writer = await asyncio.to_thread(self.lease.try_acquire)
                 if self.writer:
+                    # The last writer may have written more since this node last looked: go on from there.
+                    self._recorded = max(self._recorded, await asyncio.to_thread(self.store.position))
                     log.info("this node is the record writer now (records complete up to %d)", self._recorded)
             if self.writer:
                 await self._write_once()
@@ -200,6 +208,11 @@ class ClusterPipeline(Pipeline):
         except StoreUnavailable as exc:
             self._commit_failed(exc)
             await asyncio.sleep(min(2.0, self.commit_policy.first_delay_s * 2 ** min(self.health.failures, 6)))
+            # The COMMIT may have gone through before the connection broke: go on from what the store holds.
+            with contextlib.suppress(StoreUnavailable):
+                self._recorded = max(self._recorded, await asyncio.to_thread(self.store.position))
+            # Still the writer? A connection cut long enough lets a standby take the lease: then this node stands by.
+            self.writer = await asyncio.to_thread(self.lease.try_acquire)
             return
         if written and self._recorded_event is not None:
             self._recorded_event.set()  # here, on the loop: an asyncio.Event is not for other threads

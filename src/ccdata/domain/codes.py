@@ -513,3 +513,35 @@ SKILL_INDICATOR_IDS: Final[tuple[str, ...]] = (
 AGENT_INDICATOR_IDS: Final[tuple[str, ...]] = (
     "IDX_AGENT_PHONE", "IDX_AGENT_CURRENT_STATE", "IDX_DURATION_AGENT_CURRENT_STATE", "IDX_AGENT_LOGIN_SKILLS",
 )  # fmt: skip
+
+
+class AgentOperationType(IntEnum):
+    """Agent operation types of `agent/agentoprinfo` (CMS reference 5.12, "Agent Operation Types"): those that
+    write an operation record and that ccdata's contract events can tell."""
+
+    SIGN_OUT = 0
+    SIGN_IN = 1
+    IDLE = 2
+    BUSY = 3
+    TALKING = 4
+    THREE_PARTY = 10
+    REST = 26
+    WORK = 27  # wrap-up
+    MUTE = 32  # the agent mutes the customer
+    STUDY = 34
+    HOLD = 38
+    INTERNAL_HELP = 40
+    INTERNAL_CALL = 41
+    INTERCEPT = 43
+    INTERNAL_TRANSFER = 45
+    TRANSFER_OUT = 46
+    TRANSFER_TO_DEVICE = 55
+
+
+#: The reference's "not used" value of an operation's object or cause (US_NO_USE = 0xFFFF).
+US_NO_USE: Final = 65535
+#: Sign-out causes (5.12, type 0): the agent signed out; replaced by a forced sign-in of the same agent ID.
+SIGN_OUT_BY_AGENT: Final = 258
+SIGN_OUT_BY_NEW_SIGN_IN: Final = 264
+#: Busy cause (5.12, type 3) when the source gives none: the agent indicated busy.
+BUSY_BY_AGENT: Final = 1

@@ -16,6 +16,7 @@ Definitions (docs/compatibility.md, "CC-CMS real-time monitoring"):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -187,10 +188,17 @@ def waiting_calls(engine: Engine, cc_id: int, vdn: int) -> list[Waiting]:
     return sorted(found, key=lambda w: (w.since, w.call_id))
 
 
+_AT_AGENT = (Phase.ALERTING, Phase.TALKING, Phase.HELD)
+
+
+def handled_by_skill(engine: Engine, cc_id: int, vdn: int) -> Counter[int]:
+    """Calls at an agent (ringing, talking or held), per skill, in one pass over the calls."""
+    return Counter(c.skill_id for c in _calls_of(engine, cc_id, vdn) if c.phase in _AT_AGENT)
+
+
 def handled_calls(engine: Engine, cc_id: int, vdn: int, skill_id: int) -> int:
     """Calls of a skill at an agent (ringing, talking or held)."""
-    at_agent = (Phase.ALERTING, Phase.TALKING, Phase.HELD)
-    return sum(1 for c in _calls_of(engine, cc_id, vdn) if c.phase in at_agent and c.skill_id == skill_id)
+    return handled_by_skill(engine, cc_id, vdn)[skill_id]
 
 
 def calls_in_progress(engine: Engine, cc_id: int, vdn: int) -> int:

@@ -74,7 +74,29 @@ class EvaluationRecord(NamedTuple):
     evaluation_value: str
 
 
-Record = TrackRow | CallResult | EvaluationRecord
+class AgentOperation(NamedTuple):
+    """One agent operation (`agent/agentoprinfo`, CMS reference 5.12): a period of an agent's own state, a
+    connected stretch of a call, or an instant call operation (begin = end). Derived from contract events by
+    `ccdata.domain.operations`; immutable once written."""
+
+    cc_id: int
+    vdn: int
+    agent_id: int
+    operation_id: str  # the event that wrote it, "#n" for its n-th record
+    operate_type: int
+    begin_at: int
+    end_at: int
+    call_id: str  # "" when the operation is not about a call
+    phone_no: str  # the customer's number, "" when not about a call
+    skill_id: int
+    media_type: int
+    call_type: int  # the call-track table; -1 when not about a call
+    operate_object: int
+    operate_cause: int
+    logon_at: int  # the sign-in the operation belongs to (its `logonSn`)
+
+
+Record = TrackRow | CallResult | EvaluationRecord | AgentOperation
 
 
 def month_of(ms: int) -> str:

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ccdata.domain import codes
-from ccdata.domain.codes import CallStatus, DeviceType
+from ccdata.domain.codes import NO_SUB_MEDIA_TYPE, US_NO_USE, CallStatus, DeviceType
 from ccdata.domain.engine import Engine
 from ccdata.domain.model import Agent, Call, LastCall, Leg, Phase
-from ccdata.domain.records import CallResult, TrackRow
+from ccdata.domain.records import AgentOperation, CallResult, TrackRow
 
 SkillNames = Callable[[int, int], str]  # (vdn, skill id) -> the skill queue's description
 
@@ -317,3 +317,33 @@ def call_detail(result: CallResult, call_type: int) -> dict[str, Any]:
         detail["beginTime"] = _utc_text(result.arrived_at)
         detail["endTime"] = _utc_text(end)
     return detail
+
+
+#: `agentType` of an operation record: a PC+phone agent (the sign-in's default agent type, CMS reference 5.7).
+AGENT_TYPE_PC_PHONE = 4
+
+
+def agent_operation(op: AgentOperation) -> dict[str, Any]:
+    """An `agent/agentoprinfo` row: the table's keys and types; the reference's "meaningless" `serviceNo` 0."""
+    return {
+        "id": op.operation_id,
+        "callId": op.call_id,
+        "phoneNo": op.phone_no,
+        "subCcNo": 0,
+        "currentAgentId": op.agent_id,
+        "currentSkillId": op.skill_id,
+        "mediaType": op.media_type,
+        "submediaType": str(NO_SUB_MEDIA_TYPE),
+        "beginTime": _utc_text(op.begin_at),
+        "endTime": _utc_text(op.end_at),
+        "vdn": op.vdn,
+        "callType": op.call_type,
+        "serviceNo": 0,
+        "operateType": op.operate_type,
+        "operateObject": op.operate_object,
+        "operateCause": op.operate_cause,
+        "agentType": AGENT_TYPE_PC_PHONE,
+        "locationId": US_NO_USE,
+        "logonSn": str(op.logon_at),
+        "skillInfoSn": str(op.logon_at),
+    }

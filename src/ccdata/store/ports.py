@@ -6,11 +6,12 @@ committed together: after a crash the log and the records always agree, and live
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from ccdata.domain.records import CallResult, Record, TrackRow
+from ccdata.domain.records import AgentOperation, CallResult, Record, TrackRow
 
 
 class StoreUnavailable(Exception):
@@ -34,6 +35,11 @@ class RejectedInput(NamedTuple):
     reason_code: str
     reason: str
     body: bytes
+
+
+def rejection_digest(rejected: RejectedInput) -> bytes:
+    """What makes two rejections the same (each store keeps one of them): the input's bytes and the reason code."""
+    return hashlib.sha256(rejected.reason_code.encode() + b"\0" + rejected.body).digest()
 
 
 @dataclass(slots=True)
@@ -146,6 +152,11 @@ class Store(Protocol):
     ) -> Iterator[list]:
         """Call-track rows of the calls arrived in [begin, end), month by month and call by call (each call's
         rows in callIdNum order, -1 last), a page at a time; `TrackRow`s, or tuples of `fields` if given."""
+
+    def agent_operations(
+        self, cc_id: int, agent_id: int, begin: int, end: int, operate_type: int | None = None
+    ) -> list[AgentOperation]:
+        """An agent's operation records whose period overlaps [begin, end] (ms), by begin time."""
         ...
 
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]: ...

@@ -1,18 +1,21 @@
-"""The pipeline over a real SQLite file: the event log, rejected inputs, monthly call-track tables, atomicity."""
+"""The pipeline over a real store, embedded (an SQLite file) and distributed (a PostgreSQL database): the event
+log, rejected inputs, monthly call-track tables, atomicity, restarts."""
 
 from __future__ import annotations
 
 import copy
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import msgspec
 import pytest
 
+from backends import Backend
 from ccdata.domain.records import LAST_ROW, month_of
 from ccdata.pipeline import CommitPolicy, Pipeline, SnapshotPolicy
-from ccdata.store.ports import StoreUnavailable
+from ccdata.store.ports import Batch, LoggedEvent, RejectedInput, Store, StoreUnavailable
 from ccdata.store.sqlite import SqliteStore
 from support import CALL, T0
 
@@ -34,14 +37,8 @@ def answered_call(call_id: str = CALL, t: int = T0, first: int = 1) -> list[byte
     ]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(tmp_path / "ccdata.db")
-    yield s
-    s.close()
-
-
-def test_wal_mode_and_schema(store: SqliteStore, tmp_path: Path) -> None:
+def test_wal_mode_and_schema(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "ccdata.db").close()
     db = sqlite3.connect(tmp_path / "ccdata.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -50,7 +47,7 @@ def test_wal_mode_and_schema(store: SqliteStore, tmp_path: Path) -> None:
     assert {"call_result_window", "call_result_caller", "call_result_callee", "call_result_evaluation"} <= indexes
 
 
-def test_an_answered_call_is_logged_tracked_and_resulted(store: SqliteStore) -> None:
+def test_an_answered_call_is_logged_tracked_and_resulted(store: Store) -> None:
     report = Pipeline(store).ingest(answered_call())
     assert (report.accepted, report.duplicates, report.rejected) == (6, 0, 0)
     assert store.count("events") == 6
@@ -63,7 +60,7 @@ def test_an_answered_call_is_logged_tracked_and_resulted(store: SqliteStore) -> 
     assert (result.agent_id, result.call_begin, result.evaluation_value) == (1001, T0 + 4000, None)
 
 
-def test_rows_go_to_the_table_of_the_month_of_arrival(store: SqliteStore) -> None:
+def test_rows_go_to_the_table_of_the_month_of_arrival(store: Store) -> None:
     """A call that starts on 31 January and ends on 1 February is in January's table."""
     pipeline = Pipeline(store)
     pipeline.ingest(answered_call(t=JAN_31_2359))
@@ -75,12 +72,12 @@ def test_rows_go_to_the_table_of_the_month_of_arrival(store: SqliteStore) -> Non
     assert [r.call_id for r in store.find_track_rows(1, CALL)] == [CALL]
 
 
-def test_month_names_cannot_inject_sql(store: SqliteStore) -> None:
+def test_month_names_cannot_inject_sql(store: Store) -> None:
     with pytest.raises(ValueError, match="YYYYMM"):
         store.track_rows(1, 1, CALL, "2026; DROP TABLE event_log")
 
 
-def test_duplicates_are_ignored_and_conflicting_ids_rejected(store: SqliteStore) -> None:
+def test_duplicates_are_ignored_and_conflicting_ids_rejected(store: Store) -> None:
     pipeline = Pipeline(store)
     pipeline.ingest(answered_call())
     again = pipeline.ingest(answered_call())
@@ -93,13 +90,13 @@ def test_duplicates_are_ignored_and_conflicting_ids_rejected(store: SqliteStore)
     assert b"other-1" in kept.body
 
 
-def test_duplicate_within_one_batch(store: SqliteStore) -> None:
+def test_duplicate_within_one_batch(store: Store) -> None:
     lines = answered_call()
     report = Pipeline(store).ingest([*lines[:3], lines[2], *lines[3:]])
     assert (report.accepted, report.duplicates) == (6, 1)
 
 
-def test_invalid_inputs_are_kept_with_a_precise_reason(store: SqliteStore) -> None:
+def test_invalid_inputs_are_kept_with_a_precise_reason(store: Store) -> None:
     lines = [
         b"{not json",
         b"",  # blank lines of a JSON-lines file are skipped
@@ -119,7 +116,7 @@ def test_invalid_inputs_are_kept_with_a_precise_reason(store: SqliteStore) -> No
     assert store.rejected_inputs()[0].body == b"{not json"
 
 
-def test_engine_rejections_are_kept_and_the_event_can_be_retried(store: SqliteStore) -> None:
+def test_engine_rejections_are_kept_and_the_event_can_be_retried(store: Store) -> None:
     lines = answered_call()
     pipeline = Pipeline(store)
     report = pipeline.ingest([lines[0], lines[3]])  # the alert before the call arrived
@@ -129,26 +126,21 @@ def test_engine_rejections_are_kept_and_the_event_can_be_retried(store: SqliteSt
     assert (retried.accepted, retried.rejected) == (5, 0)
 
 
-def test_a_late_evaluation_updates_the_stored_call_result(store: SqliteStore) -> None:
+def test_a_late_evaluation_updates_the_stored_call_result(store: Store) -> None:
     pipeline = Pipeline(store)
     pipeline.ingest(answered_call())
     pipeline.ingest([ev(50, "call.evaluate", T0 + 200_000, callId=CALL, evaluationValue="5")])
     assert store.call_results(1, CALL)[0].evaluation_value == "5"
 
 
-def test_a_commit_given_up_writes_nothing_and_the_engine_goes_back_to_the_log(tmp_path: Path) -> None:
-    path = tmp_path / "locked.db"
-    store = SqliteStore(path)
+def test_a_commit_given_up_writes_nothing_and_the_engine_goes_back_to_the_log(backend: Backend) -> None:
+    store = backend.open(busy_timeout_s=0.05)
     pipeline = Pipeline(store, commit_policy=CommitPolicy(give_up_after_s=0))
     lines = answered_call()
     pipeline.ingest(lines[:2])
     before = copy.deepcopy(pipeline.engine.state())
-    blocker = sqlite3.connect(path, isolation_level=None, timeout=0)
-    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock: our commit fails for real
-    store._db.execute("PRAGMA busy_timeout = 0")
-    with pytest.raises(StoreUnavailable, match="locked"):
-        pipeline.ingest(lines[2:])
-    blocker.execute("ROLLBACK")
+    with backend.block_writes(), pytest.raises(StoreUnavailable, match=r"locked|lock timeout"):
+        pipeline.ingest(lines[2:])  # another writer holds the lock: our commit fails for real
     assert pipeline.engine.state() == before
     assert store.count("events") == 2
     report = pipeline.ingest(lines[2:])  # the sender retries: everything is applied once
@@ -157,16 +149,21 @@ def test_a_commit_given_up_writes_nothing_and_the_engine_goes_back_to_the_log(tm
     store.close()
 
 
-def test_a_commit_blocked_by_another_writer_is_retried_until_it_goes_through(tmp_path: Path) -> None:
-    path = tmp_path / "busy.db"
-    store = SqliteStore(path, busy_timeout_s=0.05)
+def test_a_commit_blocked_by_another_writer_is_retried_until_it_goes_through(backend: Backend) -> None:
+    store = backend.open(busy_timeout_s=0.05)
     pipeline = Pipeline(store, commit_policy=CommitPolicy(first_delay_s=0.02, max_delay_s=0.1, give_up_after_s=30))
-    blocker = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
-    blocker.execute("BEGIN IMMEDIATE")
-    release = threading.Timer(0.6, lambda: blocker.execute("ROLLBACK"))
-    release.start()
+    held = threading.Event()
+
+    def hold() -> None:
+        with backend.block_writes():
+            held.set()
+            time.sleep(0.6)
+
+    blocker = threading.Thread(target=hold)
+    blocker.start()
+    held.wait(10)
     report = pipeline.ingest(answered_call())
-    release.join()
+    blocker.join()
     assert report.accepted == 6
     assert store.count("events") == 6
     assert pipeline.health.failures >= 3  # it did fail, several times, and said so
@@ -175,12 +172,11 @@ def test_a_commit_blocked_by_another_writer_is_retried_until_it_goes_through(tmp
     store.close()
 
 
-def test_the_pipeline_position_is_its_own_not_another_writers(tmp_path: Path) -> None:
-    path = tmp_path / "two.db"
-    store = SqliteStore(path)
+def test_the_pipeline_position_is_its_own_not_another_writers(backend: Backend) -> None:
+    store = backend.open()
     pipeline = Pipeline(store)
     pipeline.ingest(answered_call()[:2])
-    other = SqliteStore(path)  # a second writer the pipeline never hears of
+    other = backend.open()  # a second writer the pipeline never hears of
     Pipeline(other).ingest(answered_call(call_id="1767225619-9", first=100)[1:3])
     other.close()
     pipeline.ingest(answered_call()[2:3])
@@ -189,24 +185,25 @@ def test_the_pipeline_position_is_its_own_not_another_writers(tmp_path: Path) ->
     assert store.load_snapshot().seq == 5
 
 
-def test_snapshots_are_written_periodically(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "periodic.db")
+def test_snapshots_are_written_periodically(backend: Backend) -> None:
+    store = backend.open()
     pipeline = Pipeline(store, batch_size=2, snapshot_policy=SnapshotPolicy(every_events=4, every_s=3600))
     pipeline.ingest(answered_call())
     snapshot = store.load_snapshot()
     assert snapshot is not None and snapshot.seq == 4
     store.close()
-    assert Pipeline(SqliteStore(tmp_path / "periodic.db")).replayed == 2
+    reopened = backend.open()
+    assert Pipeline(reopened).replayed == 2
+    reopened.close()
 
 
-def test_restart_rebuilds_live_state_from_the_log(tmp_path: Path) -> None:
-    path = tmp_path / "restart.db"
-    store = SqliteStore(path)
+def test_restart_rebuilds_live_state_from_the_log(backend: Backend) -> None:
+    store = backend.open()
     pipeline = Pipeline(store)
     pipeline.ingest(answered_call()[:5])  # talking, not released
     state = pipeline.engine.state()
     store.close()
-    store = SqliteStore(path)
+    store = backend.open()
     restarted = Pipeline(store)
     assert restarted.replayed == 5
     assert restarted.engine.state() == state
@@ -214,3 +211,13 @@ def test_restart_rebuilds_live_state_from_the_log(tmp_path: Path) -> None:
     restarted.save_snapshot()
     assert Pipeline(store).replayed == 0
     store.close()
+
+
+def test_the_shared_logs_position_is_stored_with_the_batch_that_carries_it(store: Store) -> None:
+    assert store.position() == 0  # no batch carried one: the embedded form alone
+    Pipeline(store).ingest(answered_call()[:2])
+    assert store.position() == 0
+    store.commit(Batch(events=[LoggedEvent("x-1", "agent.login", T0, b"{}")], position=17))
+    assert store.position() == 17
+    store.commit(Batch(rejected=[RejectedInput(None, "invalid_event", "bad", b"{")], position=18))
+    assert (store.position(), store.last_seq()) == (18, 3)
