@@ -136,3 +136,28 @@ def test_a_later_call_center_never_drops_another_call_centers_counters() -> None
     monitor.feed(_results(old) + _results(live))
     assert monitor.day(Key(2, 1, SKILL), T0).offered == 1  # kept, on call center 2's own clock
     assert monitor.day(Key(1, 1, SKILL), T0 + 90 * 86_400_000).offered == 1
+
+
+def test_census_counts_live_calls_and_agents_by_state_per_vdn() -> None:
+    s = Script()
+    s.login(101, 102, 103, at=0, skills=(SKILL,))
+    s.arrive(1, call_id="c-1")
+    s("call.queue", 2, callId="c-1", skillId=SKILL)
+    s("call.alert", 3, callId="c-1", agentId=101)
+    s("call.answer", 4, callId="c-1", agentId=101)  # 101 talking
+    s.arrive(5, call_id="c-2")
+    s("call.queue", 6, callId="c-2", skillId=SKILL)
+    s("call.alert", 7, callId="c-2", agentId=102)  # 102 answering (ringing)
+    s("agent.logout", 8, agentId=103)  # 103 known, signed out
+    other = Script(s.engine, vdn=2)
+    other._n = 1000  # event ids of its own
+    other.login(201, at=9, skills=(SKILL,))
+    other.arrive(10, call_id="c-3")  # waiting in VDN 2
+    found = monitoring.census(s.engine)
+    assert found.calls == {(1, 1): 2, (1, 2): 1}
+    vdn1 = {state: n for state, n in found.agents[(1, 1)].items() if n}
+    assert vdn1 == {CtiAgentState.TALKING: 1, CtiAgentState.ANSWERING: 1, CtiAgentState.NOT_SIGNED_IN: 1}
+    assert len(found.agents[(1, 1)]) == len(CtiAgentState)  # every state, zeros included
+    assert {state: n for state, n in found.agents[(1, 2)].items() if n} == {CtiAgentState.IDLE: 1}
+    s("call.release", 20, callId="c-1", by="customer")
+    assert monitoring.census(s.engine).calls == {(1, 1): 1, (1, 2): 1}

@@ -138,6 +138,13 @@ class Server(msgspec.Struct, forbid_unknown_fields=True):
     allow_demo_secrets: bool = False
 
 
+class MetricsSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """`GET /metrics` (docs/operations.md): who may scrape it, and whether requests are counted at all."""
+
+    enabled: bool = True  # false: no /metrics route and no counting on the request path
+    token: str = ""  # a Bearer credential every scrape must carry; empty: loopback peers only, no credential
+
+
 class StoreSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Recovery: how often live state is snapshotted (so a start after a crash replays at most that much)."""
 
@@ -222,6 +229,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
     dataprocess: DataProcess = msgspec.field(default_factory=DataProcess)
     ingest: Ingest = msgspec.field(default_factory=Ingest)
     server: Server = msgspec.field(default_factory=Server)
+    metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     store: StoreSettings = msgspec.field(default_factory=StoreSettings)
     cluster: Cluster = msgspec.field(default_factory=Cluster)
     engine: EngineSettings = msgspec.field(default_factory=EngineSettings)

@@ -35,6 +35,7 @@ from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
 from ccdata.api.gateway import Gateway
+from ccdata.api.metrics import Metrics
 from ccdata.api.push import Push
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
@@ -138,16 +139,20 @@ def create_app(
         Route("/docs", docs, methods=["GET"]),
         Mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui"),
     ]
+    metrics = Metrics(service) if service.config.metrics.enabled else None
+    if metrics is not None:
+        routes.append(metrics.route())
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone, Exception: _internal_error},
         middleware=[
-            Middleware(AccessLog, style=service.config.server.access_log),
+            Middleware(AccessLog, style=service.config.server.access_log, observe=metrics.observe if metrics else None),
             Middleware(ReadActivity, service=service),
         ],
     )
     app.state.service = service
+    app.state.metrics = metrics
     app.state.gateway = gateway
     app.state.stream = hub
     app.state.webhooks = dispatcher  # its `counters`: deliveries and failures per webhook, for the metrics

@@ -243,6 +243,37 @@ def agents_by_state(engine: Engine, agents: Iterable[Agent]) -> dict[CtiAgentSta
     return counts
 
 
+class Census(NamedTuple):
+    """Live state counted per (call center, VDN): calls in progress (customer calls, as `calls_in_progress`),
+    and agents known to the engine by CTI state (every state present, zeros included)."""
+
+    calls: dict[tuple[int, int], int]
+    agents: dict[tuple[int, int], dict[CtiAgentState, int]]
+
+
+def census(engine: Engine) -> Census:
+    """Every call and agent of the engine counted (`count_calls`, `count_agents` count part of them)."""
+    found = Census({}, {})
+    count_calls(found, engine.calls.values())
+    count_agents(found, engine, engine.agents.values())
+    return found
+
+
+def count_calls(found: Census, calls: Iterable[Call]) -> None:
+    counts = found.calls
+    for call in calls:
+        if not call.internal:
+            counts[(call.cc_id, call.vdn)] = counts.get((call.cc_id, call.vdn), 0) + 1
+
+
+def count_agents(found: Census, engine: Engine, agents: Iterable[Agent]) -> None:
+    for agent in agents:
+        counts = found.agents.get((agent.cc_id, agent.vdn))
+        if counts is None:
+            counts = found.agents[(agent.cc_id, agent.vdn)] = dict.fromkeys(CtiAgentState, 0)
+        counts[engine.agent_state(agent)] += 1
+
+
 def state_since(engine: Engine, agent: Agent) -> int:
     """When the agent entered its current CTI state: the ring or the answer of its call, else its own mode."""
     state = engine.agent_state(agent)

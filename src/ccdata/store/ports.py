@@ -141,6 +141,33 @@ class Store(Protocol):
         """(how many match, the page of them), ordered by arrival time then call ID."""
         ...
 
+    def call_result_pages(
+        self,
+        cc_id: int,
+        begin: int,
+        end: int,
+        vdn: int | None = None,
+        page: int = 5000,
+        fields: Sequence[str] | None = None,
+    ) -> Iterator[list]:
+        """Call results arrived in [begin, end), of `vdn` or of each VDN in turn, in arrival order, a page at a
+        time (exports: constant memory whatever the window); `CallResult`s, or tuples of `fields` if given."""
+        ...
+
+    def count_call_results(self, cc_id: int, begin: int, end: int, vdn: int | None = None) -> int: ...
+
+    def track_row_pages(
+        self,
+        cc_id: int,
+        begin: int,
+        end: int,
+        vdn: int | None = None,
+        page: int = 5000,
+        fields: Sequence[str] | None = None,
+    ) -> Iterator[list]:
+        """Call-track rows of the calls arrived in [begin, end), month by month and call by call (each call's
+        rows in callIdNum order, -1 last), a page at a time; `TrackRow`s, or tuples of `fields` if given."""
+
     def agent_operations(
         self, cc_id: int, agent_id: int, begin: int, end: int, operate_type: int | None = None
     ) -> list[AgentOperation]:
