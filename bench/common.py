@@ -16,6 +16,23 @@ from pathlib import Path
 import httpx
 
 OUT = Path(__file__).parent / "out"
+DOC = Path(__file__).parent.parent / "docs" / "performance.md"
+
+
+def marked(name: str, text: str) -> str:
+    """A benchmark's section of docs/performance.md between its markers, so that it can be rewritten alone."""
+    return f"<!-- bench.{name}: begin -->\n{text.rstrip()}\n<!-- bench.{name}: end -->\n"
+
+
+def write_section(name: str, text: str) -> None:
+    """Replace the benchmark's marked section of docs/performance.md (or append it)."""
+    begin, end = f"<!-- bench.{name}: begin -->", f"<!-- bench.{name}: end -->"
+    doc = DOC.read_text()
+    if begin in doc:
+        doc = doc[: doc.index(begin)] + marked(name, text) + doc[doc.index(end) + len(end) + 1 :]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + marked(name, text)
+    DOC.write_text(doc)
 
 
 def free_port() -> int:

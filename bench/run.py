@@ -1,4 +1,4 @@
-"""Run the seven benchmarks and rewrite docs/performance.md with their figures.
+"""Run the benchmarks and rewrite docs/performance.md with their figures.
 
 .venv/bin/python -m bench.run            # about 10 minutes (the first run also builds a 10M-row data set)
 """
@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import backfill, hostile, ingest, monitoring, postgres, realtime, restart, search
-from bench.common import machine
+from bench import export as bench_export
+from bench import metrics as bench_metrics
+from bench.common import machine, marked
 
 DOC = Path(__file__).parent.parent / "docs" / "performance.md"
 
@@ -39,8 +41,12 @@ def main() -> None:
     mo = monitoring.main(10_000_000)
     print("call-result search on PostgreSQL …", flush=True)
     pg = postgres.main(10_000_000)
+    print("export …", flush=True)
+    ex = marked("export", bench_export.section(bench_export.main()))
+    print("metrics …", flush=True)
+    me = marked("metrics", bench_metrics.section(bench_metrics.main()))
     print("reads during an ingest, refusal CPU …", flush=True)
-    DOC.write_text(render(ing, rt, se, bf, mem, rs, mo, pg) + "\n" + hostile.main())
+    DOC.write_text(render(ing, rt, se, bf, mem, rs, mo, pg) + "\n" + ex + "\n" + me + "\n" + hostile.main())
     print(f"wrote {DOC}")
 
 

@@ -8,3 +8,9 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# The wallboard's browser test drives Debian's chromium (Playwright never downloads a browser here); installed
+# only when missing and apt is usable (CI runs this as root).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+        || echo "setup: could not install chromium; the wallboard browser test will fail until it is installed" >&2
+fi

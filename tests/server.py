@@ -81,6 +81,7 @@ class Running:
     url: str
     host: str
     service: Service
+    app: Any = None  # the Starlette application (its `state` holds the stream hub, the gateway)
 
 
 @contextmanager
@@ -92,9 +93,11 @@ def running_server(
     live_speed: float | None = None,
     store: Store | None = None,
     sessions: SessionStore | None = None,
+    bind: str = "127.0.0.1",
 ) -> Iterator[Running]:
-    """A server on a free loopback port; `extra` TOML is appended; `live_speed` runs the live simulator. The store
-    is `tmp`/server.db unless `store` is given; the sessions are beside it unless `sessions` is."""
+    """A server on a free port (of `bind`; the URL is the loopback one); `extra` TOML is appended; `live_speed`
+    runs the live simulator. The store is `tmp`/server.db unless `store` is given; the sessions are beside it
+    unless `sessions` is."""
     path = tmp / "ccdata.toml"
     text = TEST_CONFIG.replace("{auth_mode}", str(auth_mode)).replace("{heartbeat}", str(heartbeat_ms))
     path.write_text(text + extra)
@@ -102,7 +105,7 @@ def running_server(
     live = None if live_speed is None else LiveSimulator(service, speed=live_speed)
     app = create_app(service, live=live, sessions=sessions)
     options = server_options(service.config.limits)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **options))
+    server = uvicorn.Server(uvicorn.Config(app, host=bind, port=0, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -112,7 +115,7 @@ def running_server(
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Running(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", service)
+        yield Running(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", service, app)
     finally:
         server.should_exit = True
         thread.join(10)
@@ -140,6 +143,7 @@ class Api:
         sign_host: str | None = None,
         query: dict[str, str] | None = None,
         sign_query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         raw = body if isinstance(body, bytes) else msgspec.json.encode(body)
         full = f"/rest/cmsapp{path}"
@@ -147,8 +151,8 @@ class Api:
             ak, sk, moment or datetime.now(UTC), "POST", sign_path or full, sign_query or query or {},
             {"host": sign_host or self.running.host}, raw if sign_body is None else sign_body,
         )  # fmt: skip
-        headers = {"Authorization": authorization, "Content-Type": "application/json;charset=UTF-8"}
-        return self.http.post(full, content=raw, headers=headers, params=query)
+        sent = {"Authorization": authorization, "Content-Type": "application/json;charset=UTF-8", **(headers or {})}
+        return self.http.post(full, content=raw, headers=sent, params=query)
 
     def cms_ok(self, path: str, body: dict[str, Any]) -> Any:
         response = self.cms(path, body)

@@ -44,6 +44,9 @@ def test_counts_offered_answered_abandoned_and_service_levels() -> None:
         assert (day.within(15), day.within(20), day.lost(15), day.lost(20)) == (1, 2, 1, 1)
         assert day.average_wait_ms == (12 + 18 + 40 + 10) * 1000 // 4
         assert day.max_wait_ms == 40_000
+        assert day.average_speed_of_answer_ms == (12 + 18 + 40) * 1000 // 3
+        assert day.service_level(20) == 2 / 4 and day.service_level(15) == 1 / 4
+    assert monitor.day(Key(1, 1, 8), T0).service_level(20) is None
     assert monitor.day(Key(1, 1, 8), T0).offered == 0
     assert monitor.day(Key(1, 2, ALL), T0).offered == 0
 
@@ -63,6 +66,13 @@ def test_intervals_start_on_five_minute_boundaries_and_days_on_utc_midnight() ->
     assert monitor.interval(key, T0 + 45_000).offered == 1
     assert monitor.interval(key, T0 + 935_000).offered == 1
     assert monitor.interval(key, T0 + 500_000).offered == 0
+    day = monitor.intervals_of_day(key, T0)
+    assert [(start - monitoring.interval_of(T0 + 45_000), c.offered) for start, c in day] in (
+        [(0, 1), (900_000, 1)],
+        [(0, 1), (600_000, 1)],
+        [(0, 1), (1_200_000, 1)],
+    )  # the second call's interval is 15 minutes on, give or take its own boundary
+    assert monitor.intervals_of_day(key, T0 + 86_400_000) == []
 
 
 def test_old_days_are_forgotten() -> None:
@@ -126,3 +136,28 @@ def test_a_later_call_center_never_drops_another_call_centers_counters() -> None
     monitor.feed(_results(old) + _results(live))
     assert monitor.day(Key(2, 1, SKILL), T0).offered == 1  # kept, on call center 2's own clock
     assert monitor.day(Key(1, 1, SKILL), T0 + 90 * 86_400_000).offered == 1
+
+
+def test_census_counts_live_calls_and_agents_by_state_per_vdn() -> None:
+    s = Script()
+    s.login(101, 102, 103, at=0, skills=(SKILL,))
+    s.arrive(1, call_id="c-1")
+    s("call.queue", 2, callId="c-1", skillId=SKILL)
+    s("call.alert", 3, callId="c-1", agentId=101)
+    s("call.answer", 4, callId="c-1", agentId=101)  # 101 talking
+    s.arrive(5, call_id="c-2")
+    s("call.queue", 6, callId="c-2", skillId=SKILL)
+    s("call.alert", 7, callId="c-2", agentId=102)  # 102 answering (ringing)
+    s("agent.logout", 8, agentId=103)  # 103 known, signed out
+    other = Script(s.engine, vdn=2)
+    other._n = 1000  # event ids of its own
+    other.login(201, at=9, skills=(SKILL,))
+    other.arrive(10, call_id="c-3")  # waiting in VDN 2
+    found = monitoring.census(s.engine)
+    assert found.calls == {(1, 1): 2, (1, 2): 1}
+    vdn1 = {state: n for state, n in found.agents[(1, 1)].items() if n}
+    assert vdn1 == {CtiAgentState.TALKING: 1, CtiAgentState.ANSWERING: 1, CtiAgentState.NOT_SIGNED_IN: 1}
+    assert len(found.agents[(1, 1)]) == len(CtiAgentState)  # every state, zeros included
+    assert {state: n for state, n in found.agents[(1, 2)].items() if n} == {CtiAgentState.IDLE: 1}
+    s("call.release", 20, callId="c-1", by="customer")
+    assert monitoring.census(s.engine).calls == {(1, 1): 1, (1, 2): 1}

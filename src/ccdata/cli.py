@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Tr
 from rich.table import Table
 
 from ccdata import __version__
-from ccdata.cli_store import UserError, open_for_reading, open_for_writing, open_serving, resolve_db
+from ccdata.cli_store import UserError, db_option, open_for_reading, open_for_writing, open_serving, resolve_db
 from ccdata.domain.codes import DeviceType, reason_description
 from ccdata.domain.model import Call, Leg
 from ccdata.domain.records import TrackRow
@@ -30,14 +30,6 @@ SHOWN_REJECTIONS = 20
 # Tables are wider than 80 columns: when the output is a pipe or a file, do not squeeze them to 80.
 out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
-
-db_option = click.option(
-    "--db",
-    type=click.Path(path_type=Path),  # checked by cli_store, which says what is wrong in one line
-    help="The embedded store (a SQLite file; created if missing). Default: $CCDATA_DB, else the "
-    "configuration's [server] db, else ./ccdata.db.",
-)
-
 
 config_option = click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="TOML configuration."
@@ -614,14 +606,18 @@ def _demo_text(service, url: str, db: str) -> str:
 def _register_client_commands() -> None:
     from ccdata import cli_query_cms  # noqa: F401  (adds the CC-CMS list commands to `query`)
     from ccdata.cli_cluster import migrate, migrate_store
+    from ccdata.cli_export import export
     from ccdata.cli_query import query, sign
     from ccdata.cli_ring import ring
+    from ccdata.cli_webhooks import webhooks
 
     main.add_command(query)
     main.add_command(sign)
     main.add_command(ring)
     main.add_command(migrate)
     main.add_command(migrate_store)
+    main.add_command(webhooks)
+    main.add_command(export)
 
 
 _register_client_commands()

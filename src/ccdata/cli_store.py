@@ -26,6 +26,14 @@ from ccdata.store.sqlite import SqliteStore
 DEFAULT_DB = "ccdata.db"
 
 
+db_option = click.option(
+    "--db",
+    type=click.Path(path_type=Path),  # checked here, which says what is wrong in one line
+    help="The embedded store (a SQLite file; created if missing). Default: $CCDATA_DB, else the "
+    "configuration's [server] db, else ./ccdata.db.",
+)
+
+
 class UserError(click.ClickException):
     """A mistake of the user's: printed as one line, exit status 2."""
 

@@ -60,6 +60,41 @@ class DataProcessApp(msgspec.Struct, forbid_unknown_fields=True):
     vdns: list[int]
 
 
+class StreamClient(msgspec.Struct, forbid_unknown_fields=True):
+    """A bearer credential of the live stream and the wallboard page, scoped to VDNs."""
+
+    name: str
+    token: Annotated[str, Meta(min_length=8)]  # never empty: an empty token would match a request without one
+    vdns: list[int]
+
+
+class Stream(msgspec.Struct, forbid_unknown_fields=True):
+    """`[stream]`: the live push (`GET /ccdata/v1/stream`) and the wallboard that reads it."""
+
+    replay_messages: Annotated[int, Meta(ge=0)] = 100_000  # kept for clients reconnecting with Last-Event-ID
+    client_queue: Annotated[int, Meta(ge=1)] = 10_000  # messages waiting for one client; beyond: disconnected
+    ping_s: Annotated[float, Meta(gt=0)] = 15.0  # a comment line this often keeps proxies from closing it
+    send_timeout_s: Annotated[float, Meta(gt=0)] = 30.0  # a client not reading for this long is disconnected
+    clients: list[StreamClient] = []
+
+
+PushKind = Literal["agent", "call", "track", "result", "evaluation"]
+
+
+class Webhook(msgspec.Struct, forbid_unknown_fields=True):
+    """`[[webhooks]]`: messages POSTed, signed, at least once (docs/operations.md, "Webhooks")."""
+
+    name: str  # names its deliveries in the store: keep it while deliveries are pending
+    url: Annotated[str, Meta(pattern=r"^https?://[^\s]+$")]
+    secret: Annotated[str, Meta(min_length=8)]  # the HMAC-SHA256 key; write "env:NAME" to keep it out of the file
+    kinds: list[PushKind] = msgspec.field(default_factory=lambda: ["result"])
+    vdns: list[int] = []  # empty: every VDN
+    max_attempts: Annotated[int, Meta(ge=1)] = 10  # then the delivery goes to the dead letters
+    first_retry_s: Annotated[float, Meta(gt=0)] = 1.0  # doubled after each failed attempt ...
+    max_retry_s: Annotated[float, Meta(gt=0)] = 600.0  # ... up to this
+    timeout_s: Annotated[float, Meta(gt=0)] = 10.0
+
+
 class CallCenter(msgspec.Struct, forbid_unknown_fields=True):
     id: Annotated[int, Meta(ge=1, le=65535)] = 1
     name: str = ""
@@ -101,6 +136,13 @@ class Server(msgspec.Struct, forbid_unknown_fields=True):
     access_log: Literal["text", "json", "off"] = "text"  # one line per request on standard error
     # Listening on an address other than loopback with the packaged demo secrets is refused unless this is set.
     allow_demo_secrets: bool = False
+
+
+class MetricsSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """`GET /metrics` (docs/operations.md): who may scrape it, and whether requests are counted at all."""
+
+    enabled: bool = True  # false: no /metrics route and no counting on the request path
+    token: str = ""  # a Bearer credential every scrape must carry; empty: loopback peers only, no credential
 
 
 class StoreSettings(msgspec.Struct, forbid_unknown_fields=True):
@@ -187,10 +229,13 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
     dataprocess: DataProcess = msgspec.field(default_factory=DataProcess)
     ingest: Ingest = msgspec.field(default_factory=Ingest)
     server: Server = msgspec.field(default_factory=Server)
+    metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     store: StoreSettings = msgspec.field(default_factory=StoreSettings)
     cluster: Cluster = msgspec.field(default_factory=Cluster)
     engine: EngineSettings = msgspec.field(default_factory=EngineSettings)
     limits: Limits = msgspec.field(default_factory=Limits)
+    stream: Stream = msgspec.field(default_factory=Stream)
+    webhooks: list[Webhook] = []
     simulator: Scenario = msgspec.field(default_factory=Scenario)
 
     def __post_init__(self) -> None:
@@ -208,7 +253,9 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, dict=True):
         for agent in self.agents:
             if agent.vdn not in vdn_ids:
                 raise ValueError(f"agent {agent.id} is in VDN {agent.vdn}, which is not configured")
-        for scoped in [*self.cms.credentials, *self.dataprocess.apps]:
+        if len({w.name for w in self.webhooks}) != len(self.webhooks):
+            raise ValueError("a webhook name is configured twice")
+        for scoped in [*self.cms.credentials, *self.dataprocess.apps, *self.stream.clients, *self.webhooks]:
             unknown = set(scoped.vdns) - vdn_ids
             if unknown:
                 raise ValueError(f"a credential is scoped to unconfigured VDNs {sorted(unknown)}")
@@ -288,6 +335,8 @@ def public_demo_secrets(config: Config) -> list[str]:
         found.append("[cms] credentials")
     if {a.app_secret for a in config.dataprocess.apps} & {a.app_secret for a in demo.dataprocess.apps}:
         found.append("[dataprocess] apps")
+    if {c.token for c in config.stream.clients} & {c.token for c in demo.stream.clients}:
+        found.append("[stream] clients")
     if config.ingest.token and config.ingest.token == demo.ingest.token:
         found.append("[ingest] token")
     if {a.password for a in config.agents} & {a.password for a in demo.agents}:

@@ -15,16 +15,16 @@ import logging
 import pickle
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import msgspec
 
 from ccdata.domain import events, operations
 from ccdata.domain.engine import ACCEPTED, DUPLICATE, STATE_VERSION, Engine
 from ccdata.domain.records import Record
-from ccdata.store.ports import Batch, LoggedEvent, RejectedInput, Snapshot, Store, StoreUnavailable
+from ccdata.store.ports import Batch, LoggedEvent, OutboxEntry, RejectedInput, Snapshot, Store, StoreUnavailable
 
 log = logging.getLogger("ccdata.pipeline")
 
@@ -37,6 +37,14 @@ class Committed(NamedTuple):
 
     event: events.Event
     records: list[Record]
+    seq: int = 0  # its position in the event log
+    messages: Sequence[Any] | None = None  # what `Pipeline.derive` made of it when applied; None: not derived
+    deliveries: int = 0  # webhook deliveries it owes, stored in its commit
+
+
+#: Called right after an event is applied (the engine as that event left it): the messages to push once it is
+#: committed (None: none wanted), and the webhook deliveries to store in the same transaction.
+Derive = Callable[[events.Event, list[Record]], tuple[Sequence[Any] | None, Sequence[OutboxEntry]]]
 
 
 class RejectionNote(NamedTuple):
@@ -136,6 +144,7 @@ class Pipeline:
         self.store = store
         self.batch_size = batch_size
         self.on_committed = on_committed  # told of each accepted event once it is durable
+        self.derive: Derive | None = None  # None while nobody listens: the apply path pays nothing for the push
         self.commit_policy = commit_policy or CommitPolicy()
         self.snapshot_policy = snapshot_policy  # None: snapshots only when asked (save_snapshot)
         self.health = StoreHealth()
@@ -203,7 +212,7 @@ class Pipeline:
                 prepared = self._prepare(chunk, report)
                 committed = self._apply(prepared.decoded, prepared, report)
                 self._commit_blocking(prepared.batch)
-                self._notify(committed)
+                self._notify(self._numbered(committed, prepared.batch))
                 if self.snapshot_due():
                     self._try_snapshot()
         report.seconds = time.perf_counter() - started
@@ -233,6 +242,7 @@ class Pipeline:
                     committed += self._apply(prepared.decoded[start : start + slice_size], prepared, report)
                 await asyncio.sleep(0)  # let requests in between slices
             await self._commit_async(prepared.batch)
+            committed = self._numbered(committed, prepared.batch)
             for start in range(0, len(committed), slice_size):
                 self._notify(committed[start : start + slice_size])
                 await asyncio.sleep(0)
@@ -349,6 +359,14 @@ class Pipeline:
         except StoreUnavailable as exc:  # the next one is due soon: the log still holds everything
             log.warning("periodic snapshot skipped: %s", exc)
 
+    def _numbered(self, committed: list[Committed], batch: Batch) -> list[Committed]:
+        """The committed items with their log positions: a batch's events take consecutive positions ending at
+        `seq` (one writer; `commit` returns the last), in the order they were applied."""
+        if len(committed) != len(batch.events):  # nobody is told (no on_committed): nothing to number
+            return committed
+        first = self.seq - len(batch.events) + 1
+        return [Committed(c.event, c.records, first + i, c.messages, c.deliveries) for i, c in enumerate(committed)]
+
     def _notify(self, committed: list[Committed]) -> None:
         if self.on_committed is not None:
             for item in committed:
@@ -379,8 +397,14 @@ class Pipeline:
             batch.events.append(LoggedEvent(event.id, events.type_of(event), event.at, body))
             batch.records.extend(outcome.records)
             batch.records.extend(logged_operations)
+            messages: Sequence[Any] | None = None
+            deliveries = 0
+            if self.derive is not None:
+                messages, outbox = self.derive(event, outcome.records)
+                batch.outbox.extend(outbox)
+                deliveries = len(outbox)
             if self.on_committed is not None:
-                committed.append(Committed(event, outcome.records))
+                committed.append(Committed(event, outcome.records, 0, messages, deliveries))
             known[event.id] = body  # a later copy in the same chunk is a duplicate (or a conflict)
             report.accepted += 1
         elif outcome.status == DUPLICATE:

@@ -45,6 +45,20 @@ class Health:
     stale_calls_released: int = 0
 
 
+@dataclass
+class IngestTotals:
+    """Every input this process was given since it started, by outcome (what `GET /metrics` counts)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)  # by reason code
+
+    def add(self, report: IngestReport) -> None:
+        self.accepted += report.accepted
+        self.duplicates += report.duplicates
+        self.rejected.update(report.reasons)
+
+
 class Service:
     def __init__(
         self,
@@ -74,6 +88,7 @@ class Service:
                 store, on_committed=self._committed, commit_policy=commit_policy, snapshot_policy=snapshots
             )
         self.health = Health()
+        self.totals = IngestTotals()
         self._writing: asyncio.Lock | None = None  # made on the server's loop, at first use
         self._last_event_wall: dict[int, float] = {}  # per call center, when its latest event came in
         self._started = time.monotonic()  # replayed events count as arrived at start
@@ -106,7 +121,9 @@ class Service:
 
     def ingest(self, inputs: Iterable[Input]) -> IngestReport:
         """Ingest in this thread (the command line, a backfill before the server starts)."""
-        return self.pipeline.ingest(inputs)
+        report = self.pipeline.ingest(inputs)
+        self.totals.add(report)
+        return report
 
     async def ingest_async(self, inputs: Iterable[Input]) -> IngestReport:
         """Ingest beside the event loop: one writer at a time, the loop free between slices of work."""
@@ -118,7 +135,9 @@ class Service:
         if self._writing is None:
             self._writing = asyncio.Lock()
         async with self._writing:
-            return await self.pipeline.ingest_async(make(), batch_size=self._batch_size_now)
+            report = await self.pipeline.ingest_async(make(), batch_size=self._batch_size_now)
+        self.totals.add(report)
+        return report
 
     def note_read(self) -> None:
         """A request other than an ingest came in: writes go in smaller commits for a while (fair sharing)."""

@@ -1,4 +1,5 @@
-"""One log line per request: method, path, status, milliseconds and the credential id (never a secret).
+"""One log line per request: method, path, status, milliseconds and the credential id (never a secret); and the
+same observation handed to the metrics (`observe`), so that one wrapper times each request for both.
 
 The credential id is what identifies the caller without being a secret: the CC-CMS access key (it travels in
 clear in every `Authorization` header), the CC-Gateway agent ID, the DataProcess app key a facade resolved, or
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -38,13 +40,17 @@ def credential_of(scope: Scope) -> str:
     return "-"
 
 
+Observer = Callable[[Scope, int, float], None]  # (the request's scope after it ran, HTTP status, seconds)
+
+
 class AccessLog:
-    def __init__(self, app: ASGIApp, style: str = "text") -> None:
+    def __init__(self, app: ASGIApp, style: str = "text", observe: Observer | None = None) -> None:
         self.app = app
         self.style = style
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.style == "off":
+        if scope["type"] != "http" or (self.style == "off" and self.observe is None):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -59,7 +65,11 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            self._line(scope, status, (time.perf_counter() - started) * 1000)
+            seconds = time.perf_counter() - started
+            if self.style != "off":
+                self._line(scope, status, seconds * 1000)
+            if self.observe is not None:
+                self.observe(scope, status, seconds)
 
     def _line(self, scope: Scope, status: int, ms: float) -> None:
         client = scope.get("client")

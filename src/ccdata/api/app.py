@@ -28,17 +28,23 @@ from ccdata.api import (
     ingest,
     openapi,
     simulator,
+    stream,
+    wallboard,
+    webhooks,
 )
 from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
 from ccdata.api.gateway import Gateway
+from ccdata.api.metrics import Metrics
+from ccdata.api.push import Push
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
 from ccdata.sim.clocks import LiveSimulator
 from ccdata.store.ports import SessionStore
 from ccdata.store.sqlite import SqliteStore
 from ccdata.store.sqlite_sessions import session_store_beside
+from ccdata.store.sqlite_webhooks import webhook_store_beside
 
 
 def create_app(
@@ -54,6 +60,8 @@ def create_app(
         service, sessions if sessions is not None else session_store_beside(service.store), simulated=live is not None
     )
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
+    hub = stream.StreamHub(service, Push(service))
+    dispatcher = webhooks.Dispatcher(service, webhook_store_beside(service.store)) if service.config.webhooks else None
     if live is not None:
         service.clock = live.data_now
     if isinstance(service.store, SqliteStore):
@@ -71,6 +79,8 @@ def create_app(
         }
         if live is not None:
             bodies["simulator"] = live.run
+        if dispatcher is not None:
+            bodies["webhooks"] = dispatcher.run
         tasks = [asyncio.create_task(background.supervise(name, body, health)) for name, body in bodies.items()]
         try:
             yield
@@ -80,6 +90,8 @@ def create_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await gateway.stop()
             await service.stop()
+            if dispatcher is not None:
+                dispatcher.store.close()
             if close_on_shutdown:
                 await service.snapshot_async()
                 service.store.close()
@@ -120,6 +132,8 @@ def create_app(
         *dataprocess.routes(service, tokens),
         *ingest.routes(service),
         *simulator.routes(service, live),
+        *stream.routes(hub),
+        *wallboard.routes(service, hub),
         Route("/openapi.json", spec, methods=["GET"]),
         Route("/ccdata/v1/health", health, methods=["GET", "POST"]),  # POST: the benchmarks' bare baseline
         Route("/ccdata/v1/health/live", health, methods=["GET"]),
@@ -127,17 +141,23 @@ def create_app(
         Route("/docs", docs, methods=["GET"]),
         Mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui"),
     ]
+    metrics = Metrics(service) if service.config.metrics.enabled else None
+    if metrics is not None:
+        routes.append(metrics.route())
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone, Exception: _internal_error},
         middleware=[
-            Middleware(AccessLog, style=service.config.server.access_log),
+            Middleware(AccessLog, style=service.config.server.access_log, observe=metrics.observe if metrics else None),
             Middleware(ReadActivity, service=service),
         ],
     )
     app.state.service = service
+    app.state.metrics = metrics
     app.state.gateway = gateway
+    app.state.stream = hub
+    app.state.webhooks = dispatcher  # its `counters`: deliveries and failures per webhook, for the metrics
     return app
 
 

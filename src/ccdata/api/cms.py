@@ -20,11 +20,12 @@ from starlette.routing import Route
 from ccdata.api import http
 from ccdata.api.auth.cms import AuthError, CmsAuth
 from ccdata.api.auth.throttle import FailureLock, RateLimiter, retry_after
+from ccdata.api.csv_answer import csv_response, negotiated
 from ccdata.api.inputs import InvalidParameter, agent_id, check_agent_id, integer, json_object, string
 from ccdata.config import CmsCredential
-from ccdata.domain import codes, views
+from ccdata.domain import codes, tables, views
 from ccdata.domain.model import Call
-from ccdata.domain.records import CallResult, month_of
+from ccdata.domain.records import CallResult, TrackRow, month_of
 from ccdata.service import Service, wall_clock_ms
 from ccdata.store.ports import CallResultQuery
 
@@ -120,7 +121,7 @@ def endpoint_factory(service: Service) -> Endpoint:
 
 def routes(service: Service, endpoint: Endpoint | None = None) -> list[Route]:
     endpoint = endpoint or endpoint_factory(service)
-    trace = endpoint(query_call_trace_detail, store=True)
+    trace = negotiated(endpoint(query_call_trace_detail, store=True), endpoint(call_trace_csv, store=True))
     detail_by_id = endpoint(query_call_detail_by_id, store=True)
     return [
         Route(f"{PREFIX}/v1/openapi/agent/queryagentcalls", endpoint(query_agent_calls), methods=["POST"]),
@@ -203,13 +204,21 @@ def query_basic_call_info(service: Service, credential: CmsCredential, body: dic
     return success(views.basic_call_info(service.engine, call, service.config.skill_name, service.now()))
 
 
-def query_call_trace_detail(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+def _call_trace(service: Service, credential: CmsCredential, body: dict[str, Any]) -> list[TrackRow]:
     vdn = _scope(service, credential, body)
     call_id = string(body, "callId", 20)
     log_date = integer(body, "logDate", 0, 4_102_444_800_000)
     assert call_id is not None and log_date is not None
-    rows = service.store.track_rows(service.cc_id, vdn, call_id, month_of(log_date))
-    return success([views.track_row(row) for row in rows], legacy=False)
+    return service.store.track_rows(service.cc_id, vdn, call_id, month_of(log_date))
+
+
+def query_call_trace_detail(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+    return success([views.track_row(row) for row in _call_trace(service, credential, body)], legacy=False)
+
+
+def call_trace_csv(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:
+    """`querycalltracedetail` for `Accept: text/csv`: the same rows; errors in the same JSON envelope."""
+    return csv_response(tables.TRACK_ROWS, _call_trace(service, credential, body))
 
 
 def ping(service: Service, credential: CmsCredential, body: dict[str, Any]) -> Response:

@@ -175,6 +175,11 @@ class _SkillView:
         return min(_seconds(longest), mon.INTERVAL_MS // 1000)
 
 
+def skill_view(service: Service, vdn: int, skill_id: int) -> _SkillView:
+    """One skill's figures now, as the skill interfaces compute them (the wallboard shows the same)."""
+    return _SkillView(service, vdn, skill_id, _now(service), _VdnLive(service, vdn))
+
+
 SKILL_INDEXES: dict[str, Callable[[_SkillView], int]] = {
     "IDX_COUNT_REAL_SKILL_QUEUE": lambda v: len(v.waiting),
     "IDX_COUNT_REAL_SKILL_HANDLE": lambda v: v.handled,

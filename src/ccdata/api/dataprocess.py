@@ -3,7 +3,8 @@
 Bearer token from `tokenByAkSk`. Every documented filter; the rule "callId, or at least one of beginDate and
 endDate". Paging is a ccdata extension: `offset` (default 0) and `limit` (default and maximum from the
 configuration, 100 and 1000), results ordered by arrival time then call ID; `total` counts every match.
-Errors: 400 (bad request), 401 (no, expired or out-of-scope token), with a JSON body.
+Errors: 400 (bad request), 401 (no, expired or out-of-scope token), with a JSON body. `Accept: text/csv` gets the
+same page as CSV, with `total` in `X-Total-Count` (api/csv_answer.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from starlette.routing import Route
 
 from ccdata.api import http
 from ccdata.api.auth.apifabric import Tokens
+from ccdata.api.csv_answer import csv_response, wants_csv
 from ccdata.api.inputs import InvalidParameter, integer, json_object, string
-from ccdata.domain import codes, views
+from ccdata.domain import codes, tables, views
 from ccdata.service import Service
 from ccdata.store.ports import CallResultQuery
 
@@ -46,6 +48,8 @@ def routes(service: Service, tokens: Tokens) -> list[Route]:
             return http.spring_error(request, 401, "Unauthorized", str(exc))
         # SQLite work runs in a worker thread on its own read connection: the event loop never waits on it.
         total, results = await run_in_threadpool(service.store.search_call_results, query)
+        if wants_csv(request.headers.get("accept")):  # the same page; `total` travels in a header
+            return csv_response(tables.CALL_RESULTS, results, {"X-Total-Count": str(total)})
         return http.json({"total": total, "results": [views.call_result(r) for r in results]})
 
     return [Route(PATH, query_call_manual_detail_info, methods=["POST"])]

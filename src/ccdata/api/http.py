@@ -7,6 +7,7 @@ from typing import Any, Final
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from ccdata.api.auth.throttle import retry_after
 from ccdata.service import wall_clock_ms
@@ -17,13 +18,41 @@ WIRE_CASED_HEADERS: Final = (b"Set-GUID",)
 JSON_TYPE = "application/json;charset=UTF-8"
 
 
+#: Where each facade's envelope carries its business code: CC-CMS, CC-Gateway, and the AICC/OIFDE style.
+RESULT_CODE_KEYS = ("resultCode", "retcode", "returnCode")
+
+
+class JsonResponse(Response):
+    """A JSON answer that tells the request's scope its business code (`state["resultCode"]`), so that the
+    metrics count answers by it without parsing the body again; header names keep the case given."""
+
+    media_type = JSON_TYPE
+
+    def __init__(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        super().__init__(_encoder.encode(body), status_code=status)
+        for name, value in (headers or {}).items():
+            self.raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        self.result_code = _result_code(body)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.result_code is not None:
+            scope.setdefault("state", {})["resultCode"] = self.result_code
+        await super().__call__(scope, receive, send)
+
+
+def _result_code(body: Any) -> str | None:
+    if type(body) is dict:
+        for key in RESULT_CODE_KEYS:
+            code = body.get(key)
+            if type(code) is str:
+                return code
+    return None
+
+
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON answer. Header names keep the case given here on the wire (Starlette would lower-case them, and
     Huawei's own clients look `Set-GUID` up case-sensitively)."""
-    response = Response(_encoder.encode(body), status_code=status, media_type=JSON_TYPE)
-    for name, value in (headers or {}).items():
-        response.raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
-    return response
+    return JsonResponse(body, status, headers)
 
 
 def spring_error(

@@ -39,7 +39,7 @@ from ccdata.pipeline import (
     _cyclic_gc_paused,
     _Prepared,
 )
-from ccdata.store.ports import Batch, LoggedEvent, RejectedInput, Snapshot, Store, StoreUnavailable
+from ccdata.store.ports import Batch, LoggedEvent, OutboxEntry, RejectedInput, Snapshot, Store, StoreUnavailable
 
 log = logging.getLogger("ccdata.cluster")
 
@@ -86,6 +86,7 @@ class _Output(NamedTuple):
     event: LoggedEvent | None  # accepted
     records: list[Record]
     rejected: RejectedInput | None  # refused by the engine
+    outbox: tuple[OutboxEntry, ...] = ()  # webhook deliveries the event owes
 
 
 class ClusterPipeline(Pipeline):
@@ -169,9 +170,11 @@ class ClusterPipeline(Pipeline):
             self._outcomes.popitem(last=False)
         if outcome.status == ACCEPTED:
             logged = LoggedEvent(event.id, events.type_of(event), event.at, body)
-            self._unwritten.append(_Output(seq, logged, [*outcome.records, *logged_operations], None))
+            messages, outbox = self.derive(event, outcome.records) if self.derive is not None else (None, ())
+            owed = tuple(entry._replace(seq=seq) for entry in outbox)  # the shared log's position, not the store's
+            self._unwritten.append(_Output(seq, logged, [*outcome.records, *logged_operations], None, owed))
             if self.on_committed is not None:
-                self.on_committed(Committed(event, outcome.records))
+                self.on_committed(Committed(event, outcome.records, seq, messages, len(owed)))
         elif outcome.status == DUPLICATE:
             self._unwritten.append(_Output(seq, None, [], None))
         else:
@@ -238,6 +241,7 @@ class ClusterPipeline(Pipeline):
                 if output.event is not None:
                     batch.events.append(output.event)
                     batch.records.extend(output.records)
+                    batch.outbox.extend(output.outbox)
                 if output.rejected is not None:
                     batch.rejected.append(output.rejected)
             batch.position = outputs[-1].seq

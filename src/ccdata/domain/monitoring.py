@@ -85,6 +85,15 @@ class Counters:
     def average_talk_ms(self) -> int:
         return self.talk_ms // self.answered if self.answered else 0
 
+    @property
+    def average_speed_of_answer_ms(self) -> int:
+        """The average wait of the answered calls."""
+        return self.answered_wait_ms // self.answered if self.answered else 0
+
+    def service_level(self, seconds: int) -> float | None:
+        """The share of offered calls answered within `seconds` (abandoned ones count against it); None: none."""
+        return self.within(seconds) / self.offered if self.offered else None
+
 
 def answered(result: CallResult) -> bool:
     return result.call_begin > 0
@@ -157,6 +166,12 @@ class Monitor:
     def day(self, key: Key, at: int) -> Counters:
         return self.days.get((key, day_of(at)), Counters())
 
+    def intervals_of_day(self, key: Key, at: int) -> list[tuple[int, Counters]]:
+        """The 5-minute intervals of the day holding `at` in which calls were released, in time order."""
+        start = day_of(at)
+        found = [(i, c) for (k, i), c in self.intervals.items() if k == key and start <= i < start + DAY_MS]
+        return sorted(found, key=lambda pair: pair[0])
+
     def answered_from_other_queues(self, cc_id: int, agents: Iterable[int], skill_id: int, at: int) -> dict[int, int]:
         """Calls the given agents answered today from queues other than `skill_id`: queue -> calls."""
         wanted, day = set(agents), day_of(at)
@@ -226,6 +241,37 @@ def agents_by_state(engine: Engine, agents: Iterable[Agent]) -> dict[CtiAgentSta
     for agent in agents:
         counts[engine.agent_state(agent)] += 1
     return counts
+
+
+class Census(NamedTuple):
+    """Live state counted per (call center, VDN): calls in progress (customer calls, as `calls_in_progress`),
+    and agents known to the engine by CTI state (every state present, zeros included)."""
+
+    calls: dict[tuple[int, int], int]
+    agents: dict[tuple[int, int], dict[CtiAgentState, int]]
+
+
+def census(engine: Engine) -> Census:
+    """Every call and agent of the engine counted (`count_calls`, `count_agents` count part of them)."""
+    found = Census({}, {})
+    count_calls(found, engine.calls.values())
+    count_agents(found, engine, engine.agents.values())
+    return found
+
+
+def count_calls(found: Census, calls: Iterable[Call]) -> None:
+    counts = found.calls
+    for call in calls:
+        if not call.internal:
+            counts[(call.cc_id, call.vdn)] = counts.get((call.cc_id, call.vdn), 0) + 1
+
+
+def count_agents(found: Census, engine: Engine, agents: Iterable[Agent]) -> None:
+    for agent in agents:
+        counts = found.agents.get((agent.cc_id, agent.vdn))
+        if counts is None:
+            counts = found.agents[(agent.cc_id, agent.vdn)] = dict.fromkeys(CtiAgentState, 0)
+        counts[engine.agent_state(agent)] += 1
 
 
 def state_since(engine: Engine, agent: Agent) -> int:

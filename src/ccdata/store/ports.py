@@ -42,6 +42,18 @@ def rejection_digest(rejected: RejectedInput) -> bytes:
     return hashlib.sha256(rejected.reason_code.encode() + b"\0" + rejected.body).digest()
 
 
+class OutboxEntry(NamedTuple):
+    """A webhook delivery owed for an accepted event, stored in the same transaction as the event (so a crash
+    never keeps one without the other), with the event's log position."""
+
+    webhook: str
+    kind: str
+    vdn: int
+    event_id: str
+    data: bytes  # the message's JSON
+    seq: int | None = None  # None: the position the store gives the event in this commit (the embedded form)
+
+
 @dataclass(slots=True)
 class Batch:
     """What one commit writes, atomically."""
@@ -49,6 +61,7 @@ class Batch:
     events: list[LoggedEvent] = field(default_factory=list)
     rejected: list[RejectedInput] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    outbox: list[OutboxEntry] = field(default_factory=list)
     # The distributed form: the shared event log's sequence of the last event the batch covers, stored in the same
     # transaction, so that the record writer (or its standby) resumes exactly after it.
     position: int | None = None
@@ -88,7 +101,9 @@ class Store(Protocol):
 
     def commit(self, batch: Batch) -> int:
         """Write a batch atomically and durably; return the log sequence of its last event (of this batch,
-        whatever else writes the log). Raises `StoreUnavailable` when nothing was written and a retry may work."""
+        whatever else writes the log). The batch's events take consecutive positions ending there, in order (the
+        live push numbers its messages so). `outbox` rows are written in the same transaction, each with the log
+        position of its event. Raises `StoreUnavailable` when nothing was written and a retry may work."""
         ...
 
     def events_after(self, seq: int) -> Iterator[tuple[int, bytes]]:
@@ -125,6 +140,33 @@ class Store(Protocol):
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
         """(how many match, the page of them), ordered by arrival time then call ID."""
         ...
+
+    def call_result_pages(
+        self,
+        cc_id: int,
+        begin: int,
+        end: int,
+        vdn: int | None = None,
+        page: int = 5000,
+        fields: Sequence[str] | None = None,
+    ) -> Iterator[list]:
+        """Call results arrived in [begin, end), of `vdn` or of each VDN in turn, in arrival order, a page at a
+        time (exports: constant memory whatever the window); `CallResult`s, or tuples of `fields` if given."""
+        ...
+
+    def count_call_results(self, cc_id: int, begin: int, end: int, vdn: int | None = None) -> int: ...
+
+    def track_row_pages(
+        self,
+        cc_id: int,
+        begin: int,
+        end: int,
+        vdn: int | None = None,
+        page: int = 5000,
+        fields: Sequence[str] | None = None,
+    ) -> Iterator[list]:
+        """Call-track rows of the calls arrived in [begin, end), month by month and call by call (each call's
+        rows in callIdNum order, -1 last), a page at a time; `TrackRow`s, or tuples of `fields` if given."""
 
     def agent_operations(
         self, cc_id: int, agent_id: int, begin: int, end: int, operate_type: int | None = None

@@ -242,6 +242,8 @@ class PostgresStore:
 
     @_unavailable
     def commit(self, batch: Batch) -> int:
+        if batch.outbox:  # the server refuses webhooks beside this store; a delivery is never dropped unsaid
+            raise ValueError("webhook deliveries need the embedded (SQLite) store: this store keeps no outbox")
         with self._write_lock:
             conn = self._write_connection()
             if batch is self._unsure:

@@ -9,6 +9,8 @@ Tables:
 - `call_result`: one row per call that reached the agent service, indexed for the DataProcess filters.
 - `agent_operation`: the agent operation log (`agent/agentoprinfo`), by agent and begin time.
 - `snapshot`: the engine's state at a log position, to shorten the replay at start.
+- `webhook_outbox`: webhook deliveries not yet acknowledged, written with the event that owes them;
+  `webhook_dead`: those that failed every attempt (`store/sqlite_webhooks.py` reads and updates both).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
-from ccdata.domain.records import AgentOperation, CallResult, EvaluationRecord, TrackRow, month_of
+from ccdata.domain.records import LAST_ROW, AgentOperation, CallResult, EvaluationRecord, TrackRow, month_of
 from ccdata.store.ports import (
     Batch,
     CallResultQuery,
@@ -104,6 +106,31 @@ CREATE TABLE IF NOT EXISTS snapshot (
     blob    BLOB NOT NULL
 );
 """
+WEBHOOK_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- the delivery ID: never reused, receivers dedup on it
+    webhook    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    vdn        INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    data       BLOB NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    next_at    INTEGER NOT NULL DEFAULT 0,  -- wall-clock ms of the next attempt
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS webhook_outbox_due ON webhook_outbox (webhook, next_at);
+CREATE TABLE IF NOT EXISTS webhook_dead (
+    id         INTEGER PRIMARY KEY,
+    webhook    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    vdn        INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    data       BLOB NOT NULL,
+    attempts   INTEGER NOT NULL,
+    died_at    INTEGER NOT NULL,
+    last_error TEXT NOT NULL
+);
+"""
 
 _WINDOW_COLUMNS: Final = ("cc_id", "vdn", "arrived_at", "call_id", "call_type")
 _TRACK_COLUMNS: Final = (
@@ -129,6 +156,7 @@ _MONTH: Final = re.compile(r"^\d{6}$")
 
 
 DEFAULT_WAL_MAX_BYTES: Final = 64 * 1024 * 1024
+EXPORT_PAGE: Final = 5000  # rows per read of an export
 
 
 class SqliteStore:
@@ -163,7 +191,7 @@ class SqliteStore:
         self._db.execute("PRAGMA wal_autocheckpoint=10000")
         self._db.execute("PRAGMA temp_store=MEMORY")
         self.limit_wal(wal_max_bytes)
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + WEBHOOK_SCHEMA)
         self._migrate()
         self._months = self._existing_months()
         self._new_months: set[str] = set()
@@ -222,6 +250,12 @@ class SqliteStore:
             )
             self._new_months.clear()
             self._write_records(batch)
+            if batch.outbox:  # each delivery with its event's log position (written just above, if not given)
+                db.executemany(
+                    "INSERT INTO webhook_outbox (webhook, kind, vdn, seq, data) "
+                    "VALUES (?, ?, ?, coalesce(?, (SELECT seq FROM event_log WHERE id = ?)), ?)",
+                    [(o.webhook, o.kind, o.vdn, o.seq, o.event_id, o.data) for o in batch.outbox],
+                )
             if batch.position is not None:
                 db.execute("INSERT OR REPLACE INTO store_meta (key, value) VALUES ('log_position', ?)",
                            (str(batch.position),))  # fmt: skip
@@ -336,6 +370,89 @@ class SqliteStore:
             db.execute("COMMIT")
         return total, [CallResult(*row) for row in page]
 
+    # --- exports: a time window page by page, each page its own short read ---
+
+    def call_result_pages(
+        self,
+        cc_id: int,
+        begin: int,
+        end: int,
+        vdn: int | None = None,
+        page: int = EXPORT_PAGE,
+        fields: Sequence[str] | None = None,
+    ) -> Iterator[list]:
+        """Call results arrived in [begin, end), of `vdn` or of each VDN in turn, in arrival order (ties in the
+        order written). Keyset pagination on the window index: memory holds one page whatever the window, and
+        no read transaction stays open beside a writer (the WAL can be checkpointed during a long export).
+        With `fields`, tuples of those fields in that order instead of records (an export's columns straight
+        from the query: a third faster than records picked apart)."""
+        chosen = _chosen(fields, CallResult._fields)
+        sql = (
+            f"SELECT {', '.join(chosen)}, arrived_at, rowid FROM call_result WHERE cc_id = ? AND vdn = ? "
+            "AND (arrived_at, rowid) > (?, ?) AND arrived_at < ? ORDER BY arrived_at, rowid LIMIT ?"
+        )
+        for each in [vdn] if vdn is not None else self._vdns(cc_id):
+            after = (begin, -(2**63))
+            while rows := self._reader().execute(sql, (cc_id, each, *after, end, page)).fetchall():
+                after = rows[-1][-2:]  # arrived_at, rowid of the last row
+                yield [row[:-2] for row in rows] if fields else [CallResult(*row[:-2]) for row in rows]
+
+    def count_call_results(self, cc_id: int, begin: int, end: int, vdn: int | None = None) -> int:
+        sql = "SELECT count(*) FROM call_result WHERE cc_id = ? AND vdn = ? AND arrived_at >= ? AND arrived_at < ?"
+        vdns = [vdn] if vdn is not None else self._vdns(cc_id)
+        return sum(self._reader().execute(sql, (cc_id, each, begin, end)).fetchone()[0] for each in vdns)
+
+    def track_row_pages(
+        self,
+        cc_id: int,
+        begin: int,
+        end: int,
+        vdn: int | None = None,
+        page: int = EXPORT_PAGE,
+        fields: Sequence[str] | None = None,
+    ) -> Iterator[list]:
+        """Call-track rows of the calls arrived in [begin, end) (of `vdn`, or of every VDN), month by month, by
+        call ID, each call's rows in callIdNum order with -1 last (as querycalltracedetail answers). Keyset
+        pagination on each monthly table's primary key; a call cut by a page boundary is completed first.
+        With `fields`, tuples of those fields instead of records (as `call_result_pages`)."""
+        months = [m for m in sorted(self._months) if month_of(begin) <= m <= month_of(max(begin, end - 1))]
+        make = (lambda row: row[:-2]) if fields else (lambda row: TrackRow(*row[:-2]))
+        for month in months:
+            pending: list[tuple] = []  # the rows so far of the page's last call: it may go on in the next page
+            for rows in self._track_pages(f"track_{month}", cc_id, begin, end, vdn, page, fields):
+                finished: list = []
+                for row in rows:  # each row ends with its call ID and callIdNum
+                    if pending and row[-2] != pending[0][-2]:
+                        finished += map(make, _in_call_order(pending))
+                        pending = []
+                    pending.append(row)
+                yield finished
+            if pending:
+                yield list(map(make, _in_call_order(pending)))
+
+    def _track_pages(
+        self, table: str, cc_id: int, begin: int, end: int, vdn: int | None, page: int, fields: Sequence[str] | None
+    ) -> Iterator[list[tuple]]:
+        in_vdn = "" if vdn is None else "AND vdn = ? "
+        sql = (
+            f"SELECT {', '.join(_chosen(fields, TrackRow._fields))}, call_id, call_id_num FROM {table} "
+            "WHERE cc_id = ? AND (call_id, call_id_num) > (?, ?) "
+            f"AND arrived_at >= ? AND arrived_at < ? {in_vdn}ORDER BY call_id, call_id_num LIMIT ?"
+        )
+        after: tuple[str, int] = ("", -(2**63))
+        scope = (begin, end) if vdn is None else (begin, end, vdn)
+        while rows := self._reader().execute(sql, (cc_id, *after, *scope, page)).fetchall():
+            after = rows[-1][-2:]  # call_id, call_id_num of the last row
+            yield rows
+
+    def _vdns(self, cc_id: int) -> list[int]:
+        """The VDNs with call results, one index seek each (no scan of the results)."""
+        found: list[int] = []
+        sql = "SELECT min(vdn) FROM call_result WHERE cc_id = ? AND vdn > ?"
+        while (vdn := self._reader().execute(sql, (cc_id, found[-1] if found else -1)).fetchone()[0]) is not None:
+            found.append(vdn)
+        return found
+
     def agent_operations(
         self, cc_id: int, agent_id: int, begin: int, end: int, operate_type: int | None = None
     ) -> list[AgentOperation]:
@@ -380,3 +497,18 @@ class SqliteStore:
     def _existing_months(self) -> set[str]:
         names = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'track_%'")
         return {name[len("track_") :] for (name,) in names if _MONTH.match(name[len("track_") :])}
+
+
+def _in_call_order(rows: list[tuple]) -> list[tuple]:
+    """A call's rows (each ending with its callIdNum) with the last row, -1, after 1..n."""
+    return sorted(rows, key=lambda row: (row[-1] == LAST_ROW, row[-1]))
+
+
+def _chosen(fields: Sequence[str] | None, known: tuple[str, ...]) -> Sequence[str]:
+    """The columns to select: `fields`, each a record field (the names go into SQL), else every field."""
+    if not fields:
+        return known
+    unknown = [name for name in fields if name not in known]
+    if unknown:
+        raise ValueError(f"not a record field: {unknown}")
+    return fields
