@@ -36,7 +36,7 @@ from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
 from ccdata.api.gateway import Gateway
-from ccdata.api.metrics import Metrics
+from ccdata.api.metrics import Metrics, PushFigures
 from ccdata.api.push import Push
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
@@ -144,6 +144,7 @@ def create_app(
     metrics = Metrics(service) if service.config.metrics.enabled else None
     if metrics is not None:
         routes.append(metrics.route())
+        metrics.registry.register(PushFigures(hub, dispatcher))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
