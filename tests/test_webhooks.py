@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-\nimport httpx
+
+import httpx
 
 from processes import ccdata, start_serve
 from server import TEST_CONFIG, Api, running_server
