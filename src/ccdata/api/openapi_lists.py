@@ -46,7 +46,7 @@ CMS_MONITORING_OPS: list[Op] = [
     _op("agentgroup/rindex", "Real-time indicators of agents (at most 4 IDX_AGENT_...)", s.AgentIndexQuery,
         Legacy(list[t.IndicatorRow]),
         {**_VDN, "agentIds": [1001], "indexIds": ["IDX_AGENT_PHONE", "IDX_AGENT_CURRENT_STATE"]}),
-    _op("rindex/vdn", "Real-time indicators of VDNs", s.VdnIndexQuery, Legacy(list[t.IndicatorRow]),
+    _op("rindex/vdn", "Real-time indicators of VDNs", s.VdnIndexQuery, Legacy(list[s.VdnIndicatorRow]),
         {"ccId": 1, "vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]}),
     _op("agent/agentoprinfo", "An agent's operations of the last day (types: CMS reference 5.12)",
         s.AgentOperationsQuery, Legacy(list[t.AgentOperation]),

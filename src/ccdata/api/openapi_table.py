@@ -134,10 +134,15 @@ class Gateway:
     description: str = 'answer (retcode "0") or refusal (another retcode, result null)'
 
     def content(self, family: Family, schema_of: SchemaOf) -> dict[str, Any]:
-        result = {**schema_of(self.result), "nullable": True}
+        if self.result is None:  # the action answers `{message, retcode}` alone
+            result: dict[str, Any] = {"nullable": True, "enum": [None]}
+            required = ["message", "retcode"]
+        else:
+            result = {**schema_of(self.result), "nullable": True}
+            required = ["message", "retcode", "result"]
         if "$ref" in result:
             result = {"allOf": [{"$ref": result.pop("$ref")}], "nullable": True}
-        schema = _object({"message": _STRING, "retcode": _STRING, "result": result})
+        schema = _object({"message": _STRING, "retcode": _STRING, "result": result}, required)
         return {JSON: {"schema": schema}}
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta, Struct
 
-from ccdata.client.types import AgentAbstract, AgentEvent, CallResult
+from ccdata.client.types import AgentAbstract, AgentEvent, Indicator
 
 # --- request fields (the ranges of api/inputs.py and the facades) ---
 
@@ -316,9 +316,30 @@ class ResultSearch(Struct, kw_only=True):
     limit: Annotated[int, Meta(ge=1)] | None = None
 
 
+class CallResultRow(Struct):
+    """One DataProcess result as the wire has it: strings, except `vdn`, as the reference's example sends them
+    (`views.call_result`; the SDK's `CallResult` reads them as numbers)."""
+
+    callId: str
+    logDate: str
+    callerNo: str
+    calleeNo: str
+    callType: str
+    mediatype: str
+    waitBegin: str
+    ackBegin: str
+    callBegin: str
+    callEnd: str
+    vdn: int
+    leaveReason: str
+    evaluationValue: str
+
+
 class ResultPage(Struct):
+    """`total` counts every match; `results` is the page."""
+
     total: int
-    results: list[CallResult]
+    results: list[CallResultRow]
 
 
 class Rejection(Struct):
@@ -349,7 +370,7 @@ class Readiness(Struct):
     status: str
     reasons: list[str]
     logSeq: int
-    recordWriter: str | None
+    recordWriter: bool
     snapshotSeq: int
     replayedAtStart: int
     failedCommits: int
@@ -368,3 +389,10 @@ class GatewayFailure(Struct):
     message: str
     retcode: str
     result: None = None
+
+
+class VdnIndicatorRow(Struct):
+    """One VDN of `rindex/vdn`: its `id` a string, as the reference's example has it (docs/compatibility.md)."""
+
+    id: str
+    idxs: list[Indicator] = []
