@@ -174,6 +174,32 @@ class Ping(Struct):
 # --- CC-CMS answers ---
 
 
+class VdnCallRow(Struct):
+    """One call of `vdn/querycalls` as the wire has it: numeric strings but `vdn` and the media types, as the
+    reference's example types them (`views.vdn_call`; the SDK's `VdnCall` reads them as numbers)."""
+
+    callId: str
+    logDate: str
+    callerNo: str
+    calleeNo: str
+    callType: Annotated[str, Meta(description="CMS call type (table 5.6)")]
+    waitBegin: str
+    ackBegin: str
+    callBegin: str
+    callEnd: str
+    vdn: int
+    leaveReason: str
+    mediaType: int
+    subMediaType: int
+
+
+class VdnCallPage(Struct):
+    """A page of `vdn/querycalls`; `count` counts every call of the window."""
+
+    data: list[VdnCallRow]
+    count: int
+
+
 class CmsFailure(Struct):
     """A CC-CMS refusal: a business error with HTTP 200 (`0100001` failure, `0100002` invalid parameter, `0101003`
     insufficient permission), 413 (`0100002`, body too large) or 500 (`0100999`)."""
