@@ -100,7 +100,7 @@ def _tried(op: Op) -> bool:
     if op.family in (CMS, FABRIC, DATAPROCESS):
         return op.example is not None
     quiet = ("agentstatus", "callinfo", "holdlist", "allcallinfoEx", "syncagentinfo", "updateGuid", "handshake")
-    return op.family is GATEWAY and op.path.endswith(quiet) or op.path.endswith("/forcelogin")
+    return (op.family is GATEWAY and op.path.endswith(quiet)) or op.path.endswith("/forcelogin")
 
 
 @pytest.mark.parametrize("op", [op for op in openapi.OPS if _tried(op)], ids=lambda op: f"{op.method} {op.path}")
