@@ -41,6 +41,7 @@ def test_a_cms_operation_tried_out_on_the_page_succeeds(tmp_path: Path, page: Pa
     with running_server(tmp_path) as running:
         page.goto(f"{running.url}/docs")
         page.wait_for_selector("#operations-CC-CMS-post_cmsapp_v1_agent_queryagentcalls")
+        assert page.locator(".errors-wrapper").count() == 0  # Swagger UI resolved and rendered the whole document
         page.evaluate("window.ui.preauthorizeApiKey('authV2', 'ak-all:sk-all')")  # what the Authorize dialog sets
         operation = page.locator("#operations-CC-CMS-post_cmsapp_v1_agent_queryagentcalls")
         operation.locator(".opblock-summary").click()

@@ -43,6 +43,17 @@ def test_every_schema_reference_resolves() -> None:
     assert refs and refs <= names
 
 
+def test_the_document_speaks_openapi_3_0() -> None:
+    """The bundled Swagger UI 4 reads 3.0: no JSON Schema 2020-12 keyword that msgspec writes is left."""
+    text = str(DOCUMENT)
+    assert DOCUMENT["openapi"] == "3.0.3"
+    assert all(word not in text for word in ("'const'", "'examples'", "'$defs'", "'type': 'null'", "prefixItems"))
+    nullable = DOCUMENT["components"]["schemas"]["DeviceTrace"]["properties"]["leaveReason"]
+    assert nullable == {"type": "integer", "nullable": True, "default": None}
+    assert openapi.openapi30({"anyOf": [{"$ref": "#/x"}, {"type": "null"}]}) == {"allOf": [{"$ref": "#/x"}],
+                                                                                  "nullable": True}  # fmt: skip
+
+
 class Facts:
     """IDs and times of the live server that turn the document's examples into requests that succeed."""
 

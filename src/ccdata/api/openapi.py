@@ -177,7 +177,7 @@ def schema_of(kind: Any, components: dict[str, Any]) -> dict[str, Any]:
 
 def openapi30(node: Any) -> Any:
     """JSON Schema 2020-12 as msgspec writes it, in OpenAPI 3.0's dialect: `nullable` for a null alternative,
-    `enum` for `const`."""
+    `enum` for `const`, `example` for `examples`."""
     if isinstance(node, list):
         return [openapi30(item) for item in node]
     if not isinstance(node, dict):
@@ -185,6 +185,8 @@ def openapi30(node: Any) -> Any:
     node = {key: openapi30(value) for key, value in node.items()}
     if "const" in node:
         node["enum"] = [node.pop("const")]
+    if isinstance(node.get("examples"), list) and node["examples"]:  # 3.0 has one `example`
+        node["example"] = node.pop("examples")[0]
     if node.get("type") == "null":
         return {"nullable": True, "enum": [None]}
     for key in ("anyOf", "oneOf"):
