@@ -35,7 +35,7 @@ def credential_of(scope: Scope) -> str:
                 return "ak:" + found.group(1).decode("latin-1")
     elif found := _AGENT.match(path):
         return "agent:" + found.group(1)
-    elif path == "/ccdata/v1/events":
+    elif path in ("/ccdata/v1/events", "/ccdata/v1/simulator/ring"):  # the ingest token's endpoints
         return "ingest"
     return "-"
 

@@ -28,6 +28,7 @@ from ccdata.api import (
     http,
     ingest,
     openapi,
+    simulator,
     stream,
     wallboard,
     webhooks,
@@ -63,7 +64,7 @@ def create_app(
     hub = stream.StreamHub(service, Push(service))
     dispatcher = webhooks.Dispatcher(service, webhook_store_beside(service.store)) if service.config.webhooks else None
     if live is not None:
-        service.clock = live.sim_now
+        service.clock = live.data_now
     if isinstance(service.store, SqliteStore):
         service.store.limit_wal(service.config.limits.wal_max_bytes)
 
@@ -128,6 +129,7 @@ def create_app(
         *apifabric.routes(service, tokens),
         *dataprocess.routes(service, tokens),
         *ingest.routes(service),
+        *simulator.routes(service, live),
         *stream.routes(hub),
         *wallboard.routes(service, hub),
         Route("/openapi.json", spec, methods=["GET"]),

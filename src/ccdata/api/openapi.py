@@ -30,6 +30,8 @@ from ccdata.api.openapi_table import (
     Plain,
     Text,
 )
+from ccdata.api.simulator import PATH as RING_PATH
+from ccdata.api.simulator import RingRequest
 from ccdata.client import types as t
 
 _WINDOW = {"ccId": 1, "vdn": 1, "beginDate": "1767225600000", "endDate": "1767311999999", "limit": 10, "offset": 0}
@@ -73,6 +75,12 @@ OPS: list[Op] = [
         "limit": 100}, csv=True, params=(Param("X-APP-Key", "header", str, description="the app key (optional)"),)),
     Op("post", "/ccdata/v1/events", "Ingest contract events (a JSON array, or JSON lines)", CCDATA,
        list[dict[str, Any]], Text.json(s.IngestReport), []),
+    Op("post", RING_PATH, "Offer a simulated call now to a signed-in, idle interactive agent (`ccdata ring`); "
+       "refusals carry a `code` (docs/simulator.md)", CCDATA, RingRequest, Text.json(s.RingAnswer, "the call rings"),
+       {"agentId": 1901, "media": "voice", "caller": "13800138000", "skillId": 1}, status="202",
+       more={"404": ("unknown_agent, or the ingest endpoint is disabled", s.SpringError),
+             "409": ("the agent's state forbids it (not_signed_in, not_idle, not_interactive, no_simulator)",
+                     s.SpringError)}),
     Op("get", "/ccdata/v1/state/digest", "The live state's digest at this node's log position", CCDATA, None,
        Text.json(s.StateDigest)),
     Op("get", "/ccdata/v1/stream",
@@ -149,7 +157,7 @@ def _operation(op: Op, components: dict[str, Any]) -> dict[str, Any]:
     answer = op.answer.content(family, lambda kind: schema_of(kind, components))
     if op.csv:
         answer[CSV] = {"schema": {"type": "string", "description": "the same rows as CSV, a header row first"}}
-    responses = {"200": {"description": op.answer.description, "content": answer}}
+    responses = {op.status: {"description": op.answer.description, "content": answer}}
     for status, (description, kind) in {**family.errors, **op.more}.items():
         responses[status] = {
             "description": description,

@@ -187,6 +187,7 @@ class Op:
     csv: bool = False  # also answers `Accept: text/csv`
     params: tuple[Param, ...] = ()
     more: dict[str, tuple[str, Any]] = field(default_factory=dict)  # further error answers
+    status: str = "200"  # of the answer
     tag: str = ""  # instead of the family's
 
     @property

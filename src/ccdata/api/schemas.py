@@ -231,6 +231,7 @@ class SpringError(Struct):
     error: str
     message: str
     path: str
+    code: Annotated[str, Meta(description="ccdata's own endpoints: a machine-readable reason")] | None = None
 
 
 # --- CC-Gateway ---
@@ -381,6 +382,13 @@ class IngestReport(Struct):
     rejected: int
     reasons: dict[str, int]
     rejections: list[Rejection]
+
+
+class RingAnswer(Struct):
+    """`simulator/ring` (202): the call now ringing at the agent."""
+
+    callId: str
+    agentId: int
 
 
 class StateDigest(Struct):
