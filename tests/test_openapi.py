@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from starlette.routing import Route
@@ -42,6 +43,12 @@ def test_every_schema_reference_resolves() -> None:
     text = str(DOCUMENT)
     refs = {part.split("'")[0] for part in text.split("#/components/schemas/")[1:]}
     assert refs and refs <= names
+
+
+@pytest.mark.parametrize("op", [op for op in openapi.OPS if op.example is not None], ids=lambda op: op.path)
+def test_every_example_is_a_request_of_its_type(op: Op) -> None:
+    """The page's examples cannot drift from the request types (ranges and patterns included)."""
+    msgspec.convert(op.example, op.request)
 
 
 def test_the_document_speaks_openapi_3_0() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from msgspec import Meta, Struct
 
 from ccdata.client.types import AgentAbstract, AgentEvent, Indicator
@@ -410,11 +409,6 @@ class Readiness(Struct):
     failedCommits: int
     staleCallsReleased: int
     taskRestarts: dict[str, int]
-
-
-def encode(value: Any) -> bytes:
-    """A request body as the facades' tests send it."""
-    return msgspec.json.encode(value)
 
 
 class GatewayFailure(Struct):
