@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
@@ -24,6 +24,7 @@ from ccdata.api import (
     cms_skills,
     cms_vdn,
     dataprocess,
+    docs_page,
     http,
     ingest,
     openapi,
@@ -99,9 +100,6 @@ def create_app(
     async def spec(request: Request) -> Response:
         return http.json(openapi.document())
 
-    async def docs(request: Request) -> Response:
-        return HTMLResponse(openapi.SWAGGER_PAGE)
-
     async def health(request: Request) -> Response:
         return http.json({"status": "UP"})
 
@@ -138,7 +136,7 @@ def create_app(
         Route("/ccdata/v1/health", health, methods=["GET", "POST"]),  # POST: the benchmarks' bare baseline
         Route("/ccdata/v1/health/live", health, methods=["GET"]),
         Route("/ccdata/v1/health/ready", ready, methods=["GET"]),
-        Route("/docs", docs, methods=["GET"]),
+        *docs_page.routes(service.config),
         Mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui"),
     ]
     metrics = Metrics(service) if service.config.metrics.enabled else None

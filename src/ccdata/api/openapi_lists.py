@@ -1,82 +1,83 @@
-"""The OpenAPI entries of the CC-CMS agent, skill and VDN lists and the agent operation log (`openapi.py` holds
-the rest of the document)."""
+"""The OpenAPI table rows of the CC-CMS real-time monitoring, agent, skill and VDN lists and the agent operation
+log (docs/compatibility.md, "CC-CMS real-time monitoring" and "CC-CMS agents, VDN lists and configuration");
+`openapi.py` holds the rest of the document."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-CMS = [{"authV2": []}]
+from ccdata.api import schemas as s
+from ccdata.api.openapi_table import CMS, Legacy, Op, Plain, Text
+from ccdata.client import types as t
+
+_BASE = "/rest/cmsapp/v1/openapi"
+_VDN = {"ccId": 1, "vdn": 1}
+_SKILLS = {**_VDN, "skillIds": [7]}
+_PAGE = {**_VDN, "offset": 0, "limit": 100}
+_TAG = "CC-CMS monitoring"
 
 
-def list_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
-    """CC-CMS agents, VDN lists and configuration (docs/compatibility.md, "CC-CMS agents, VDN lists and
-    configuration"); `op` builds one operation as the rest of the document does."""
-    base = "/rest/cmsapp/v1/openapi"
-    vdn = {"ccId": 1, "vdn": 1}
-    skills = {**vdn, "skillIds": [7]}
+def _op(path: str, summary: str, request: Any, answer: Any, example: Any) -> Op:
+    return Op("post", f"{_BASE}/{path}", summary, CMS, request, answer, example, tag=_TAG)
 
-    def legacy(payload: Any, **more: Any) -> dict[str, Any]:
-        return {"result": "0", "resultCode": "0100000", "resultDatas": payload, "resultDesc": payload, **more}
 
-    counts = {"workSubStateBegin": 1, "lateAdjust": 0, "usable": 1, "rest": 1, "studying": 0, "setBusy": 1,
-              "occupy": 0, "idle": 1, "preoccupy": 0, "answering": 0, "talking": 1, "loginEd": 5}  # fmt: skip
-    operation = {
-        "id": "e17#1", "callId": "1767258001-17", "phoneNo": "88881363", "subCcNo": 0, "currentAgentId": 1001,
-        "currentSkillId": 7, "mediaType": 5, "submediaType": "-1", "beginTime": "2026-01-01 09:00:10",
-        "endTime": "2026-01-01 09:03:40", "vdn": 1, "callType": 0, "serviceNo": 0, "operateType": 4,
-        "operateObject": 65535, "operateCause": 0, "agentType": 4, "locationId": 65535,
-        "logonSn": "1767258000000", "skillInfoSn": "1767258000000",
-    }  # fmt: skip
-    configured = {
-        "workNo": 1001, "name": "Agent 1001", "status": 7, "ctiStatus": 5, "groupId": -1, "mediaType": 5,
-        "vdnId": 1, "phoneNumber": "61001", "currentStateTime": 42, "loginDate": 1767258000000,
-    }  # fmt: skip
-    limits = {"skillId": 7, "maxCallNum": 0, "maxHoldCallNum": 0, "maxWaitTime": 0, "maxAnswerWaitTime": 0,
-              "maxTalkTime": 0, "maxRestAgentNum": 0, "maxAgentWrapupTime": 0}  # fmt: skip
-    queued = {
-        "callId": "1767258001-17", "customerLevel": 1, "requestType": 0, "calling": "88881363", "called": "650550",
-        "mediaType": "MEDIA_TYPE_PHONE", "orgiCalled": "", "callInTime": 1767258001000, "callPriority": 0,
-        "waitTime": 12, "callQueueFlag": 1,
-    }  # fmt: skip
-    agent = {"workNo": 1001, "vdnId": 1, "citStatus": 5, "name": "Agent 1001", "phoneNumber": "61001",
-             "loginDate": 1767258000000, "currentStateTime": 42, "mediaType": 5, "status": 7}  # fmt: skip
-    abstract = {"agentId": 1001, "currentState": 5, "currentStateTime": 42, "locationId": 65535}
-    page = {**vdn, "offset": 0, "limit": 100}
-    specs: list[tuple[str, str, Any, Any]] = [
-        ("agent/agentoprinfo", "An agent's operations of the last day (types: CMS reference 5.12)",
-         {"currentAgentId": 1001, "beginTime": "2026-01-01 09:00:00", "endTime": "2026-01-01 10:00:00"},
-         legacy([operation])),
-        ("skill/agentstatusbyskill", "Agents by state whose skills contain (or are) the given skills",
-         {**skills, "isSkillAllMatch": "false"}, legacy({**counts, "notlogined": 0, "callOut": 0})),
-        ("skill/agentbyconfigedskill", "The agents configured with a skill", {"queryParam": {**vdn, "skillId": 7}},
-         legacy([configured])),
-        ("skill/skillcfginfo", "Skills' configured limits (0: none)", skills, legacy([limits])),
-        ("skill/batchmultiskill", "The voice calls queued in each skill", skills,
-         legacy([{"skillId": 7, "callPropertyExs": [queued]}])),
-        ("agentgroup/teamagentstatusinfo", "The given agents by state", {"agentIds": [1001, 1002]}, legacy(counts)),
-        ("agent/agentbyworkno", "One agent", {"queryParam": {"agentId": 1001}}, legacy(agent)),
-        ("agentgroup/systemstate", "Counts over a page of the VDN's agents", {"queryParam": page},
-         legacy({"busyAgent": 1, "talkingNum": 1, "idleAgent": 1, "totalLoginAgent": 5})),
-        ("agentgroup/siteagentcallandskillinfobyagentids", "Agents' skills and whether they are signed in to them",
-         {**vdn, "agentIds": [1001]}, legacy([{"agentId": 1001, "skills": [{"skillId": 7, "isLogin": 1}]}])),
-        ("vdn/totalagentabstractex3", "A page of the VDN's agents' states (count: all of them)", page,
-         legacy([abstract], count=5)),
-        ("vdn/querytotalagentinfo", "Every agent's state", vdn, legacy([abstract])),
-        ("vdn/totalagentdynamicinfo", "A page of the VDN's agents' CTI states", page,
-         legacy([{"agentId": 1001, "state": 5}], count=5)),
-        ("vdn/totalagentstate", "Every agent's CTI state", vdn, legacy([{"agentId": 1001, "state": 5}])),
-        ("vdn/allagentphones", "A page of the VDN's agents' phone numbers", page,
-         legacy([{"agentId": 1001, "phone": "61001"}], count=5)),
-        ("configures/skills", "The VDN's configured skills", {"queryParam": vdn},
-         legacy([{"id": 7, "mediaType": 5, "submediaType": "-1", "name": "defaultAudioSkill"}])),
-        ("vdn/queryivrstatusinfo", "The calls in an IVR flow now", {**vdn, "flowId": 3},
-         legacy([{"callId": "1767258001-17", "customerLevel": 1, "requestType": 0}])),
-        ("vdn/queryAgentByStatus", "A page of the agents in a CTI state (its own envelope)",
-         {"ccId": "1", "vdn": "1", "status": "5", "offset": 0, "limit": 100},
-         {"returnCode": "0", "data": [abstract], "description": "success"}),
-    ]  # fmt: skip
-    return {
-        f"{base}/{path}": {"post": op(summary, CMS, request, response, "CC-CMS monitoring")}
-        for path, summary, request, response in specs
-    }
+CMS_MONITORING_OPS: list[Op] = [
+    _op("skill/rindex", "Real-time indicators of skill queues (at most 12 IDX_...; values are strings)",
+        s.SkillIndexQuery, Legacy(list[t.IndicatorRow]),
+        {**_SKILLS, "indexIds": ["IDX_COUNT_REAL_SKILL_QUEUE", "IDX_COUNT_REAL_AGENT_SIGN_IN"]}),
+    _op("skill/stateinfo", "Agents by state and queue figures of skills", s.SkillsQueryRequest,
+        Legacy(list[t.SkillStateInfo]), {"queryParam": _SKILLS}),
+    _op("realindex/skill/stateinfo", "Agents by state and queue figures of skills (the older interface)",
+        s.SkillsQueryRequest, Legacy(list[t.SkillStateInfo]), {"queryParam": _SKILLS}),
+    _op("skill/queuedevicestatus", "The calls waiting in a skill queue", s.SkillQuery, Legacy(list[t.QueuedCall]),
+        {**_VDN, "skillId": 7}),
+    _op("skill/totalskillstatusex3", "Queue and agent totals of skills", s.SkillsQuery,
+        Legacy(list[t.TotalSkillStatus]), _SKILLS),
+    _op("skill/currentcallstateinfo", "The current 5-minute interval's call counters of skills", s.SkillsQuery,
+        Legacy(list[t.CurrentCallState]), _SKILLS),
+    _op("skill/batchskilloverload", "Calls of other queues answered by each skill's agents", s.SkillsQuery,
+        Legacy(list[t.SkillOverload]), _SKILLS),
+    _op("skill/servicequality", "Service quality of the 5-minute interval holding the start of the last 5 minutes",
+        s.SkillsQuery, Plain(list[t.ServiceQuality]), _SKILLS),
+    _op("realindex/agent/agentsinskill", "The signed-in agents of skills", s.SkillsQuery,
+        Legacy(list[t.SkillAgents]), _SKILLS),
+    _op("agentgroup/agentstatusinfobyagentids", "CTI state of agents (up to 6000)", s.AgentIdsQuery,
+        Legacy(list[t.AgentStatus]), {"agentIds": [1001]}),
+    _op("agentgroup/rindex", "Real-time indicators of agents (at most 4 IDX_AGENT_...)", s.AgentIndexQuery,
+        Legacy(list[t.IndicatorRow]),
+        {**_VDN, "agentIds": [1001], "indexIds": ["IDX_AGENT_PHONE", "IDX_AGENT_CURRENT_STATE"]}),
+    _op("rindex/vdn", "Real-time indicators of VDNs", s.VdnIndexQuery, Legacy(list[s.VdnIndicatorRow]),
+        {"ccId": 1, "vdnIds": [1], "indexIds": ["IDX_COUNT_REAL_VDN_CALL"]}),
+    _op("agent/agentoprinfo", "An agent's operations of the last day (types: CMS reference 5.12)",
+        s.AgentOperationsQuery, Legacy(list[t.AgentOperation]),
+        {"currentAgentId": 1001, "beginTime": "2026-01-01 09:00:00", "endTime": "2026-01-01 10:00:00"}),
+    _op("skill/agentstatusbyskill", "Agents by state whose skills contain (or are) the given skills",
+        s.SkillMatchQuery, Legacy(t.AgentStateCounts), {**_SKILLS, "isSkillAllMatch": "false"}),
+    _op("skill/agentbyconfigedskill", "The agents configured with a skill", s.SkillQueryRequest,
+        Legacy(list[t.ConfiguredAgent]), {"queryParam": {**_VDN, "skillId": 7}}),
+    _op("skill/skillcfginfo", "Skills' configured limits (0: none)", s.SkillsQuery, Legacy(list[t.SkillConfig]),
+        _SKILLS),
+    _op("skill/batchmultiskill", "The voice calls queued in each skill", s.SkillsQuery, Legacy(list[t.SkillQueue]),
+        _SKILLS),
+    _op("agentgroup/teamagentstatusinfo", "The given agents by state", s.AgentIdsQuery, Legacy(t.AgentStateCounts),
+        {"agentIds": [1001, 1002]}),
+    _op("agent/agentbyworkno", "One agent", s.OneAgentRequest, Legacy(t.AgentInfo), {"queryParam": {"agentId": 1001}}),
+    _op("agentgroup/systemstate", "Counts over a page of the VDN's agents", s.VdnPageRequest,
+        Legacy(t.SystemState), {"queryParam": _PAGE}),
+    _op("agentgroup/siteagentcallandskillinfobyagentids", "Agents' skills and whether they are signed in to them",
+        s.AgentsQuery, Legacy(list[t.AgentSkills]), {**_VDN, "agentIds": [1001]}),
+    _op("vdn/totalagentabstractex3", "A page of the VDN's agents' states (count: all of them)", s.VdnPage,
+        Legacy(list[t.AgentAbstract], count=True), _PAGE),
+    _op("vdn/querytotalagentinfo", "Every agent's state", s.VdnScope, Legacy(list[t.AgentAbstract]), _VDN),
+    _op("vdn/totalagentdynamicinfo", "A page of the VDN's agents' CTI states", s.VdnPage,
+        Legacy(list[t.AgentStateRow], count=True), _PAGE),
+    _op("vdn/totalagentstate", "Every agent's CTI state", s.VdnScope, Legacy(list[t.AgentStateRow]), _VDN),
+    _op("vdn/allagentphones", "A page of the VDN's agents' phone numbers", s.VdnPage,
+        Legacy(list[t.AgentPhone], count=True), _PAGE),
+    _op("configures/skills", "The VDN's configured skills", s.VdnRequest, Legacy(list[t.ConfiguredSkill]),
+        {"queryParam": _VDN}),
+    _op("vdn/queryivrstatusinfo", "The calls in an IVR flow now", s.IvrQuery, Legacy(list[t.QueuedCall]),
+        {**_VDN, "flowId": 3}),
+    _op("vdn/queryAgentByStatus", "A page of the agents in a CTI state (its own envelope)", s.AgentsByStatusQuery,
+        Text.json(s.AgentsByStatusAnswer), {"ccId": "1", "vdn": "1", "status": "5", "offset": 0, "limit": 100}),
+]  # fmt: skip

@@ -167,6 +167,8 @@ class SignIn(msgspec.Struct, frozen=True):
     mediatype: str = ""
     vdnid: int = 0
     loginTime: str = ""
+    isForceChange: str = ""  # "false": no password change is demanded
+    serverName: str = ""
 
 
 class CallResult(msgspec.Struct, frozen=True):
