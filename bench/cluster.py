@@ -39,12 +39,12 @@ import httpx
 import msgspec
 import nats
 import psycopg
+from bench.common import OUT, cpu_seconds, p50_p99, require_wrk, served, write_section
+from bench.realtime import _latency, signed
 from nats.aio.msg import Msg
 from nats.js import api
 
-from bench.common import OUT, cpu_seconds, p50_p99, require_wrk, served, write_section
-from bench.realtime import _latency, signed
-from ccdata.cluster.nats_log import MAX_PENDING_ACKS, NatsEventLog
+from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.cluster.pipeline import ClusterPipeline
 from ccdata.domain.records import AgentOperation, CallResult, TrackRow
 from ccdata.pipeline import DEFAULT_BATCH
@@ -140,7 +140,7 @@ async def bare_ingest(lines: list[bytes], rows: tuple[list, ...]) -> float:
             store._ensure_months({r[0] for r in tracks})
             store.close()
             nc = await nats.connect(NATS_URL)
-            js = nc.jetstream(publish_async_max_pending=MAX_PENDING_ACKS)
+            js = nc.jetstream(publish_async_max_pending=2 * DEFAULT_BATCH)
             await js.add_stream(api.StreamConfig(name=name, subjects=[f"{name}.events"],
                                                  storage=api.StorageType.FILE, duplicate_window=120.0))  # fmt: skip
             subject = f"{name}.events"
@@ -149,7 +149,7 @@ async def bare_ingest(lines: list[bytes], rows: tuple[list, ...]) -> float:
                 seq = 0
                 for n, start in enumerate(batches):
                     chunk = zip(ids[start : start + DEFAULT_BATCH], lines[start : start + DEFAULT_BATCH], strict=True)
-                    futures = [  # no stall timeout: nats-py would switch tasks per message (see NatsEventLog)
+                    futures = [  # no stall timeout: nats-py would switch tasks per message
                         await js.publish_async(subject, body, headers={"Nats-Msg-Id": event_id})
                         for event_id, body in chunk
                     ]
