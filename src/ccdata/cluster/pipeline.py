@@ -30,6 +30,7 @@ from ccdata.domain import events, operations
 from ccdata.domain.engine import ACCEPTED, DUPLICATE, STATE_VERSION, Engine, Outcome
 from ccdata.domain.records import Record
 from ccdata.pipeline import (
+    MAX_NOTES,
     Committed,
     IngestReport,
     Input,
@@ -312,22 +313,45 @@ class ClusterPipeline(Pipeline):
     ) -> IngestReport:
         report = IngestReport()
         started = time.perf_counter()
+        chunks = self._chunks(inputs, 1, batch_size)
+        # The next chunk is decoded (and its ids looked up) in a worker thread while this one goes in; an id that
+        # the lookup misses because its first copy is not recorded yet is a duplicate JetStream reports.
+        ahead = self._prepare_ahead(next(chunks, None))
         previous = 0  # the last log position of the chunk before: the record writer stores it meanwhile
-        for chunk in self._chunks(inputs, 1, batch_size):
-            prepared = await asyncio.to_thread(self._prepare, chunk, report)
-            fresh = self._not_known(prepared, report)
-            if fresh:
-                appended = await self._append([(event.id, body) for _, event, body in fresh])
-                last = max(a.seq for a in appended)
-                await self._applied(last)
-                await self._outcomes_of(fresh, appended, prepared.batch, report)
-                await self._recorded_up_to(previous)  # one chunk ahead of the writer at most
-                previous = max(previous, last)
-            if prepared.batch.rejected:  # inputs that never reached the log: invalid, or an id reused
-                await self._commit_async(prepared.batch)
+        try:
+            while ahead is not None:
+                prepared, part = await ahead
+                ahead = self._prepare_ahead(next(chunks, None))
+                _merge(report, part)
+                fresh = self._not_known(prepared, report)
+                if fresh:
+                    appended = await self._append([(event.id, body) for _, event, body in fresh])
+                    last = max(a.seq for a in appended)
+                    await self._applied(last)
+                    await self._outcomes_of(fresh, appended, prepared.batch, report)
+                    await self._recorded_up_to(previous)  # one chunk ahead of the writer at most
+                    previous = max(previous, last)
+                if prepared.batch.rejected:  # inputs that never reached the log: invalid, or an id reused
+                    await self._commit_async(prepared.batch)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
         await self._recorded_up_to(previous)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _prepare_ahead(
+        self, chunk: list[tuple[int, Input]] | None
+    ) -> asyncio.Future[tuple[_Prepared, IngestReport]] | None:
+        """`_prepare` of a chunk in a worker thread, reporting to a report of its own (merged in order)."""
+        if chunk is None:
+            return None
+
+        async def prepare() -> tuple[_Prepared, IngestReport]:
+            part = IngestReport()
+            return await asyncio.to_thread(self._prepare, chunk, part), part
+
+        return asyncio.ensure_future(prepare())
 
     def _not_known(self, prepared: _Prepared, report: IngestReport) -> list[tuple[int, events.Event, bytes]]:
         """The events the record store does not know yet: the others are duplicates or id conflicts."""
@@ -393,3 +417,10 @@ class ClusterPipeline(Pipeline):
         reason = f"event id {event.id!r} was already used by a different event"
         batch.rejected.append(RejectedInput(event.id, "id_conflict", reason, body))
         report.reject(RejectionNote(position, event.id, "id_conflict", reason))
+
+
+def _merge(report: IngestReport, part: IngestReport) -> None:
+    """A chunk's rejections, found ahead, into the ingest's report, after those of the chunks before it."""
+    report.rejected += part.rejected
+    report.reasons.update(part.reasons)
+    report.notes.extend(part.notes[: max(0, MAX_NOTES - len(report.notes))])
