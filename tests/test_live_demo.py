@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from server import Api, running_server
+from server import Api, Running, running_server
 
 LIVE = """
 [[agents]]
@@ -15,8 +15,8 @@ password = "secret-live"
 skills = [8]
 interactive = true
 
-[simulator]
-interactive_ring_s = 3
+[simulator.workbench]
+no_answer_timeout_s = 60
 
 [[simulator.access_codes]]
 called = "650550"
@@ -42,6 +42,8 @@ def test_a_signed_in_workbench_receives_simulated_calls(tmp_path: Path) -> None:
             event = api.poll(1901)
             if event is not None:
                 seen.append(event["eventType"])
+            if event is not None and event["eventType"] == "AgentEvent_Ringing":
+                answer(running, api, event["content"]["callid"])  # the workbench answers: nobody else does
         assert seen[:2] == ["AgentOther_InService", "AgentState_Ready"]
         ringing = seen.index("AgentEvent_Ringing")
         assert seen[ringing + 1] == "AgentEvent_Talking"
@@ -50,3 +52,12 @@ def test_a_signed_in_workbench_receives_simulated_calls(tmp_path: Path) -> None:
         last = api.call_info(1901, last=True)["result"]
         assert last is not None and last["called"] == "650550"
         assert not running.service.engine.rejections  # every simulated and gateway event was accepted
+
+
+def answer(running: Running, api: Api, call_id: str) -> None:
+    """The workbench's answer, as the gateway emits it (sent through the ingest endpoint)."""
+    engine = running.service.engine
+    at = max(running.service.now(), engine.clock_of(1))
+    event = {"id": f"answer-{call_id}", "type": "call.answer", "at": at, "ccId": 1, "vdn": 1, "callId": call_id,
+             "agentId": 1901}  # fmt: skip
+    api.ingest_ok([event])

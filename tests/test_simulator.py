@@ -228,24 +228,6 @@ breaks = [{ at_hour = 2, minutes = 15 }]
     assert not service.engine.agent(1, 1001).signed_in and service.engine.agent(1, 1002).signed_in
 
 
-def test_interactive_agents_get_calls_once_signed_in() -> None:
-    scenario = STEADY.format(rate=60, handle=20, no_answer=0, extra="").replace(
-        "[simulator]", "[simulator]\ninteractive_ring_s = 4"
-    )
-    config = make(scenario, agents=agent(1001, "[1]") + agent(1901, "[1]", interactive=True))
-    service = Service(config, SqliteStore(":memory:"))
-    simulator = ContactCenter(config, config.simulator, START)
-    service.clock = lambda: simulator.now  # the gateway's events are dated on the simulation's clock
-    assert service.ingest(simulator.run_until(START + 600_000)).rejected == 0
-    assert all(r.agent_id != 1901 for r in all_results(service))  # not signed in: no calls
-    assert service.emit("agent.login", 1, agentId=1901, skills=[1]) is None  # as the gateway does at sign-in
-    simulator.agent_signed_in(1901)
-    assert service.ingest(simulator.run_until(START + 3_600_000)).rejected == 0
-    answered = [r for r in all_results(service) if r.agent_id == 1901]
-    assert answered
-    assert {r.call_begin - r.ack_begin for r in answered} == {4000}  # answered after the configured ring time
-
-
 # --- determinism and the default scenario -------------------------------------------------------------------
 
 

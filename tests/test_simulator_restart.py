@@ -65,7 +65,6 @@ seed = {seed}
 ring_time = {{ kind = "uniform", low = 2, high = 8 }}
 no_answer_rate = 0.1
 no_answer_timeout_s = 15
-interactive_ring_s = 4
 
 [[simulator.access_codes]]
 called = "100"
@@ -168,8 +167,8 @@ def test_a_restart_carries_on_every_call_and_agent(tmp_path: Path) -> None:
     service = open_service(config, path)
     service.clock = lambda: START  # the interactive agent's client signs in at the start, as through the gateway
     simulator = ContactCenter(config, config.simulator, START)
+    service.subscribe(lambda item: None if simulator.made(item.event.id) else simulator.follow(item.event))
     assert service.emit("agent.login", 1, agentId=1901, skills=[1]) is None
-    simulator.agent_signed_in(1901)
     first = backfill(service, simulator, RESTART, drain=False, now=lambda: RESTART)
     assert first.rejected == 0 and first.stats.calls > 150
     service.store.close()  # stopped without a snapshot: the next start replays the log
@@ -223,7 +222,12 @@ def test_a_restart_carries_on_every_call_and_agent(tmp_path: Path) -> None:
     assert logins == {1011: START + int(3.5 * HOUR_MS), 1012: START + int(3.5 * HOUR_MS)}
     logouts = {e["agentId"] for e in events if e["type"] == "agent.logout"}
     assert logouts == set(off_shift_busy)  # never the interactive agent: its client signs it in and out
-    assert any(e["type"] == "call.answer" and e.get("agentId") == 1901 for e in events)  # it still gets calls
+    # Its calls rang and were never answered for it: no workbench answered, so the platform set it busy (reason 2),
+    # and it stays so across the restart, until its workbench says otherwise.
+    everything = logged(service)
+    assert any(e["type"] == "call.alert" and e.get("agentId") == 1901 for e in everything)
+    assert not any(e["type"] == "call.answer" and e.get("agentId") == 1901 for e in everything)
+    assert engine.agent(1, 1901).mode.name == "BUSY" and engine.agent(1, 1901).mode_reason == 2
 
 
 STAGGERED = """

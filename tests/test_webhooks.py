@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from processes import ccdata, start_serve
 from server import TEST_CONFIG, Api, running_server
 from test_http_cms_monitoring import traffic
@@ -117,6 +119,10 @@ def test_every_result_delivered_once_after_dedup_despite_failed_attempts(tmp_pat
         wait_for(lambda: receiver.results() == expected, what="every call result at the receiver")
         counters = running.app.state.webhooks.counters
         wait_for(lambda: counters[("crm", "delivered")] == len(expected), what="the acknowledgements")
+        scraped = httpx.get(f"{running.url}/metrics").text  # the same counts, as Prometheus sees them
+        assert f'ccdata_webhook_deliveries_total{{outcome="delivered",webhook="crm"}} {len(expected)}.0' in scraped
+        assert f'ccdata_webhook_deliveries_total{{outcome="failed",webhook="crm"}} {2 * len(expected)}.0' in scraped
+        assert "ccdata_stream_clients 0.0" in scraped
     assert len(expected) == 80
     assert receiver.bad_signatures == 0 and receiver.duplicates == 0
     assert all(count == 3 for count in receiver.attempts.values())  # two refused, the third acknowledged

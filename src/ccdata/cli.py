@@ -577,7 +577,7 @@ def _demo_text(service, url: str, db: str) -> str:
         "Demo credentials (public, from the default configuration):",
         f"  CC-CMS AK/SK     {cms.ak} / {cms.sk}" if cms else "  CC-CMS: no AK/SK configured",
         f"  DataProcess app  {app.app_key} / {app.app_secret}" if app else "  DataProcess: no app configured",
-        f"  Gateway agents   {', '.join(map(str, interactive))} (left for you; calls ring there once signed in), "
+        f"  Gateway agents   {', '.join(map(str, interactive))} (yours: calls ring there while idle and wait), "
         f"password {password}",
         "",
         "Ready to paste, in another terminal in the project folder (`ccdata query` is the client SDK's command):",
@@ -592,6 +592,7 @@ def _demo_text(service, url: str, db: str) -> str:
         f"  curl -si -X PUT {url}/agentgateway/resource/onlineagent/{agent} -H 'Content-Type: application/json' "
         f'-d \'{{"password":"{password}","status":4}}\' | grep -i set-guid',
         f"  curl -s {url}/agentgateway/resource/agentevent/{agent} -H 'Guid: <guid>'",
+        f"  .venv/bin/ccdata ring {agent} --url {url}   # signed in and idle: a call rings there now",
         "  # DataProcess (token from tokenByAkSk): the call results of the last hour",
         "  .venv/bin/ccdata query results --vdn 1 --begin $(( $(date +%s) * 1000 - 3600000 ))",
         "  # any CC-CMS request with curl",
@@ -607,10 +608,12 @@ def _register_client_commands() -> None:
     from ccdata.cli_cluster import migrate, migrate_store
     from ccdata.cli_export import export
     from ccdata.cli_query import query, sign
+    from ccdata.cli_ring import ring
     from ccdata.cli_webhooks import webhooks
 
     main.add_command(query)
     main.add_command(sign)
+    main.add_command(ring)
     main.add_command(migrate)
     main.add_command(migrate_store)
     main.add_command(webhooks)

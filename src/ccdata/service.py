@@ -127,10 +127,15 @@ class Service:
 
     async def ingest_async(self, inputs: Iterable[Input]) -> IngestReport:
         """Ingest beside the event loop: one writer at a time, the loop free between slices of work."""
+        return await self.ingest_made(lambda: inputs)
+
+    async def ingest_made(self, make: Callable[[], Iterable[Input]]) -> IngestReport:
+        """Ingest the inputs `make()` returns, made under the writer's lock: they see (through `subscribe`) every
+        event committed before them, so that the live simulator reacts to a facade's action before it acts on."""
         if self._writing is None:
             self._writing = asyncio.Lock()
         async with self._writing:
-            report = await self.pipeline.ingest_async(inputs, batch_size=self._batch_size_now)
+            report = await self.pipeline.ingest_async(make(), batch_size=self._batch_size_now)
         self.totals.add(report)
         return report
 

@@ -20,7 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("ccdata.access")
 
 _CMS_AK = re.compile(rb"^auth-v2/([^/]{1,128})/")
-_AGENT = re.compile(r"^/agentgateway/resource/(?:onlineagent|agentevent|calldata)/(\d{1,12})(?:/|$)")
+_INGEST_PATHS = ("/ccdata/v1/events", "/ccdata/v1/simulator/ring", "/ccdata/v1/state/digest")  # its token's
+_AGENT = re.compile(r"^/agentgateway/resource/(?:onlineagent|agentevent|calldata|voicecall)/(\d{1,12})(?:/|$)")
 
 
 def credential_of(scope: Scope) -> str:
@@ -35,7 +36,7 @@ def credential_of(scope: Scope) -> str:
                 return "ak:" + found.group(1).decode("latin-1")
     elif found := _AGENT.match(path):
         return "agent:" + found.group(1)
-    elif path == "/ccdata/v1/events":
+    elif path in _INGEST_PATHS:
         return "ingest"
     return "-"
 

@@ -27,6 +27,7 @@ from ccdata.api import (
     http,
     ingest,
     openapi,
+    simulator,
     stream,
     wallboard,
     webhooks,
@@ -35,7 +36,7 @@ from ccdata.api.access_log import AccessLog
 from ccdata.api.auth.apifabric import Tokens
 from ccdata.api.fairness import ReadActivity
 from ccdata.api.gateway import Gateway
-from ccdata.api.metrics import Metrics
+from ccdata.api.metrics import Metrics, PushFigures
 from ccdata.api.push import Push
 from ccdata.domain import codes
 from ccdata.service import Service, wall_clock_ms
@@ -62,7 +63,7 @@ def create_app(
     hub = stream.StreamHub(service, Push(service))
     dispatcher = webhooks.Dispatcher(service, webhook_store_beside(service.store)) if service.config.webhooks else None
     if live is not None:
-        service.clock = live.sim_now
+        service.clock = live.data_now
     if isinstance(service.store, SqliteStore):
         service.store.limit_wal(service.config.limits.wal_max_bytes)
 
@@ -130,6 +131,7 @@ def create_app(
         *apifabric.routes(service, tokens),
         *dataprocess.routes(service, tokens),
         *ingest.routes(service),
+        *simulator.routes(service, live),
         *stream.routes(hub),
         *wallboard.routes(service, hub),
         Route("/openapi.json", spec, methods=["GET"]),
@@ -142,6 +144,7 @@ def create_app(
     metrics = Metrics(service) if service.config.metrics.enabled else None
     if metrics is not None:
         routes.append(metrics.route())
+        metrics.registry.register(PushFigures(hub, dispatcher))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

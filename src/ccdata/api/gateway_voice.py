@@ -170,12 +170,10 @@ class VoiceCalls:
     # --- new calls ---
 
     async def call_out(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
-        if agent is None:
-            return error("100-006")
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
+        asked = await self._asked(request, agent_id)
+        if isinstance(asked, Response):
+            return asked
+        agent, body = asked
         try:
             called = text(body, "called", 24, pattern=DIAL_CHARS)
             caller = text(body, "caller", 24, pattern=DIAL_CHARS) or self._default_caller(agent)
@@ -187,22 +185,13 @@ class VoiceCalls:
             return error("000-002", str(exc))
         if not called:
             return error("000-002", "called is required (1-24 digits, * or #)")
-        if refusal := self._busy_on_a_call(agent):
-            return refusal
-        call_id = self._new_call_id()
-        fields: dict[str, Any] = {"callId": call_id, "agentId": agent_id, "caller": caller, "called": called,
-                                  "campaign": "manual"}  # fmt: skip
-        if call_data:
-            fields["callData"] = call_data[:4096]
-        return await self.gw.act("100-007", "call.originate", agent.vdn, result=call_id, **fields)
+        return await self._place(agent, "call.originate", call_data, caller=caller, called=called, campaign="manual")
 
     async def call_inner(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
-        if agent is None:
-            return error("100-006")
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
+        asked = await self._asked(request, agent_id)
+        if isinstance(asked, Response):
+            return asked
+        agent, body = asked
         try:
             called = integer(body, "called", 101, 999_999)
             call_data = text(body, "callappdata", _CALL_DATA_MAX)
@@ -210,23 +199,15 @@ class VoiceCalls:
             return error("000-002", str(exc))
         if called is None or called == agent_id:
             return error("000-002", "called must be the ID of another agent")
-        if refusal := self._busy_on_a_call(agent):
-            return refusal
-        call_id = self._new_call_id()
-        fields: dict[str, Any] = {"callId": call_id, "agentId": agent_id, "target": {"agentId": called}, "v": 2}
-        if call_data:
-            fields["callData"] = call_data[:4096]
-        return await self.gw.act("100-007", "call.internal", agent.vdn, result=call_id, **fields)
+        return await self._place(agent, "call.internal", call_data, target={"agentId": called}, v=2)
 
     # --- transfer, help, conference ---
 
     async def transfer(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
-        if agent is None:
-            return error("100-006")
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
+        asked = await self._asked(request, agent_id)
+        if isinstance(asked, Response):
+            return asked
+        agent, body = asked
         try:
             device_type = integer(body, "devicetype", 1, 5)
             mode = integer(body, "mode", 0, 4)
@@ -259,12 +240,10 @@ class VoiceCalls:
         return await self._consult(agent, call, target, "call.consult.transfer")
 
     async def inner_help(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
-        if agent is None:
-            return error("100-006")
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
+        asked = await self._asked(request, agent_id)
+        if isinstance(asked, Response):
+            return asked
+        agent, body = asked
         try:
             address = text(body, "dstaddress", 24, pattern=DIAL_CHARS)
             device_type = integer(body, "devicetype", 1, 2, 2)
@@ -285,12 +264,10 @@ class VoiceCalls:
         return await self._consult(agent, call, target, follow_up)
 
     async def conf_join(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
-        if agent is None:
-            return error("100-006")
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
+        asked = await self._asked(request, agent_id)
+        if isinstance(asked, Response):
+            return asked
+        agent, body = asked
         try:
             held_id = text(body, "callid", 64)
             text(body, "callappdata", _CALL_DATA_MAX)
@@ -304,6 +281,16 @@ class VoiceCalls:
             return error("200-011", "The consulted party has not answered: nothing to join yet.")
         return await self.gw.act("200-011", "call.consult.conference", consult.vdn, callId=consult.call_id,
                                  agentId=agent_id)  # fmt: skip
+
+    async def _place(self, agent: Agent, type_: str, call_data: str, **fields: Any) -> Response:
+        """A new call of the agent's (a call out, an internal call): its ID is the answer's result."""
+        if refusal := self._busy_on_a_call(agent):
+            return refusal
+        call_id = self._new_call_id()
+        if call_data:
+            fields["callData"] = call_data[:4096]
+        return await self.gw.act("100-007", type_, agent.vdn, result=call_id, callId=call_id, agentId=agent.agent_id,
+                                 **fields)  # fmt: skip
 
     async def _consult(self, agent: Agent, call: Call, target: dict[str, Any], follow_up: str | None) -> Response:
         if call.consult:
@@ -367,11 +354,16 @@ class VoiceCalls:
         seconds = self.gw.service.now() // 1000
         return f"{seconds}-{uuid.uuid4().int % 10**8}"
 
-    async def _body(self, request: Request) -> dict[str, Any] | Response:
+    async def _asked(self, request: Request, agent_id: int) -> tuple[Agent, dict[str, Any]] | Response:
+        """The signed-in agent and the request's JSON body, or the refusal."""
+        agent = self._agent(agent_id)
+        if agent is None:
+            return error("100-006")
         try:
-            return json_object(await http.read_body(request, self.gw.service.config.server.max_body_bytes))
+            body = json_object(await http.read_body(request, self.gw.service.config.server.max_body_bytes))
         except (InvalidParameter, http.BodyTooLarge) as exc:
             return error("000-002", str(exc))
+        return agent, body
 
 
 def _leg(call: Call, agent: Agent) -> Leg:

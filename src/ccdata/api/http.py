@@ -56,9 +56,15 @@ def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) ->
 
 
 def spring_error(
-    request: Request, status: int, error: str, message: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    error: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> Response:
-    """The error body CEC's Spring-based services send (`timestamp`, `status`, `error`, `message`, `path`)."""
+    """The error body CEC's Spring-based services send (`timestamp`, `status`, `error`, `message`, `path`); ccdata's
+    own endpoints add a machine-readable `code`."""
     body = {
         "timestamp": wall_clock_ms(),
         "status": status,
@@ -66,6 +72,8 @@ def spring_error(
         "message": message,
         "path": request.scope.get("path", ""),
     }
+    if code is not None:
+        body["code"] = code
     return json(body, status, headers)
 
 

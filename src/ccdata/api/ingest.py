@@ -24,27 +24,30 @@ PATH = "/ccdata/v1/events"
 STATE_PATH = "/ccdata/v1/state/digest"
 
 
+def refused(request: Request, service: Service) -> Response | None:
+    """The ingest credential's check (this endpoint and `ccdata ring`'s): None when the request carries it."""
+    token = service.config.ingest.token
+    if not token:
+        return http.spring_error(request, 404, "Not Found", "the ingest endpoint is disabled ([ingest] token)")
+    given = http.bearer(request.headers.get("authorization")) or ""
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
+        return http.spring_error(request, 401, "Unauthorized", "the ingest Bearer token is missing or wrong")
+    return None
+
+
 def routes(service: Service) -> list[Route]:
     settings = service.config.ingest
-
-    def refused(request: Request) -> Response | None:
-        if not settings.token:
-            return http.spring_error(request, 404, "Not Found", "the ingest endpoint is disabled ([ingest] token)")
-        given = http.bearer(request.headers.get("authorization")) or ""
-        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), settings.token.encode()):
-            return http.spring_error(request, 401, "Unauthorized", "the ingest Bearer token is missing or wrong")
-        return None
 
     async def state_digest(request: Request) -> Response:
         """The live state's digest at this node's log position: equal on every node at the same position (the
         distributed form's replicas are checked with it). On the loop: the engine holds still while it is read."""
-        if refusal := refused(request):
+        if refusal := refused(request, service):
             return refusal
         digest = hashlib.sha256(pickle.dumps(service.engine.state(), protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
         return http.json({"seq": service.pipeline.seq, "digest": digest})
 
     async def post_events(request: Request) -> Response:
-        if refusal := refused(request):
+        if refusal := refused(request, service):
             return refusal
         try:
             body = await http.read_body(request, settings.max_body_bytes)

@@ -22,6 +22,7 @@ import asyncio
 import hmac
 import ipaddress
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -179,3 +180,28 @@ def _is_loopback(address: str) -> bool:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
+
+
+class PushFigures(Collector):
+    """The live stream's and the webhooks' counters (`api/stream.py`, `api/webhooks.py`) as metric families."""
+
+    def __init__(self, hub: Any, dispatcher: Any | None) -> None:
+        self.hub = hub
+        self.dispatcher = dispatcher
+
+    def collect(self) -> Iterator[Metric]:
+        clients = GaugeMetricFamily("ccdata_stream_clients", "Clients of the live stream connected now")
+        clients.add_metric([], len(self.hub.subscribers))
+        yield clients
+        stream = CounterMetricFamily("ccdata_stream_events", "Live stream happenings, by kind", labels=["kind"])
+        for kind, count in sorted(self.hub.counters.items()):
+            stream.add_metric([kind], count)
+        yield stream
+        deliveries = CounterMetricFamily(
+            "ccdata_webhook_deliveries",
+            "Webhook delivery attempts, by webhook and outcome",
+            labels=["webhook", "outcome"],
+        )
+        for (webhook, outcome), count in sorted(self.dispatcher.counters.items() if self.dispatcher else ()):
+            deliveries.add_metric([webhook, outcome], count)
+        yield deliveries

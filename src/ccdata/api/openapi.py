@@ -200,6 +200,21 @@ def document() -> dict[str, Any]:
                 "ccdata",
             )
         },
+        "/ccdata/v1/simulator/ring": {
+            "post": _op(
+                "Offer a simulated call now to a signed-in, idle interactive agent (202; `ccdata ring`)",
+                BEARER,
+                {"agentId": 1901, "media": "voice", "caller": "13800138000", "skillId": 1},
+                None,
+                "ccdata",
+                responses={
+                    "202": {
+                        "description": "the call rings at the agent",
+                        "content": {"application/json": {"example": {"callId": "1767258001-17", "agentId": 1901}}},
+                    }
+                },
+            )
+        },
     }
     return {
         "openapi": "3.0.3",

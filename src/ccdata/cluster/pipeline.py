@@ -140,6 +140,8 @@ class ClusterPipeline(Pipeline):
                 if self.seq >= target:
                     break
         self.replayed = self.seq - before
+        log.info("caught up with the event log: %d events replayed after the central snapshot at %d, now at %d",
+                 self.replayed, self.snapshot_seq, self.seq)  # fmt: skip
 
     def background(self) -> dict[str, Callable[[], Awaitable[None]]]:
         """The node's long-running work, for the server to supervise (restarted after a failure: each resumes

@@ -289,7 +289,7 @@ class CallUnmute(_CallEvent, tag="call.unmute", kw_only=True, gc=False):
         _check_agent_id(self.agent_id)
 
 
-class TransferTarget(msgspec.Struct, forbid_unknown_fields=True, rename="camel", gc=False):
+class TransferTarget(msgspec.Struct, forbid_unknown_fields=True, rename="camel", omit_defaults=True, gc=False):
     """Where a transfer sends the call: exactly one of a skill queue, an agent, an IVR flow, an outside number."""
 
     skill_id: SkillId | None = None
@@ -315,7 +315,7 @@ class CallTransfer(_CallEvent, tag="call.transfer", kw_only=True, gc=False):
         _check_agent_id(self.agent_id)
 
 
-class ConferenceParty(msgspec.Struct, forbid_unknown_fields=True, rename="camel", gc=False):
+class ConferenceParty(msgspec.Struct, forbid_unknown_fields=True, rename="camel", omit_defaults=True, gc=False):
     agent_id: AgentId | None = None
     number: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
 
@@ -369,7 +369,7 @@ class CallEvaluate(_CallEvent, tag="call.evaluate", kw_only=True, gc=False):
 # --- version 2: consult calls, conference parties leaving, pickup, intercept, internal calls --------------
 
 
-class ConsultTarget(msgspec.Struct, forbid_unknown_fields=True, rename="camel", gc=False):
+class ConsultTarget(msgspec.Struct, forbid_unknown_fields=True, rename="camel", omit_defaults=True, gc=False):
     """Whom a consult or internal call reaches: exactly one of a skill queue, an agent, an outside number."""
 
     skill_id: SkillId | None = None

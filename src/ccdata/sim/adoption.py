@@ -79,10 +79,14 @@ def read_engine(engine: Engine, cc_id: int, start: int) -> EngineView:
     return EngineView([_call_view(call, start) for call in calls], views, _last_number(known, start // 1000))
 
 
+def own_state(agent: Agent) -> str:
+    """The simulator's name of an agent's own state: off, idle, busy, rest or wrapup."""
+    return _MODES.get(agent.mode, "idle") if agent.signed_in else "off"
+
+
 def _agent_view(agent: Agent) -> AgentView:
     last_skill = agent.last_call.skill_id if agent.last_call else 0
-    return AgentView(agent.agent_id, agent.vdn, _MODES.get(agent.mode, "idle"), agent.mode_since, bool(agent.calls),
-                     last_skill)  # fmt: skip
+    return AgentView(agent.agent_id, agent.vdn, own_state(agent), agent.mode_since, bool(agent.calls), last_skill)
 
 
 def _call_view(call: Call, start: int) -> CallView:

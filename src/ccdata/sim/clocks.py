@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
-from ccdata.domain import events as ev
 from ccdata.domain.engine import Engine
 from ccdata.pipeline import Committed, IngestReport
 from ccdata.service import Service, wall_clock_ms
@@ -137,24 +137,30 @@ class LiveSimulator:
             adopt_at = simulator.now
         self.started_sim = max(self.started_wall, end_of_log + 1) if speed > 1 else self.started_wall
         self.simulator = simulator or ContactCenter.adopting(config, config.simulator, service.engine, adopt_at)
-        self.interactive = {a.id for a in config.agents if a.interactive}
         self.rejected = 0
         service.subscribe(self._committed)
 
     def sim_now(self) -> int:
+        """Where simulated time should be now: the next step catches up to it."""
         return self.started_sim + int((wall_clock_ms() - self.started_wall) * self.speed)
+
+    def data_now(self) -> int:
+        """The data's clock: where the simulation is (at most a tick behind `sim_now`, or still catching up after
+        a downtime). A facade's event (a workbench's action) is dated here, so that the simulation follows it at
+        once without jumping over time it has yet to fill."""
+        return self.simulator.now
 
     async def step(self) -> None:
         """Catch up with the clock, a slice of simulated time at a time (a gap to fill may be hours long)."""
         target = self.sim_now()
         while True:
-            events = self.simulator.run_until(min(target, self.simulator.now + CATCH_UP_SLICE_MS))
-            if events:
-                report = await self.service.ingest_async(events)
-                if report.rejected:
-                    self.rejected += report.rejected
-                    for note in report.notes[:5]:
-                        log.error("simulator event rejected: %s %s: %s", note.event_id, note.code, note.reason)
+            until = min(target, self.simulator.now + CATCH_UP_SLICE_MS)
+            # Made under the writer's lock: a workbench's action committed meanwhile is followed first.
+            report = await self.service.ingest_made(partial(self.simulator.run_until, until))
+            if report.rejected:
+                self.rejected += report.rejected
+                for note in report.notes[:5]:
+                    log.error("simulator event rejected: %s %s: %s", note.event_id, note.code, note.reason)
             if self.simulator.now >= target:
                 return
             await asyncio.sleep(0)
@@ -164,10 +170,13 @@ class LiveSimulator:
             await self.step()
             await asyncio.sleep(self.TICK_S)
 
+    def ring(self, agent_id: int, media: str = "voice", caller: str | None = None, skill: int | None = None) -> str:
+        """A call for an idle interactive agent now (`ccdata ring`); its events go in with the next step."""
+        return self.simulator.ring(agent_id, media, caller, skill)
+
     def _committed(self, item: Committed) -> None:
-        """Interactive agents are signed in by real clients: route calls to them while they are."""
-        event = item.event
-        if isinstance(event, ev.AgentLogin) and event.agent_id in self.interactive:
-            self.simulator.agent_signed_in(event.agent_id)
-        elif isinstance(event, ev.AgentLogout) and event.agent_id in self.interactive:
-            self.simulator.agent_signed_out(event.agent_id)
+        """Interactive agents are driven by real clients (a workbench over the gateway): the simulation follows
+        what they did, as the platform and the other parties (sim/workbench.py)."""
+        if not self.simulator.made(item.event.id):
+            self.simulator.follow(item.event)
+        self.simulator.settle(self.service.engine)  # its own events too: a release ends an agent's call

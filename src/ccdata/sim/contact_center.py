@@ -20,10 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ccdata.config import Config
+from ccdata.domain import events as ev
 from ccdata.domain.engine import Engine
 from ccdata.sim.adoption import AgentView, CallView, EngineView, read_engine
 from ccdata.sim.scenario import AccessCode, Campaign, Dist, Scenario, Shift, SkillBehaviour
 from ccdata.sim.staffing import plan_scenario
+from ccdata.sim.workbench import Workbench
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -68,7 +70,8 @@ class SimCall:
     consulted: bool = False  # its agent consulted once already: at most one consult per call
     consult: SimCall | None = None  # an original call: its consult in progress (the customer is held)
     consult_of: SimCall | None = None  # a consult call: the customer's call it consults for
-    by: SimAgent | None = None  # a consult call: the consulting agent (its `agent` is the consulted one)
+    by: SimAgent | None = None  # a consult or internal call: the calling agent (its `agent` is the called one)
+    internal: bool = False  # an internal call between agents (a workbench's): no customer
 
 
 @dataclass
@@ -134,6 +137,7 @@ class ContactCenter:
         self._numbers = 0
         self.in_progress: dict[str, SimCall] = {}
         self.adoption = Adoption()
+        self.workbench = Workbench(self)  # interactive agents' calls: the platform's and the other parties' side
         self._build_agents()
         for code in scenario.access_codes:
             self._next_arrival(code, start)
@@ -174,17 +178,23 @@ class ContactCenter:
     def next_time(self) -> int | None:
         return self._heap[0][0] if self._heap else None
 
-    # --- interactive agents (signed in by a real client through the gateway) ---
+    # --- interactive agents (driven by a real client through the gateway: sim/workbench.py) ---
 
-    def agent_signed_in(self, agent_id: int) -> None:
-        agent = self.agents.get(agent_id)
-        if agent is not None and agent.interactive and agent.state == "off":
-            self._idle(agent)
+    def made(self, event_id: str) -> bool:
+        """Whether this simulation emitted the event (its own events come back committed: nothing to react to)."""
+        return event_id.startswith(self.prefix + "-")
 
-    def agent_signed_out(self, agent_id: int) -> None:
-        agent = self.agents.get(agent_id)
-        if agent is not None and agent.interactive and agent.call is None:
-            agent.state = "off"
+    def follow(self, event: ev.Event) -> None:
+        """A committed event from elsewhere (a workbench's action): the platform and the other parties react."""
+        self.workbench.follow(event)
+
+    def settle(self, engine: Engine) -> None:
+        """After a committed event: free interactive agents take the own state the engine derived for them."""
+        self.workbench.settle(engine)
+
+    def ring(self, agent_id: int, media: str = "voice", caller: str | None = None, skill: int | None = None) -> str:
+        """Offer a new call to an idle interactive agent now; its call ID (raises `RingRefused`)."""
+        return self.workbench.ring(agent_id, media, caller, skill)
 
     # --- plumbing ---
 
@@ -444,10 +454,12 @@ class ContactCenter:
         call.state, call.agent = "ringing", agent
         agent.state, agent.call = "ringing", call
         self._call_event("call.alert", call, agentId=agent.agent_id)
-        if call.consult_of is not None:  # a colleague asked for help picks up: no no-answer spells on consults
-            self._at(self.now + self._ring_ms(agent), self._consult_answer, call, agent)
-        elif agent.interactive:
-            self._at(self.now + int(self.scenario.interactive_ring_s * 1000), self._answer, call, agent)
+        if agent.interactive:  # it rings until the workbench answers, or its no-answer timeout
+            self.workbench.ringing(call, agent)
+        elif call.consult_of is not None:  # a colleague asked for help picks up: no no-answer spells on consults
+            self._at(self.now + self.scenario.ring_time.draw_ms(self.rng), self._consult_answer, call, agent)
+        elif call.internal:
+            self.workbench.colleague_rings(call, agent)
         elif self.rng.random() < self.scenario.no_answer_rate:
             self._at(self.now + int(self.scenario.no_answer_timeout_s * 1000), self._no_answer, call, agent)
         else:
@@ -456,9 +468,24 @@ class ContactCenter:
     def _no_answer(self, call: SimCall, agent: SimAgent) -> None:
         self._call_event("call.noanswer", call, agentId=agent.agent_id, reason=5)
         agent.state, agent.call = "busy", None
-        self._emit("agent.state", agent.vdn, agentId=agent.agent_id, state="busy")
-        self._at(self.now + NO_ANSWER_BUSY_MS, self._back_from_pause, agent.agent_id)
-        # The engine puts the call back in its queue; the simulator mirrors it, at the head of the line.
+        if agent.interactive:  # as CEC: forced busy (reason 2) until the agent itself says otherwise
+            self._emit("agent.state", agent.vdn, v=2, agentId=agent.agent_id, state="busy", reasonCode=2)
+        else:
+            self._emit("agent.state", agent.vdn, agentId=agent.agent_id, state="busy")
+            self._at(self.now + NO_ANSWER_BUSY_MS, self._back_from_pause, agent.agent_id)
+        self._back_to_queue(call, agent)
+
+    def _back_to_queue(self, call: SimCall, agent: SimAgent) -> None:
+        """After a no-answer the engine puts the call back where it waited; the simulator mirrors it, at the head
+        of the line. A call that rang without waiting (a consult or internal call to a named agent) waits for
+        nobody: its calling agent cancels or releases it."""
+        if not call.skill and not call.from_private:
+            call.state, call.agent = "unanswered", None
+            call.version += 1
+            return
+        if call.consult_of is not None and call.by is not None and not call.by.interactive:
+            give_up = self.now + self._behaviour(call.consult_of.skill).consult_patience.draw_ms(self.rng)
+            self._at(give_up, self._consult_give_up, call, call.version + 1)  # the version of its new wait
         if call.from_private:  # it waits in the agent's private queue again
             call.state, call.agent = "private", agent
             call.version += 1
@@ -475,13 +502,7 @@ class ContactCenter:
         if agent.call is not call:
             return
         self._call_event("call.answer", call, agentId=agent.agent_id)
-        call.state, agent.state = "talking", "talking"
-        if not call.answered:  # a transferred call counts once, at its first answer
-            call.answered = True
-            self.stats.answered += 1
-            wait = self.now - call.first_queued
-            self.stats.wait_ms_total += wait
-            self.stats.answered_in_sl += wait <= SERVICE_LEVEL_S * 1000
+        self._connect(call, agent)
         behaviour = self._behaviour(call.skill)
         talk = behaviour.handle_time.draw_ms(self.rng)
         end = self.now + talk
@@ -495,6 +516,17 @@ class ContactCenter:
             self._at(self.now + talk // 2, self._conference, call, agent)
         self._at(max(end, self.now + 1), self._talk_end, call, agent)
 
+    def _connect(self, call: SimCall, agent: SimAgent) -> None:
+        """The agent is connected to the customer (answered by a simulated agent or by a workbench)."""
+        call.state, agent.state = "talking", "talking"
+        call.version += 1
+        if not call.answered:  # a transferred call counts once, at its first answer
+            call.answered = True
+            self.stats.answered += 1
+            wait = self.now - call.first_queued
+            self.stats.wait_ms_total += wait
+            self.stats.answered_in_sl += wait <= SERVICE_LEVEL_S * 1000
+
     def _conference(self, call: SimCall, agent: SimAgent) -> None:
         if call.state == "talking" and agent.call is call:
             call.state = "conference"
@@ -502,6 +534,8 @@ class ContactCenter:
             self._call_event("call.conference", call, agentId=agent.agent_id, party={"number": number})
 
     def _talk_end(self, call: SimCall, agent: SimAgent) -> None:
+        if agent.call is not call or call.state == "done":
+            return  # ended another way meanwhile (a workbench's colleague released it, or left it to this agent twice)
         behaviour = self._behaviour(call.skill)
         if self._consults_now(call, behaviour):
             self._consult(call, agent, behaviour)
@@ -530,6 +564,10 @@ class ContactCenter:
         by = "customer" if self.rng.random() < 0.7 else "agent"
         self._release(call, by)
         self._wrap_up(agent, behaviour)
+        self._survey(call, behaviour)
+
+    def _survey(self, call: SimCall, behaviour: SkillBehaviour) -> None:
+        """With the skill's survey rate, the customer's satisfaction score arrives a while after the release."""
         if self.rng.random() < behaviour.survey_rate:
             score = self.rng.choices(range(1, len(behaviour.survey_scores) + 1), behaviour.survey_scores)[0]
             self._later(self.now + self.rng.randrange(20_000, 120_000), "call.evaluate", call,
@@ -547,6 +585,10 @@ class ContactCenter:
         self.stats.transfers += 1
         self._call_event("call.transfer", call, agentId=agent.agent_id, target={"agentId": target.agent_id})
         self._wrap_up(agent, behaviour)
+        self._direct_to(call, target)
+
+    def _direct_to(self, call: SimCall, target: SimAgent) -> None:
+        """A call transferred to an agent rings there at once, or waits in the agent's private queue."""
         call.state, call.agent = "private", target
         call.version += 1
         call.patience_at = self._patience_after_transfer(call.skill)
@@ -583,7 +625,7 @@ class ContactCenter:
             consult.skill, consult.state, consult.agent = call.skill, "ringing", colleague
             colleague.state, colleague.call = "ringing", consult
             self._call_event("call.consult", consult, target={"agentId": colleague.agent_id}, **fields)
-            self._at(self.now + self._ring_ms(colleague), self._consult_answer, consult, colleague)
+            self._at(self.now + self.scenario.ring_time.draw_ms(self.rng), self._consult_answer, consult, colleague)
             return
         # The engine opens the consult's skill-queue wait itself; it queues with the customers, in entry order.
         consult.skill = consult_skill = behaviour.consult_skill or call.skill
@@ -600,17 +642,21 @@ class ContactCenter:
                 and skill in a.levels and not a.interactive]  # fmt: skip
         return min(idle, key=lambda a: (a.idle_since, a.agent_id)) if idle else None
 
-    def _ring_ms(self, agent: SimAgent) -> int:
-        if agent.interactive:
-            return int(self.scenario.interactive_ring_s * 1000)
-        return self.scenario.ring_time.draw_ms(self.rng)
-
     def _consult_answer(self, consult: SimCall, helper: SimAgent) -> None:
         if helper.call is not consult or consult.consult_of is None:
             return
         self._call_event("call.answer", consult, agentId=helper.agent_id)
+        self._consult_talk(consult, helper)
+
+    def _consult_talk(self, consult: SimCall, helper: SimAgent) -> None:
+        """The consulted agent answered: a simulated consulting agent completes the consult after the talk; a
+        workbench completes it when it says so."""
+        assert consult.consult_of is not None
         consult.state, helper.state = "talking", "talking"
         consult.version += 1
+        if consult.by is not None and consult.by.interactive:
+            self.workbench.consult_answered(consult)
+            return
         talk = self._behaviour(consult.consult_of.skill).consult_time.draw_ms(self.rng)
         self._at(self.now + max(1, talk), self._consult_end, consult)
 
@@ -632,20 +678,22 @@ class ContactCenter:
             self._remove_from_queue(consult)
             self._consult_cancel(consult)
 
-    def _finish_consult(self, consult: SimCall, event: str) -> tuple[SimCall, SimAgent]:
-        """Emit the completion; the consult call ends with it (no release of its own)."""
+    def _finish_consult(self, consult: SimCall, event: str, emit: bool) -> tuple[SimCall, SimAgent]:
+        """Emit the completion (unless a workbench did); the consult call ends with it (no release of its own)."""
         original, agent = consult.consult_of, consult.by
         assert original is not None and agent is not None
-        self._call_event(event, consult, agentId=agent.agent_id)
+        if emit:
+            self._call_event(event, consult, agentId=agent.agent_id)
+        self._remove_from_queue(consult)
         self.in_progress.pop(consult.call_id, None)
         consult.state = "done"
         consult.version += 1
         original.consult = None
         return original, agent
 
-    def _consult_transfer(self, consult: SimCall) -> None:
+    def _consult_transfer(self, consult: SimCall, emit: bool = True) -> None:
         """Attended transfer: the consulted agent takes the customer; the consulting agent wraps up."""
-        original, agent = self._finish_consult(consult, "call.consult.transfer")
+        original, agent = self._finish_consult(consult, "call.consult.transfer", emit)
         helper = consult.agent
         assert helper is not None
         self.stats.consult_transfers += 1
@@ -653,12 +701,15 @@ class ContactCenter:
         original.skill = consult.skill  # the engine's callSkill becomes a consulted skill's
         original.state, original.agent, original.transferred = "talking", helper, True
         helper.state, helper.call = "talking", original
+        if helper.interactive:  # its workbench goes on with the customer, who hangs up after a drawn talk
+            self.workbench.talking(original)
+            return
         talk = self._behaviour(original.skill).handle_time.draw_ms(self.rng)
         self._at(self.now + max(1, talk), self._talk_end, original, helper)
 
-    def _consult_conference(self, consult: SimCall) -> None:
+    def _consult_conference(self, consult: SimCall, emit: bool = True) -> None:
         """The consulted agent joins the customer's call, retrieved: three parties until one leaves."""
-        original, agent = self._finish_consult(consult, "call.consult.conference")
+        original, agent = self._finish_consult(consult, "call.consult.conference", emit)
         helper = consult.agent
         assert helper is not None
         self.stats.consult_conferences += 1
@@ -667,41 +718,62 @@ class ContactCenter:
         helper.state, helper.call = "talking", original
         talk = self._behaviour(original.skill).conference_time.draw_ms(self.rng)
         self._at(self.now + max(1, talk), self._conference_end, original, agent, helper, consult.skill)
+        if agent.interactive:
+            self.workbench.resume(original)  # the customer, retrieved, may hang up again
 
     def _conference_end(self, call: SimCall, agent: SimAgent, helper: SimAgent, helper_skill: int) -> None:
-        """The helper leaves (`call.leave`) and the call goes on two-party, or the call ends for everyone."""
-        if call.state != "conference" or helper.call is not call:
+        """The helper leaves (`call.leave`) and the call goes on two-party, or the call ends for everyone. Only
+        simulated agents leave: next to an interactive helper the consulting agent leaves; next to an interactive
+        consulting agent the customer ends the call."""
+        if call.state != "conference" or helper.call is not call or agent.call is not call:
             return
         behaviour = self._behaviour(call.skill)
-        if self.rng.random() < behaviour.helper_leaves:
+        if helper.interactive and agent.interactive:
+            return  # two workbenches: they end it, or the customer hangs up
+        if helper.interactive:
+            self._call_event("call.leave", call, party={"agentId": agent.agent_id})
+            call.members.remove(helper)
+            call.agent, call.state = helper, "talking"
+            self._wrap_up(agent, behaviour)
+            self.workbench.talking(call)
+        elif self.rng.random() < behaviour.helper_leaves:
             self._call_event("call.leave", call, party={"agentId": helper.agent_id})
             call.members.remove(helper)
             self._wrap_up(helper, self._behaviour(helper_skill))
             call.state = "talking"
-            self._at(self.now + max(1, behaviour.consult_time.draw_ms(self.rng)), self._talk_end, call, agent)
+            if not agent.interactive:  # else the customer's hang-up already runs
+                self._at(self.now + max(1, behaviour.consult_time.draw_ms(self.rng)), self._talk_end, call, agent)
+        elif agent.interactive:
+            self.workbench.customer_hangs_up(call)
         else:
             self._talk_end(call, agent)  # released: _release wraps the helper up too
 
-    def _consult_cancel(self, consult: SimCall) -> None:
+    def _consult_cancel(self, consult: SimCall, emit: bool = True) -> None:
         """The agent cancels (after talking, or tired of waiting) and retrieves the customer; the talk goes on."""
-        original, agent = self._finish_consult(consult, "call.consult.cancel")
+        original, agent = self._finish_consult(consult, "call.consult.cancel", emit)
         self.stats.consult_cancels += 1
         helper = consult.agent
         if helper is not None and helper.call is consult:  # it talked: wrap-up, as the engine sets it
             self._wrap_up(helper, self._behaviour(consult.skill))
         original.state = "talking"
+        if agent.interactive:  # the workbench goes on; the customer may hang up again
+            self.workbench.resume(original)
+            return
         rest = self._behaviour(original.skill).consult_time.draw_ms(self.rng)
         self._at(self.now + max(1, rest), self._talk_end, original, agent)
 
-    def _release(self, call: SimCall, by: str) -> None:
+    def _release(self, call: SimCall, by: str, **fields: Any) -> None:
         call.state = "done"
         call.version += 1
-        self._call_event("call.release", call, by=by)
+        self._call_event("call.release", call, by=by, **fields)
         for member in call.members:  # adopted conference members leave with the call
             if member.call is call:
                 self._wrap_up(member, self._behaviour(call.skill))
 
     def _wrap_up(self, agent: SimAgent, behaviour: SkillBehaviour) -> None:
+        if agent.interactive:  # its workbench ends the wrap-up
+            self.workbench.left(agent)
+            return
         agent.state, agent.call = "wrapup", None
         self._at(self.now + behaviour.wrap_up.draw_ms(self.rng), self._wrap_up_end, agent)
 
@@ -889,9 +961,8 @@ class ContactCenter:
         if view.stage == "ringing":
             call.state, agent.state = "ringing", "ringing"
             call.skill = view.requeue_skill or view.skill
-            if agent.interactive:
-                answer_at = view.since + int(self.scenario.interactive_ring_s * 1000)
-                self._at(max(self.now, answer_at), self._answer, call, agent)
+            if agent.interactive:  # it rings on until the workbench answers, or its no-answer timeout
+                self.workbench.ringing(call, agent, since=view.since)
             elif (view.requeue_skill or view.from_private) and self.rng.random() < self.scenario.no_answer_rate:
                 timeout_at = view.since + int(self.scenario.no_answer_timeout_s * 1000)
                 self._at(max(self.now, timeout_at), self._no_answer, call, agent)
@@ -901,6 +972,9 @@ class ContactCenter:
         call.state, agent.state = ("conference" if view.conference else "talking"), "talking"
         if view.consult:  # held for a consult: the consult's adoption decides what happens next
             call.state, call.consulted = "consulting", True
+            return
+        if agent.interactive:  # the customer talks (or waits on hold) on; its workbench does the rest
+            self.workbench.adopt_talk(call, view)
             return
         end = self.now
         if view.stage == "held":
@@ -918,6 +992,9 @@ class ContactCenter:
         self.adoption.calls += 1
         original = self.in_progress.get(view.consult_of) if view.consult_of else None
         agent = self.agents.get(view.consult_by)
+        if agent is not None and agent.interactive and (original is None or view.stage == "consult-other"):
+            self.workbench.adopt_consult(consult, agent, original, view)  # what its workbench started goes on
+            return
         if original is None or agent is None or original.agent is not agent or original.state != "consulting":
             # An internal call, or a consult whose original ended or went astray: nobody completes it.
             self.adoption.strays.append(consult.call_id)
@@ -929,19 +1006,30 @@ class ContactCenter:
         elapsed = self.now - view.since
         if view.stage == "consult-queued":
             self.queues.setdefault(view.skill, deque()).append(consult)
+            if agent.interactive:  # its workbench gives up, or not
+                return
             give_up = self.now + behaviour.consult_patience.residual_ms(elapsed, self.rng)
             self._at(give_up, self._consult_give_up, consult, consult.version)
             return
         helper = self.agents.get(view.agent_id)
         if view.stage not in ("consult-ringing", "consult-talking") or helper is None or helper.state == "off" \
                 or helper.call is not None:  # fmt: skip
+            if agent.interactive:  # nobody the simulation has answers it: its workbench cancels it
+                consult.state = "unanswered"
+                return
             self._at(self.now, self._consult_cancel, consult)  # the rule: cancel it, the customer is retrieved
             return
         consult.agent, helper.call = helper, consult
-        if view.stage == "consult-ringing":
+        if view.stage == "consult-ringing" and helper.interactive:
+            consult.state, helper.state = "ringing", "ringing"
+            self.workbench.ringing(consult, helper, since=view.since)
+        elif view.stage == "consult-ringing":
             consult.state, helper.state = "ringing", "ringing"
             self._at(self.now + self.scenario.ring_time.residual_ms(elapsed, self.rng), self._consult_answer,
                      consult, helper)  # fmt: skip
+        elif agent.interactive:
+            consult.state, helper.state = "talking", "talking"
+            self.workbench.consult_answered(consult)
         else:
             consult.state, helper.state = "talking", "talking"
             left = behaviour.consult_time.residual_ms(elapsed, self.rng)
@@ -953,6 +1041,9 @@ class ContactCenter:
                         Campaign(view.vdn, 0, 0))  # fmt: skip
         behaviour = self._behaviour(campaign.skill)
         agent.state = "talking"
+        if agent.interactive:  # its workbench's call out: the customer answers, refuses or talks on
+            self.workbench.adopt_call_out(call, agent, view)
+            return
         if view.stage == "outbound":
             call.state = "talking"
             left = campaign.talk_time.residual_ms(view.talked_ms, self.rng)
@@ -972,6 +1063,7 @@ class ContactCenter:
         if agent.call is None:
             self._resume_mode(agent, view)
         if agent.interactive:
+            self.workbench.adopt_mode(agent, view.mode)  # what it comes back to after a call that never connects
             return  # its client signs it in and out
         if not self._has_shift(agent.agent_id):
             agent.on_shift = True  # around the clock
@@ -985,11 +1077,11 @@ class ContactCenter:
 
     def _resume_mode(self, agent: SimAgent, view: AgentView) -> None:
         mode = view.mode
-        if agent.interactive and mode != "wrapup":
-            mode = "idle"  # as in a live run: the simulator routes to a signed-in interactive agent
         agent.state = mode
         if mode == "idle":
             agent.idle_since = view.since  # the longest-idle order carries on
+        elif agent.interactive:
+            return  # its own state, until its workbench changes it
         elif mode == "wrapup":
             left = self._behaviour(view.last_skill).wrap_up.residual_ms(self.now - view.since, self.rng)
             self._at(self.now + left, self._wrap_up_end, agent)

@@ -202,12 +202,24 @@ class StaffingPool(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     break_window_minutes: Annotated[float, Meta(ge=0)] = 90
 
 
+class Workbench(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The other parties of interactive agents' calls (sim/workbench.py): the simulator never acts for the agent."""
+
+    no_answer_timeout_s: Annotated[float, Meta(gt=0)] = 20  # a call rings this long at an interactive agent
+    callout_ring_time: Dist = Dist("uniform", low=3, high=12)  # until a called customer answers or refuses
+    callout_answer_rate: Probability = 0.7  # a customer called by the workbench answers ...
+    callout_busy_rate: Probability = 0.1  # ... or refuses (busy, cause 47); otherwise no answer (cause 8)
+    callout_talk_time: Dist = Dist("lognormal", mean=120, sd=60)  # then hangs up (unless the agent first)
+    outside_answer_rate: Probability = 0.9  # an outside number a call is transferred to or consulted answers
+    consulted_patience: Dist = fixed(120)  # a consulted party hangs up a consult left waiting this long
+
+
 class Scenario(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     seed: int = 1
     ring_time: Dist = Dist("uniform", low=2, high=8)  # frozen: safe as a default
     no_answer_rate: Probability = 0.0
     no_answer_timeout_s: Annotated[float, Meta(gt=0)] = 15
-    interactive_ring_s: Annotated[float, Meta(ge=0)] = 5  # interactive agents answer (by the simulator) after this
+    workbench: Workbench = Workbench()
     access_codes: list[AccessCode] = []
     skills: list[SkillBehaviour] = []
     shifts: list[Shift] = []
