@@ -45,6 +45,13 @@ def free_port() -> int:
 def server(db: Path | str, *args: str, config: Path | None = None) -> Iterator[str]:
     """`ccdata serve` in a separate process (so that load generators measure the server, not themselves), on an
     embedded store file or a postgresql:// URL."""
+    with served(db, *args, config=config) as (url, _):
+        yield url
+
+
+@contextmanager
+def served(db: Path | str, *args: str, config: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As `server`, with the process (for its CPU time)."""
     port = free_port()
     where = ["--store", db] if isinstance(db, str) and db.startswith("postgresql://") else ["--db", str(db)]
     command = [sys.executable, "-m", "ccdata", "serve", *where, "--port", str(port), *args]
@@ -65,7 +72,7 @@ def server(db: Path | str, *args: str, config: Path | None = None) -> Iterator[s
             raise RuntimeError(f"the server did not start: {log.read_text(errors='replace')[-2000:]}")
         time.sleep(0.2)
     try:
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(30)
@@ -120,3 +127,9 @@ def replace_section(doc: Path, begin: str, end: str, text: str, before: str | No
     else:
         content = content.rstrip("\n") + "\n\n" + text
     doc.write_text(content)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

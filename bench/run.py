@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import backfill, hostile, ingest, monitoring, postgres, realtime, restart, search
+from bench import cluster as bench_cluster
 from bench import export as bench_export
 from bench import metrics as bench_metrics
 from bench.common import machine, marked
@@ -45,8 +46,11 @@ def main() -> None:
     ex = marked("export", bench_export.section(bench_export.main()))
     print("metrics …", flush=True)
     me = marked("metrics", bench_metrics.section(bench_metrics.main()))
+    print("the distributed form (JetStream, PostgreSQL) …", flush=True)
+    cl = marked("cluster", bench_cluster.main(200_000))
     print("reads during an ingest, refusal CPU …", flush=True)
-    DOC.write_text(render(ing, rt, se, bf, mem, rs, mo, pg) + "\n" + ex + "\n" + me + "\n" + hostile.main())
+    sections = [ex, me, hostile.main(), cl]
+    DOC.write_text(render(ing, rt, se, bf, mem, rs, mo, pg) + "\n" + "\n".join(sections))
     print(f"wrote {DOC}")
 
 

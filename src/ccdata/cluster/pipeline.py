@@ -30,6 +30,7 @@ from ccdata.domain import events, operations
 from ccdata.domain.engine import ACCEPTED, DUPLICATE, STATE_VERSION, Engine, Outcome
 from ccdata.domain.records import Record
 from ccdata.pipeline import (
+    MAX_NOTES,
     Committed,
     IngestReport,
     Input,
@@ -45,6 +46,7 @@ log = logging.getLogger("ccdata.cluster")
 
 KEEP_OUTCOMES = 200_000  # outcomes of recent log positions, for the nodes that appended them to read
 WRITE_BATCH = 5000
+APPLY_SLICE = 200  # log entries applied at a time on the event loop (the embedded ingest's slice)
 WRITE_EVERY_S = 0.02
 RECORDED_TIMEOUT_S = 30.0
 
@@ -67,7 +69,7 @@ class EventLog(Protocol):
 
     async def last_seq(self) -> int: ...
 
-    def follow(self, after: int) -> object:  # an async iterator of (seq, body)
+    def follow_batches(self, after: int) -> object:  # an async iterator of lists of (seq, body), in log order
         ...
 
 
@@ -131,10 +133,11 @@ class ClusterPipeline(Pipeline):
         target = await self.event_log.last_seq()
         before = self.seq
         if self.seq < target:
-            async for seq, body in self.event_log.follow(self.seq):  # type: ignore[attr-defined]
+            async for batch in self.event_log.follow_batches(self.seq):  # type: ignore[attr-defined]
                 with _cyclic_gc_paused():
-                    self._apply_logged(seq, body)
-                if seq >= target:
+                    for seq, body in batch:
+                        self._apply_logged(seq, body)
+                if self.seq >= target:
                     break
         self.replayed = self.seq - before
         log.info("caught up with the event log: %d events replayed after the central snapshot at %d, now at %d",
@@ -156,12 +159,18 @@ class ClusterPipeline(Pipeline):
     # --- the replica ---
 
     async def _follow(self) -> None:
+        """Apply what has arrived, in slices of APPLY_SLICE under one lock each, telling the waiters after each:
+        a lock, a wake-up and a GC pause per message cost more than the engine's work on it."""
         assert self._apply_lock is not None and self._applied_event is not None
-        async for seq, body in self.event_log.follow(self.seq):  # type: ignore[attr-defined]
-            async with self._apply_lock:
-                with _cyclic_gc_paused():
-                    self._apply_logged(seq, body)
-            self._applied_event.set()
+        async for batch in self.event_log.follow_batches(self.seq):  # type: ignore[attr-defined]
+            for start in range(0, len(batch), APPLY_SLICE):
+                async with self._apply_lock:
+                    with _cyclic_gc_paused():
+                        for seq, body in batch[start : start + APPLY_SLICE]:
+                            self._apply_logged(seq, body)
+                self._applied_event.set()
+                if start + APPLY_SLICE < len(batch):
+                    await asyncio.sleep(0)  # requests in between slices
 
     def _apply_logged(self, seq: int, body: bytes) -> None:
         event = events.decode(body)  # the log holds only events that decoded when they were appended
@@ -306,19 +315,45 @@ class ClusterPipeline(Pipeline):
     ) -> IngestReport:
         report = IngestReport()
         started = time.perf_counter()
-        for chunk in self._chunks(inputs, 1, batch_size):
-            prepared = await asyncio.to_thread(self._prepare, chunk, report)
-            fresh = self._not_known(prepared, report)
-            if fresh:
-                appended = await self._append([(event.id, body) for _, event, body in fresh])
-                last = max(a.seq for a in appended)
-                await self._applied(last)
-                await self._outcomes_of(fresh, appended, prepared.batch, report)
-                await self._recorded_up_to(last)
-            if prepared.batch.rejected:  # inputs that never reached the log: invalid, or an id reused
-                await self._commit_async(prepared.batch)
+        chunks = self._chunks(inputs, 1, batch_size)
+        # The next chunk is decoded (and its ids looked up) in a worker thread while this one goes in; an id that
+        # the lookup misses because its first copy is not recorded yet is a duplicate JetStream reports.
+        ahead = self._prepare_ahead(next(chunks, None))
+        previous = 0  # the last log position of the chunk before: the record writer stores it meanwhile
+        try:
+            while ahead is not None:
+                prepared, part = await ahead
+                ahead = self._prepare_ahead(next(chunks, None))
+                _merge(report, part)
+                fresh = self._not_known(prepared, report)
+                if fresh:
+                    appended = await self._append([(event.id, body) for _, event, body in fresh])
+                    last = max(a.seq for a in appended)
+                    await self._applied(last)
+                    await self._outcomes_of(fresh, appended, prepared.batch, report)
+                    await self._recorded_up_to(previous)  # one chunk ahead of the writer at most
+                    previous = max(previous, last)
+                if prepared.batch.rejected:  # inputs that never reached the log: invalid, or an id reused
+                    await self._commit_async(prepared.batch)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+        await self._recorded_up_to(previous)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _prepare_ahead(
+        self, chunk: list[tuple[int, Input]] | None
+    ) -> asyncio.Future[tuple[_Prepared, IngestReport]] | None:
+        """`_prepare` of a chunk in a worker thread, reporting to a report of its own (merged in order)."""
+        if chunk is None:
+            return None
+
+        async def prepare() -> tuple[_Prepared, IngestReport]:
+            part = IngestReport()
+            return await asyncio.to_thread(self._prepare, chunk, part), part
+
+        return asyncio.ensure_future(prepare())
 
     def _not_known(self, prepared: _Prepared, report: IngestReport) -> list[tuple[int, events.Event, bytes]]:
         """The events the record store does not know yet: the others are duplicates or id conflicts."""
@@ -384,3 +419,10 @@ class ClusterPipeline(Pipeline):
         reason = f"event id {event.id!r} was already used by a different event"
         batch.rejected.append(RejectedInput(event.id, "id_conflict", reason, body))
         report.reject(RejectionNote(position, event.id, "id_conflict", reason))
+
+
+def _merge(report: IngestReport, part: IngestReport) -> None:
+    """A chunk's rejections, found ahead, into the ingest's report, after those of the chunks before it."""
+    report.rejected += part.rejected
+    report.reasons.update(part.reasons)
+    report.notes.extend(part.notes[: max(0, MAX_NOTES - len(report.notes))])
