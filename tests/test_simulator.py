@@ -404,7 +404,7 @@ def test_consults_end_in_each_outcome_with_the_contracts_reason_codes() -> None:
     assert all(len(calls) >= 5 for calls in by_outcome.values()), {t: len(c) for t, c in by_outcome.items()}
     for call_id, outcome in ends.items():
         start = consults[call_id]
-        agent_no, to_skill = str(start["agentId"]), start["target"]["skillId"] is not None
+        agent_no, to_skill = str(start["agentId"]), start["target"].get("skillId") is not None
         track = consult_rows(service, call_id)
         kinds = {r.call_type for r in service.store.find_track_rows(1, call_id)}
         original = consult_rows(service, start["originalCallId"])
