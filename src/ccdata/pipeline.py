@@ -150,6 +150,7 @@ class Pipeline:
         self.health = StoreHealth()
         self.engine = Engine()
         self.seq = 0  # the log position of the last event this pipeline applied itself
+        self.ahead = False  # the engine applied events that are not committed yet
         self.snapshot_seq = 0
         self._snapshot_wall = time.monotonic()
         self.replayed = self.rebuild()
@@ -171,6 +172,11 @@ class Pipeline:
         self.engine, self.seq = engine, seq
         return replayed
 
+    def _back_to_the_log(self) -> None:
+        log.warning("an interrupted ingest left live state ahead of the log: rebuilt from the log at %d", self.seq)
+        self.rebuild()
+        self.ahead = False
+
     # --- lifecycle (the distributed form has work here; the embedded one rebuilt itself at init) ---
 
     async def start(self) -> None:
@@ -186,7 +192,12 @@ class Pipeline:
     # --- snapshots ---
 
     def save_snapshot(self) -> None:
-        """Live state as of `seq`, pickled and stored now (the caller makes sure no event is being applied)."""
+        """Live state as of `seq`, pickled and stored now (the caller makes sure no event is being applied).
+        Not while the engine holds events the log does not (an ingest cancelled before its commit): the snapshot
+        would say `seq` of a state beyond it."""
+        if self.ahead:
+            log.warning("snapshot skipped: an interrupted ingest left live state ahead of the log at %d", self.seq)
+            return
         blob = pickle.dumps(self.engine, protocol=pickle.HIGHEST_PROTOCOL)
         self.store.save_snapshot(Snapshot(self.seq, STATE_VERSION, blob))
         self.snapshot_seq = self.seq
@@ -234,9 +245,14 @@ class Pipeline:
         tail latency down, and large ones while none do keep a bulk ingest fast."""
         report = IngestReport()
         started = time.perf_counter()
+        if self.ahead:
+            await asyncio.to_thread(self._back_to_the_log)
         for chunk in self._chunks(inputs, 1, batch_size):
             prepared = await asyncio.to_thread(self._prepare, chunk, report)
             committed: list[Committed] = []
+            # From the first slice applied to the commit, the engine is ahead of the log: a cancellation in between
+            # (a shutdown) leaves it so, and neither a snapshot nor the next ingest may take it as it is.
+            self.ahead = bool(prepared.decoded)
             for start in range(0, len(prepared.decoded), slice_size):
                 with _cyclic_gc_paused():
                     committed += self._apply(prepared.decoded[start : start + slice_size], prepared, report)
@@ -334,6 +350,7 @@ class Pipeline:
             raise
         if batch.events:
             self.seq = last
+        self.ahead = False
         health = self.health
         if health.failing_since is not None:
             log.warning(
