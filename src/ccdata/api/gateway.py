@@ -182,6 +182,11 @@ class Gateway:
     def agent(self, agent_id: int) -> Agent | None:
         return self.service.engine.agent(self.service.cc_id, agent_id)
 
+    def signed_in_agent(self, agent_id: int) -> Agent | None:
+        """The agent as the engine knows it, if signed in (what every workbench action needs)."""
+        agent = self.agent(agent_id)
+        return agent if agent is not None and agent.signed_in else None
+
     async def emit(self, type_: str, vdn: int, **fields: Any) -> RejectionNote | None:
         return await self.service.emit_async(type_, vdn, **fields)
 

@@ -122,8 +122,8 @@ class CallData:
     # --- helpers ---
 
     def _named_or_current(self, agent_id: int, call_id: str | None) -> Call | Response:
-        agent = self.gw.agent(agent_id)
-        if agent is None or not agent.signed_in:
+        agent = self.gw.signed_in_agent(agent_id)
+        if agent is None:
             return error("100-006")
         if call_id is None:
             if not agent.calls:

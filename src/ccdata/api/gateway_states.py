@@ -58,7 +58,7 @@ class AgentStates:
     # --- states ---
 
     async def say_free(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         if self._ringing(agent):
@@ -68,7 +68,7 @@ class AgentStates:
         return await self._set(agent, "idle")
 
     async def say_busy(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         try:
@@ -86,7 +86,7 @@ class AgentStates:
         return await self._cancel(agent_id, (CtiAgentState.BUSY, CtiAgentState.STUDY), "busy")
 
     async def rest(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         params = {**request.path_params, **request.query_params}
@@ -107,7 +107,7 @@ class AgentStates:
         return await self._cancel(agent_id, (CtiAgentState.REST,), "rest")
 
     async def work(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         if agent.calls:
@@ -135,7 +135,7 @@ class AgentStates:
     # --- status and session upkeep ---
 
     async def agent_status(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         cti = self.gw.service.engine.agent_state(agent)
@@ -165,7 +165,7 @@ class AgentStates:
     async def sync_agent_info(self, request: Request, agent_id: int, session: Session) -> Response:
         """After a browser refresh: the agent's state and current call; the queued events are dropped (as the
         reference says: the page rebuilds itself from this answer)."""
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         session.events.clear()
@@ -202,7 +202,7 @@ class AgentStates:
 
     async def _force_logout(self, agent_id: int, session: Session) -> Response:
         """Signed out even during a call: the agent's calls are released first (ringing ones go back to routing)."""
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         if refusal := await self.gw.voice.drop_all(agent):
@@ -218,7 +218,7 @@ class AgentStates:
         """`AgentState_Rest_Timeout` once an agent's rest is over (a reminder: it rests on until it cancels)."""
         now = wall_clock_ms()
         for agent_id, until in list(self.rest_until.items()):
-            agent = self._agent(agent_id)
+            agent = self.gw.signed_in_agent(agent_id)
             if agent is None or agent.mode != CtiAgentState.REST:
                 del self.rest_until[agent_id]
             elif now >= until:
@@ -227,10 +227,6 @@ class AgentStates:
 
     # --- helpers ---
 
-    def _agent(self, agent_id: int) -> Agent | None:
-        agent = self.gw.agent(agent_id)
-        return agent if agent is not None and agent.signed_in else None
-
     def _ringing(self, agent: Agent) -> bool:
         return self.gw.service.engine.agent_state(agent) == CtiAgentState.ANSWERING
 
@@ -238,16 +234,16 @@ class AgentStates:
         """Busy or rest again (a new reason or a longer rest) needs `prolong=true`; a ringing agent can't."""
         if self._ringing(agent):
             return error("100-009", "A call is ringing at the agent: answer or release it first.")
-        current = agent.next_mode if agent.calls else agent.mode
+        current = _own_state(agent)
         if current == mode and not prolong:
             return error("100-009", "The agent is in that state already; send prolong=true to renew it.")
         return None
 
     async def _cancel(self, agent_id: int, modes: tuple[CtiAgentState, ...], what: str) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
-        current = agent.next_mode if agent.calls else agent.mode
+        current = _own_state(agent)
         if current not in modes:
             return error("100-009", f"The agent is not in {what}.")
         return await self._set(agent, "idle")
@@ -263,7 +259,12 @@ class AgentStates:
         return await self.gw.service.emit_async("agent.state", agent.vdn, **fields)
 
     async def _settings(self, agent_id: int, **fields: bool) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         return await self.gw.act("100-007", "agent.settings", agent.vdn, agentId=agent_id, **fields)
+
+
+def _own_state(agent: Agent) -> CtiAgentState | None:
+    """The state the agent set: during a call, the one it asked for after it (None: none)."""
+    return agent.next_mode if agent.calls else agent.mode

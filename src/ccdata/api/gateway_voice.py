@@ -75,7 +75,7 @@ class VoiceCalls:
     # --- answer, release ---
 
     async def answer(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         wanted = request.query_params.get("callid") or None
@@ -85,7 +85,7 @@ class VoiceCalls:
         return await self.gw.act("200-002", "call.answer", agent.vdn, callId=ringing[0].call_id, agentId=agent_id)
 
     async def release(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         call = self._current(agent)
@@ -94,7 +94,7 @@ class VoiceCalls:
         return await self._release(agent, call)
 
     async def drop_call(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         call_id = request.path_params["callid"]
@@ -128,7 +128,7 @@ class VoiceCalls:
     # --- hold, mute ---
 
     async def hold(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         call = self._talking(agent)
@@ -137,7 +137,7 @@ class VoiceCalls:
         return await self.gw.act("100-007", "call.hold", call.vdn, callId=call.call_id, agentId=agent_id)
 
     async def get_hold(self, request: Request, agent_id: int, session: Session) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         wanted = request.query_params.get("callid") or None
@@ -159,7 +159,7 @@ class VoiceCalls:
         return await self._mute(agent_id, "call.unmute")
 
     async def _mute(self, agent_id: int, type_: str) -> Response:
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         call = next((c for c in self._calls(agent) if _leg(c, agent).call_begin), None)
@@ -307,10 +307,6 @@ class VoiceCalls:
 
     # --- the agent's calls ---
 
-    def _agent(self, agent_id: int) -> Agent | None:
-        agent = self.gw.agent(agent_id)
-        return agent if agent is not None and agent.signed_in else None
-
     def _calls(self, agent: Agent) -> list[Call]:
         engine = self.gw.service.engine
         calls = (engine.call(agent.cc_id, call_id) for call_id in agent.calls)
@@ -356,7 +352,7 @@ class VoiceCalls:
 
     async def _asked(self, request: Request, agent_id: int) -> tuple[Agent, dict[str, Any]] | Response:
         """The signed-in agent and the request's JSON body, or the refusal."""
-        agent = self._agent(agent_id)
+        agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
         try:
