@@ -401,13 +401,7 @@ class Pipeline:
     ) -> None:
         previous = known.get(event.id)
         if previous is not None:
-            # Compared as events, not as text: the same event sent again with other spacing is a duplicate.
-            if previous == body or events.decode(previous) == event:
-                report.duplicates += 1
-                return
-            reason = f"event id {event.id!r} was already used by a different event"
-            batch.rejected.append(RejectedInput(event.id, "id_conflict", reason, body))
-            report.reject(RejectionNote(position, event.id, "id_conflict", reason))
+            seen_again(position, event, body, previous, batch, report)
             return
         outcome, logged_operations = operations.apply(self.engine, event)
         if outcome.status == ACCEPTED:
@@ -430,6 +424,20 @@ class Pipeline:
             code, reason = outcome.reason_code or "rejected", outcome.reason or ""
             batch.rejected.append(RejectedInput(event.id, code, reason, body))
             report.reject(RejectionNote(position, event.id, code, reason))
+
+
+def seen_again(
+    position: int, event: events.Event, body: bytes, previous: bytes, batch: Batch, report: IngestReport
+) -> None:
+    """An event whose id the log already holds (as `previous`): the same event again is a duplicate, another one
+    under that id is refused (`id_conflict`) and kept."""
+    # Compared as events, not as text: the same event sent again with other spacing is a duplicate.
+    if previous == body or events.decode(previous) == event:
+        report.duplicates += 1
+        return
+    reason = f"event id {event.id!r} was already used by a different event"
+    batch.rejected.append(RejectedInput(event.id, "id_conflict", reason, body))
+    report.reject(RejectionNote(position, event.id, "id_conflict", reason))
 
 
 @contextlib.contextmanager

@@ -39,6 +39,7 @@ from ccdata.pipeline import (
     SnapshotPolicy,
     _cyclic_gc_paused,
     _Prepared,
+    seen_again,
 )
 from ccdata.store.ports import Batch, LoggedEvent, OutboxEntry, RejectedInput, Snapshot, Store, StoreUnavailable
 
@@ -363,10 +364,8 @@ class ClusterPipeline(Pipeline):
             if previous is None:
                 fresh.append((position, event, body))
                 prepared.known[event.id] = body
-            elif previous == body or events.decode(previous) == event:
-                report.duplicates += 1
             else:
-                self._conflict(position, event, body, prepared.batch, report)
+                seen_again(position, event, body, previous, prepared.batch, report)
         return fresh
 
     async def _append(self, items: list[tuple[str, bytes]]) -> list[Appended]:
@@ -393,11 +392,7 @@ class ClusterPipeline(Pipeline):
     ) -> None:
         for (position, event, body), ack in zip(fresh, appended, strict=True):
             if ack.duplicate:  # JetStream had the id: the same event, or another one under a reused id
-                stored = await self.event_log.body_at(ack.seq)
-                if stored == body or events.decode(stored) == event:
-                    report.duplicates += 1
-                else:
-                    self._conflict(position, event, body, batch, report)
+                seen_again(position, event, body, await self.event_log.body_at(ack.seq), batch, report)
                 continue
             outcome = self._outcomes.get(ack.seq)
             if outcome is None or outcome.status == DUPLICATE:
@@ -413,12 +408,6 @@ class ClusterPipeline(Pipeline):
         self.store.commit(batch)
         if self.health.failing_since is not None:
             self.health.failing_since = None
-
-    @staticmethod
-    def _conflict(position: int, event: events.Event, body: bytes, batch: Batch, report: IngestReport) -> None:
-        reason = f"event id {event.id!r} was already used by a different event"
-        batch.rejected.append(RejectedInput(event.id, "id_conflict", reason, body))
-        report.reject(RejectionNote(position, event.id, "id_conflict", reason))
 
 
 def _merge(report: IngestReport, part: IngestReport) -> None:
