@@ -54,9 +54,6 @@ def resolve_cluster(flag: str | None, variable: str, configured: str) -> str:
 
 def open_distributed_for_writing(url: str, command: str, *, busy_timeout_s: float, standby: bool) -> Any:
     """A `PostgresStore` holding the record writer's lease; it is its own lock (`update`, `release`)."""
-    from ccdata.store.postgres import PostgresStore, where
-    from ccdata.store.postgres_schema import SchemaError
-
     if not url.startswith(("postgresql://", "postgres://")):
         raise UserError(
             f"--store takes a postgresql:// URL, not {url.split('://')[0]!r}: e.g. postgresql://ccdata@db/ccdata"
@@ -66,12 +63,21 @@ def open_distributed_for_writing(url: str, command: str, *, busy_timeout_s: floa
         click.echo(f"standby: waiting for the record writer's lease, held by {describe(holder)}", err=True)
 
     try:
-        return PostgresStore(url, writer=command, standby=standby, busy_timeout_s=busy_timeout_s, on_standby=waiting)
+        return _postgres_store(url, writer=command, standby=standby, busy_timeout_s=busy_timeout_s, on_standby=waiting)
     except StoreLocked as exc:
         raise UserError(
             f"{exc.path} is being written by {describe(exc.holder)}: one record writer at a time (pass --standby to "
             "wait and take over when it stops)"
         ) from None
+
+
+def _postgres_store(url: str, **options: Any) -> Any:
+    """A `PostgresStore`; a server out of reach or a database that is not a store said in one line."""
+    from ccdata.store.postgres import PostgresStore, where
+    from ccdata.store.postgres_schema import SchemaError
+
+    try:
+        return PostgresStore(url, **options)
     except StoreUnavailable as exc:
         raise UserError(f"cannot use the store ({exc}): is PostgreSQL running, and does the database exist?") from None
     except SchemaError as exc:
@@ -95,19 +101,12 @@ def open_cluster_node(url: str, events_url: str, deployment: str, busy_timeout_s
     """(store, lock, event log) of a node of the distributed form: any number of them share one PostgreSQL and one
     JetStream stream; the record writer among them is whichever holds the lease."""
     from ccdata.cluster.nats_log import NatsEventLog
-    from ccdata.store.postgres import PostgresStore, where
-    from ccdata.store.postgres_schema import SchemaError
 
     if not url.startswith(("postgresql://", "postgres://")):
         raise UserError("--events needs --store postgresql://…: the nodes share their records there")
     if not events_url.startswith(("nats://", "tls://")):
         raise UserError(f"--events takes a nats:// URL, not {events_url.split('://')[0]!r}: e.g. nats://bus:4222")
-    try:
-        store = PostgresStore(url, writer=None, busy_timeout_s=busy_timeout_s)
-    except StoreUnavailable as exc:
-        raise UserError(f"cannot use the store ({exc}): is PostgreSQL running, and does the database exist?") from None
-    except SchemaError as exc:
-        raise UserError(f"cannot use {where(url)} as a store: {exc}") from None
+    store = _postgres_store(url, writer=None, busy_timeout_s=busy_timeout_s)
     return store, _NodeLease(store), NatsEventLog(events_url, f"ccdata-{deployment}")
 
 
