@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
+import redis
 
-from backends import postgres_database
+from backends import REDIS_URL, postgres_database
 from ccdata import config as configuration
 from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.service import Service
@@ -40,19 +42,19 @@ def ingest(served: Served, events: list[dict[str, Any]]) -> dict[str, Any]:
     return response.json()
 
 
-def state(served: Served) -> dict[str, Any]:
-    return httpx.get(f"{served.url}/ccdata/v1/state/digest", headers=TOKEN, timeout=30).json()
+def state(served: Served, token: dict[str, str] = TOKEN) -> dict[str, Any]:
+    return httpx.get(f"{served.url}/ccdata/v1/state/digest", headers=token, timeout=30).json()
 
 
 def ready(served: Served) -> dict[str, Any]:
     return httpx.get(f"{served.url}/ccdata/v1/health/ready", timeout=30).json()
 
 
-def settled(nodes: list[Served], seq: int) -> list[dict[str, Any]]:
+def settled(nodes: list[Served], seq: int, token: dict[str, str] = TOKEN) -> list[dict[str, Any]]:
     """Every node's state once it has applied the log up to `seq`."""
     deadline = time.monotonic() + 30
     while True:
-        states = [state(n) for n in nodes]
+        states = [state(n, token) for n in nodes]
         if all(s["seq"] >= seq for s in states) or time.monotonic() > deadline:
             return states
         time.sleep(0.1)
@@ -131,3 +133,160 @@ def deployment() -> Iterator[str]:
         await log.close()
 
     asyncio.run(remove())
+
+
+# --- a workbench across nodes while the simulator runs ---
+
+DEMO_CONFIG = (Path(__file__).parents[1] / "src" / "ccdata" / "default.toml").read_text()
+SIM_TOKEN = {"Authorization": "Bearer ccdata-demo-ingest"}
+AGENT = 1901  # an interactive agent of the demo contact center: its calls ring until a workbench answers
+
+
+class Workbench:
+    """A CC-Gateway client that signs in on one node and then uses whichever node it is pointed at, following
+    `Set-GUID` as Huawei's demo does; it keeps every agent event it polls."""
+
+    def __init__(self, password: str) -> None:
+        self.password = password
+        self.guid = ""
+        self.events: list[dict[str, Any]] = []
+
+    def call(self, served: Served, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        response = httpx.request(method, f"{served.url}/agentgateway/resource{path}", headers={"Guid": self.guid},
+                                 timeout=30, **kw)  # fmt: skip
+        if "Set-GUID" in response.headers:
+            self.guid = response.headers["Set-GUID"].removeprefix("JSESSIONID=")
+        return response.json()
+
+    def sign_in(self, served: Served) -> None:
+        body = {"password": self.password, "status": 4, "phonenum": f"6{AGENT}", "autoanswer": False}
+        assert self.call(served, "PUT", f"/onlineagent/{AGENT}", json=body)["retcode"] == "0"
+
+    def poll_until(self, served: Served, event_type: str, call_id: str | None = None) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            answer = self.call(served, "GET", f"/agentevent/{AGENT}")
+            assert answer["retcode"] == "0", answer
+            if (event := answer["event"]) is not None:
+                self.events.append(event)
+                content = event["content"]
+                called = content.get("callid") if isinstance(content, dict) else content
+                if event["eventType"] == event_type and call_id in (None, called):
+                    return
+        raise AssertionError(f"no {event_type} for {call_id} within 30 s; got {self.events[-5:]}")
+
+    def drain(self, served: Served) -> None:
+        while (event := self.call(served, "GET", f"/agentevent/{AGENT}")["event"]) is not None:
+            self.events.append(event)
+
+
+def handle_a_call(bench: Workbench, simulator: Served, poll: Served, query: Served) -> None:
+    """The simulator offers a call; the workbench answers and releases it on `poll`; `query` shows it meanwhile."""
+    offered = httpx.post(f"{simulator.url}/ccdata/v1/simulator/ring", json={"agentId": AGENT}, headers=SIM_TOKEN,
+                         timeout=30)  # fmt: skip
+    assert offered.status_code == 202, offered.text
+    call_id = offered.json()["callId"]
+    bench.poll_until(poll, "AgentEvent_Ringing", call_id)
+    assert bench.call(poll, "PUT", f"/voicecall/{AGENT}/answer")["retcode"] == "0"
+    bench.poll_until(poll, "AgentEvent_Talking", call_id)
+    assert bench.call(query, "GET", f"/calldata/{AGENT}/callinfo")["result"]["callid"] == call_id
+    assert bench.call(poll, "DELETE", f"/voicecall/{AGENT}/release")["retcode"] == "0"
+    bench.poll_until(poll, "AgentState_Ready")
+
+
+def owed_agent_events(config: Path, bodies: list[bytes], db: Path) -> list[dict[str, Any]]:
+    """The agent events the log owes the workbench: an embedded engine applies the logged events one at a time
+    and derives them, from the agent's last sign-in through the gateway."""
+    from ccdata.api.gateway_events import AgentEventFeed
+    from ccdata.domain import events as ev
+
+    service = Service(configuration.load(config), SqliteStore(db))
+    feed = AgentEventFeed(service.engine, auto_answer=False)
+    owed: list[dict[str, Any]] = []
+
+    def derive(item: Any) -> None:
+        if isinstance(item.event, ev.AgentLogin) and item.event.agent_id == AGENT and item.event.workbench:
+            owed.clear()
+        owed.extend(event for agent, event in feed.events(item) if agent == AGENT)
+
+    service.subscribe(derive)
+    for body in bodies:
+        assert service.ingest([msgspec.json.decode(body)]).accepted == 1
+    service.close()
+    return owed
+
+
+def test_a_workbench_signs_in_on_one_node_and_polls_others_through_kills(
+    tmp_path: Path, deployment: str, redis_keys: str
+) -> None:
+    config = tmp_path / "ccdata.toml"
+    text = DEMO_CONFIG.replace("guid_interval_ms = 60000", "guid_interval_ms = 2000")
+    text = text.replace("guid_timeout_ms = 120000", "guid_timeout_ms = 4000").replace(
+        "poll_wait_ms = 10000", "poll_wait_ms = 500"
+    )
+    config.write_text(text + f'\n[cluster]\ndeployment = "{redis_keys}"\n')
+    bench = Workbench(next(a.password for a in configuration.load(config).agents if a.id == AGENT))
+    with postgres_database() as url:
+
+        def start(name: str, *extra: str) -> Served:
+            return start_serve("--config", config, "--store", url, "--events", NATS_URL, "--sessions", REDIS_URL,
+                               *extra, log=tmp_path / f"{name}.log", ready_s=90)  # fmt: skip
+
+        n3 = start("node3")  # the first node takes the record writer's lease
+        n1 = start("node1", "--simulate", "--speed", "2")
+        n2 = start("node2")
+        nodes = [n1, n2, n3]
+        try:
+            bench.sign_in(n1)
+            handle_a_call(bench, n1, poll=n2, query=n3)
+            n2.kill()  # mid-traffic: the workbench goes on through node 3, as a load balancer would send it
+            handle_a_call(bench, n1, poll=n3, query=n1)
+            nodes[1] = n2 = start("node2-again")
+            handle_a_call(bench, n1, poll=n2, query=n3)
+            writer = next(i for i, n in enumerate(nodes) if ready(n)["recordWriter"])
+            assert writer == 2, "node 3 started first and holds the lease"
+            n3.kill()  # the record writer dies: a standby takes the lease
+            handle_a_call(bench, n1, poll=n2, query=n1)
+            nodes[2] = n3 = start("node3-again")
+            handle_a_call(bench, n1, poll=n3, query=n2)
+            n1.stop()  # the simulator ends; the node comes back without it so that the log stops growing
+            nodes[0] = n1 = start("node1-again")
+            bench.drain(n2)
+            last = max(state(n, SIM_TOKEN)["seq"] for n in nodes)
+            states = settled(nodes, last, SIM_TOKEN)
+            assert {s["seq"] for s in states} == {last}
+            assert len({s["digest"] for s in states}) == 1, states
+            assert sum(ready(n)["recordWriter"] for n in nodes) == 1
+            bench.drain(n3)
+        finally:
+            for n in nodes:
+                n.stop()
+        reader = PostgresStore(url)
+        deadline = time.monotonic() + 30
+        while reader.position() < last and time.monotonic() < deadline:
+            time.sleep(0.1)
+        bodies = [body for _, body in reader.events_after(0)]
+        call_ids = {msgspec.json.decode(b).get("callId") for b in bodies} - {None}
+        distributed = sorted(r for cid in call_ids for r in reader.call_results(1, cid))
+        distributed_track = sorted(r for cid in call_ids for r in reader.find_track_rows(1, cid))
+        reader.close()
+    assert len(bodies) == len({msgspec.json.decode(b)["id"] for b in bodies})  # no event twice
+    owed = owed_agent_events(config, bodies, tmp_path / "embedded.db")
+    assert [e["eventType"] for e in bench.events] == [e["eventType"] for e in owed]
+    assert bench.events == owed  # every agent event once, in order, whichever node delivered it
+    embedded = SqliteStore(tmp_path / "embedded.db")
+    assert sorted(r for cid in call_ids for r in embedded.call_results(1, cid)) == distributed
+    assert sorted(r for cid in call_ids for r in embedded.find_track_rows(1, cid)) == distributed_track
+    assert sum(e["eventType"] == "AgentEvent_Talking" for e in bench.events) == 5
+    embedded.close()
+
+
+@pytest.fixture
+def redis_keys(deployment: str) -> Iterator[str]:
+    """The deployment's Redis keys (its sessions and agent-event queues), removed afterwards."""
+    client = redis.Redis.from_url(REDIS_URL)
+    yield deployment
+    keys = list(client.scan_iter(match=f"{deployment}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()

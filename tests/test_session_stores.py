@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from backends import REDIS_URL, redis_prefix, session_store_of
-from ccdata.store.ports import SessionStore, StoredSession
+from ccdata.store.ports import QueuedEvent, SessionStore, StoredSession
 from ccdata.store.redis_sessions import RedisSessionStore
 
 
@@ -21,33 +22,80 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[S
         store.close()
 
 
-def session(agent_id: int, guid: str = "g-1", events: int = 0) -> StoredSession:
-    queued: list[dict[str, object]] = [
-        {"eventType": "AgentEvent_Ringing", "content": {"callId": f"c-{n}", "n": n, "ok": True, "no": None}}
-        for n in range(events)
-    ]
-    return StoredSession(agent_id, 1, guid, 1_700_000_000_000, 1_700_000_001_000, {"g-0": 1_699_999_999_000}, queued)
+def session(agent_id: int, guid: str = "g-1", cursor: int = 0, last_poll: int = 1_700_000_001_000) -> StoredSession:
+    return StoredSession(agent_id, 1, guid, 1_700_000_000_000, last_poll, {"g-0": 1_699_999_999_000}, cursor)
+
+
+def event(agent_id: int, key: int) -> QueuedEvent:
+    body = {"eventType": "AgentEvent_Ringing", "content": {"callId": f"c-{key}", "n": key, "ok": True, "no": None}}
+    return QueuedEvent(agent_id, key, msgspec.json.encode(body))
 
 
 def test_sessions_are_read_back_whole_in_agent_order_by_another_opener(sessions: tuple[SessionStore, Any]) -> None:
     store, reopen = sessions
-    store.put_sessions([session(1003, events=2), session(1001), session(1002, events=1)])
+    store.put_sessions([session(1003, cursor=7_000_999), session(1001), session(1002)])
     other = reopen()
     try:
         loaded = other.load_sessions()
+        assert other.load_session(1003) == session(1003, cursor=7_000_999)
+        assert other.load_session(4242) is None
     finally:
         other.close()
     assert [s.agent_id for s in loaded] == [1001, 1002, 1003]
-    assert loaded[2] == session(1003, events=2)  # fields, rotated-out GUIDs and the event queue, JSON types kept
-    assert loaded[0].events == []
+    assert loaded[2] == session(1003, cursor=7_000_999)  # fields, rotated-out GUIDs and the cursor, types kept
 
 
-def test_a_session_written_again_replaces_the_stored_one(sessions: tuple[SessionStore, Any]) -> None:
+def test_a_session_written_again_replaces_its_fields_but_never_moves_its_heartbeat_or_cursor_back(
+    sessions: tuple[SessionStore, Any],
+) -> None:
     store, _ = sessions
-    store.put_sessions([session(1001, "g-1", events=3)])
-    store.put_sessions([session(1001, "g-2", events=1)])
-    (stored,) = store.load_sessions()
-    assert (stored.guid, len(stored.events)) == ("g-2", 1)
+    store.put_sessions([session(1001, "g-1", cursor=5_000, last_poll=2_000)])
+    store.put_sessions([session(1001, "g-2", cursor=3_000, last_poll=1_000)])  # another node's older copy
+    assert store.load_session(1001) == session(1001, "g-2", cursor=5_000, last_poll=2_000)
+    store.record_polls({1001: 1_500, 4242: 9_000})  # older than stored; an agent without a session
+    assert store.load_session(1001).last_poll == 2_000
+    store.record_polls({1001: 2_500})
+    assert store.load_session(1001).last_poll == 2_500
+    assert store.load_session(4242) is None
+
+
+def test_agent_events_are_taken_once_in_key_order_whoever_queued_them(sessions: tuple[SessionStore, Any]) -> None:
+    store, reopen = sessions
+    other = reopen()  # another node on the same store
+    try:
+        store.put_sessions([session(1001, cursor=1_999)])
+        store.push_agent_events([event(1001, 2_000), event(1001, 2_001), event(1001, 1_500), event(4242, 2_000)])
+        other.push_agent_events([event(1001, 2_000), event(1001, 3_000)])  # a lagging node queues the same again
+        assert other.take_agent_event(1001) == event(1001, 2_000)
+        assert store.take_agent_event(1001) == event(1001, 2_001)
+        other.push_agent_events([event(1001, 2_001), event(1001, 2_000)])  # delivered already: left out
+        assert store.take_agent_event(1001) == event(1001, 3_000)
+        assert other.take_agent_event(1001) is None
+        assert store.take_agent_event(4242) is False  # no session
+        assert store.load_session(1001).cursor == 3_000
+    finally:
+        other.close()
+
+
+def test_skipped_events_are_gone_and_later_ones_still_come(sessions: tuple[SessionStore, Any]) -> None:
+    store, _ = sessions
+    store.put_sessions([session(1001, cursor=0)])
+    store.push_agent_events([event(1001, k) for k in (10, 11, 12)])
+    store.skip_agent_events(1001)
+    store.push_agent_events([event(1001, 11), event(1001, 13)])
+    assert store.take_agent_event(1001) == event(1001, 13)
+    assert store.take_agent_event(1001) is None
+
+
+def test_a_new_session_from_a_later_cursor_drops_what_the_old_one_was_owed(sessions: tuple[SessionStore, Any]) -> None:
+    store, _ = sessions
+    store.put_sessions([session(1001, cursor=0)])
+    store.push_agent_events([event(1001, k) for k in (10, 11, 30)])
+    store.put_sessions([session(1001, "g-new", cursor=20)])
+    assert store.take_agent_event(1001) == event(1001, 30)
+    store.delete_sessions([1001])
+    store.push_agent_events([event(1001, 40)])
+    assert store.take_agent_event(1001) is False
 
 
 def test_deleted_sessions_are_gone_and_others_stay(sessions: tuple[SessionStore, Any]) -> None:

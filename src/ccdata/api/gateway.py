@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, NamedTuple
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -35,10 +36,11 @@ from ccdata.api.gateway_states import AgentStates
 from ccdata.api.gateway_voice import VoiceCalls
 from ccdata.api.gateway_wire import DIAL_CHARS, BadField, answer, error, flag, guid_header, integer, success, text
 from ccdata.api.inputs import InvalidParameter, ascii_int, check_agent_id, json_object
+from ccdata.domain import events as ev
 from ccdata.domain.model import Agent
 from ccdata.pipeline import Committed, RejectionNote
 from ccdata.service import Service, wall_clock_ms
-from ccdata.store.ports import SessionStore
+from ccdata.store.ports import KEY_SPAN, QueuedEvent, SessionStore
 
 PREFIX = "/agentgateway/resource"
 security_log = logging.getLogger("ccdata.security")
@@ -85,7 +87,7 @@ def _sign_in_options(body: dict[str, Any], default_phone: str) -> SignInOptions 
     if body.get("callBackUri") and body.get("serviceToken"):
         return error("100-011", "push mode (callBackUri with serviceToken) is not offered: poll agentevent")
     fields = {"phone": phone, "state": _STATUS_STATE[status or 4], "autoAnswer": auto_answer,
-              "autoEnterIdle": auto_enter_idle}  # fmt: skip
+              "autoEnterIdle": auto_enter_idle, "workbench": True}  # fmt: skip
     return SignInOptions(fields, web_media)
 
 
@@ -103,7 +105,7 @@ class Gateway:
         self.service = service
         self.settings = service.config.gateway
         self.sessions = Sessions(self.settings, wall_clock_ms, store)  # GUID and heartbeat timers: real time
-        self.pending_logouts: set[int] = set()
+        self.pending_logouts = self.sessions.closing  # heartbeats lapsed: signed out as soon as the engine lets
         limits = service.config.limits
         self.agent_lock = FailureLock(limits.sign_in_failures_per_agent, limits.failure_window_s, limits.lock_s)
         self.address_lock = FailureLock(limits.sign_in_failures_per_address, limits.failure_window_s, limits.lock_s)
@@ -114,10 +116,15 @@ class Gateway:
         self.states = AgentStates(self)
         self.voice = VoiceCalls(self)
         self.call_data = CallData(self)
+        # Agents signed in through the CC-Gateway (on any node): their agent events are queued. Taken from the
+        # engine at start, then kept by the committed events (a set, not a look over every agent per event).
+        self.workbench_agents: set[int] = set()
         service.subscribe(self._deliver)
 
     async def start(self) -> None:
         """Bring back the last run's sessions, agreeing with the engine, before the first request."""
+        engine, cc_id = self.service.engine, self.service.cc_id
+        self.workbench_agents = {a.agent_id for a in engine.agents.values() if a.workbench and a.cc_id == cc_id}
         for session in await self.sessions.load():
             agent = self.agent(session.agent_id)
             if agent is None or not agent.signed_in:
@@ -170,7 +177,7 @@ class Gateway:
                 return error("000-002", str(exc))
             if not needs_guid:
                 return await handler(request, agent_id)
-            verdict, session = self.sessions.check(agent_id, request.headers.get("guid"))
+            verdict, session = await self.sessions.check_shared(agent_id, request.headers.get("guid"))
             if verdict == GuidCheck.NOT_SIGNED_IN:
                 return error("100-006")
             if verdict == GuidCheck.WRONG_GUID or session is None:
@@ -197,22 +204,38 @@ class Gateway:
         return error(refused, rejection.reason) if rejection is not None else success(result)
 
     def tell(self, agent_id: int, event_type: str, content: Any) -> None:
-        """Queue an agent event that no contract event causes (a reminder) for the agent's next poll."""
-        self._queue(agent_id, {"eventType": event_type, "workNo": str(agent_id), "content": content})
+        """Queue an agent event that no contract event causes (a reminder) for the agent's next poll: after the
+        events of the log position this node has applied (the node whose timer it is tells it, no other)."""
+        event = {"eventType": event_type, "workNo": str(agent_id), "content": content}
+        key = self.service.pipeline.seq * KEY_SPAN + KEY_SPAN - 1
+        self.sessions.queue([QueuedEvent(agent_id, key, _encode(event))])
+
+    def _position_key(self) -> int:
+        """The last key of the log position this node has applied: a session opened now is owed what comes after."""
+        return self.service.pipeline.seq * KEY_SPAN + KEY_SPAN - 1
 
     def _deliver(self, item: Committed) -> None:
-        if not self.sessions.by_agent:
-            return  # nobody polls: an ingest of thousands of events costs the event loop nothing here
-        for agent_id, event in self.feed.events(item):
-            self._queue(agent_id, event)
+        e = item.event
+        if isinstance(e, ev.AgentLogin | ev.AgentLogout) and e.cc_id == self.service.cc_id:
+            was_workbench = e.agent_id in self.workbench_agents
+            if isinstance(e, ev.AgentLogin) and e.workbench:
+                self.workbench_agents.add(e.agent_id)
+            else:
+                self.workbench_agents.discard(e.agent_id)
+            if was_workbench and isinstance(e, ev.AgentLogout):  # its last event (ShutdownService) is still owed
+                self._queue(item, {e.agent_id})
+        if self.workbench_agents:  # else nobody polls: an ingest of thousands of events costs nothing here
+            self._queue(item, self.workbench_agents)
         self.platform.committed(item)
 
-    def _queue(self, agent_id: int, event: dict[str, Any]) -> None:
-        session = self.sessions.by_agent.get(agent_id)
-        if session is not None:
-            session.events.append(event)
-            session.wakeup.set()
-            self.sessions.changed(session)
+    def _queue(self, item: Committed, agents: set[int]) -> None:
+        """The agent events of a committed event, for those of `agents`, keyed by its log position. Every node
+        queues the same ones (the store takes each once), so none is lost while any node runs."""
+        base = item.seq * KEY_SPAN
+        owed = [QueuedEvent(agent_id, base + index, _encode(event))
+                for index, (agent_id, event) in enumerate(self.feed.events(item)) if agent_id in agents]  # fmt: skip
+        if owed:
+            self.sessions.queue(owed)
 
     # --- sign-in and sign-out ---
 
@@ -247,7 +270,7 @@ class Gateway:
             return error("100-002")
         # The session exists before the sign-in event, so that the agent's first poll returns its events, and is
         # stored before it, so that every sign-in the log holds has its session after a restart.
-        session = self.sessions.open(agent_id, configured.vdn)
+        session = self.sessions.open(agent_id, configured.vdn, cursor=self._position_key())
         if not await self.sessions.save(session):
             self.sessions.close(agent_id, only=session)
             return error("100-003", "The session could not be stored.")
@@ -289,7 +312,7 @@ class Gateway:
             security_log.warning("CC-Gateway: address %s locked for %d s after failed sign-ins", address, lock_s)
 
     async def sign_out(self, request: Request, agent_id: int) -> Response:
-        verdict, session = self.sessions.check(agent_id, request.headers.get("guid"))
+        verdict, session = await self.sessions.check_shared(agent_id, request.headers.get("guid"))
         if verdict == GuidCheck.NOT_SIGNED_IN:
             agent = self.agent(agent_id)
             return error("100-008" if agent is not None and not agent.signed_in else "100-006")
@@ -305,26 +328,35 @@ class Gateway:
     # --- polling ---
 
     async def poll(self, request: Request, agent_id: int, session: Session) -> Response:
+        """The agent's next event from the shared queue (whichever node queued it; taken once), waiting up to
+        `poll_wait_ms` for one."""
         session.last_poll = wall_clock_ms()
-        if not session.events and self.settings.poll_wait_ms:
-            session.wakeup.clear()
+        session.wakeup.clear()  # before the take: an event queued after it wakes the wait below
+        taken = await self.sessions.take(agent_id)
+        if taken is None and self.settings.poll_wait_ms:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(session.wakeup.wait(), self.settings.poll_wait_ms / 1000)
-        if self.sessions.by_agent.get(agent_id) is not session:
-            return error("100-006")  # signed out or replaced while waiting
+            taken = await self.sessions.take(agent_id) if self.sessions.by_agent.get(agent_id) is session else None
+        if taken is False or self.sessions.by_agent.get(agent_id) is not session:
+            self.sessions.close(agent_id, only=session)
+            return error("100-006")  # signed out (here or on another node) or replaced while waiting
         session.last_poll = wall_clock_ms()
         rotated = self.sessions.rotate_if_due(session)
-        event = session.events.popleft() if session.events else None
         if rotated:
             await self.sessions.save(session)  # the store knows the new GUID before the client does
         else:
-            self.sessions.changed(session)  # the heartbeat and the delivery are written behind
+            self.sessions.polled(session)  # the heartbeat is written behind
         headers = guid_header(rotated) if rotated else None
+        event = msgspec.json.decode(taken.event) if taken else None
         return http.json({"message": "", "retcode": "0", "event": event}, headers=headers)
 
     async def sweep(self) -> None:
         """Sign out agents whose client stopped polling (the heartbeat), retrying those still on a call."""
         for session in self.sessions.expired():
+            # Another node may have the agent's polls: the store's heartbeat decides.
+            fresh = await self.sessions.refresh(session.agent_id)
+            if fresh is None or fresh not in self.sessions.expired():
+                continue
             # Closed at once, but stored until the agent is signed out: a restart in between signs it out then.
             self.sessions.close(session.agent_id)
             self.pending_logouts.add(session.agent_id)
@@ -340,3 +372,6 @@ class Gateway:
     async def _signed_out(self, agent_id: int) -> None:
         self.pending_logouts.discard(agent_id)
         await self.sessions.forget(agent_id)  # written before the sweep goes on: a restart finds it gone
+
+
+_encode = msgspec.json.Encoder().encode

@@ -151,7 +151,7 @@ class AgentStates:
         if rotated:
             await self.gw.sessions.save(session)
         else:
-            self.gw.sessions.changed(session)
+            self.gw.sessions.polled(session)
         headers = guid_header(rotated) if rotated else None
         return http.json({"message": "success", "retcode": "0"}, headers=headers)
 
@@ -168,8 +168,7 @@ class AgentStates:
         agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
-        session.events.clear()
-        self.gw.sessions.changed(session)
+        await self.gw.sessions.skip(agent_id)
         return success(self._sync_info(agent))
 
     def _sync_info(self, agent: Agent) -> dict[str, Any]:

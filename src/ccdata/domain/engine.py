@@ -28,7 +28,7 @@ REJECTED: Final = "rejected"
 #: Seven days of event time: how long a released call still takes a late satisfaction evaluation.
 DEFAULT_EVALUATION_WINDOW_MS: Final = 7 * 24 * 3600 * 1000
 #: Bumped whenever the pickled form of the engine's state changes: an older snapshot is then ignored.
-STATE_VERSION: Final = 7
+STATE_VERSION: Final = 8
 #: How many recently accepted event IDs the engine itself remembers (the event log dedups for all time).
 DEFAULT_DEDUP_WINDOW: Final = 65_536
 
@@ -238,6 +238,7 @@ class Engine:
         agent.next_mode = agent.next_reason = None
         agent.auto_answer = bool(e.auto_answer)
         agent.auto_enter_idle = bool(e.auto_enter_idle)
+        agent.workbench = e.workbench
         agent.last_at = e.at
         return []
 
@@ -257,6 +258,7 @@ class Engine:
         if agent.calls:
             raise Rejection("agent_has_calls", f"agent {e.agent_id} has calls in progress: {', '.join(agent.calls)}")
         agent.signed_in = False
+        agent.workbench = False
         _set_mode(agent, CtiAgentState.NOT_SIGNED_IN, e.at)
         agent.last_at = e.at
         return []

@@ -95,6 +95,8 @@ class AgentLogin(_Event, tag="agent.login", kw_only=True, gc=False):
     force: bool = False
     auto_answer: bool | None = None  # v2: the platform answers the agent's calls (CC-Gateway `autoanswer`)
     auto_enter_idle: bool | None = None  # v2: idle, not wrap-up, after a call (CC-Gateway `autoenteridle`)
+    # v2: signed in through the CC-Gateway: every node queues the agent's events for its workbench to poll.
+    workbench: bool = False
 
     def __post_init__(self) -> None:
         _check_agent_id(self.agent_id)

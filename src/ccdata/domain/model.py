@@ -176,6 +176,7 @@ class Agent:
     next_reason: int | None = None
     auto_answer: bool = False  # v2: the platform answers this agent's calls (the gateway acts on it)
     auto_enter_idle: bool = False  # v2: idle, not wrap-up, when a call leaves the agent
+    workbench: bool = False  # v2: signed in through the CC-Gateway (its agent events are queued for polling)
     last_at: int = 0
     calls: list[str] = field(default_factory=list)  # current calls, in the order they reached the agent
     private: list[str] = field(default_factory=list)  # calls waiting in this agent's private queue

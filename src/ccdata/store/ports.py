@@ -7,7 +7,7 @@ committed together: after a crash the log and the records always agree, and live
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -193,22 +193,62 @@ class StoredSession:
     issued_at: int
     last_poll: int  # the last poll (the heartbeat)
     previous: dict[str, int] = field(default_factory=dict)  # rotated-out GUID -> when it was issued
-    events: list[dict[str, object]] = field(default_factory=list)  # undelivered agent events, oldest first
+    cursor: int = 0  # the key of the last agent event delivered (or skipped): the next poll gets a later one
+
+
+class QueuedEvent(NamedTuple):
+    """An agent event waiting for the agent's poll. `key` orders and identifies it: the log position of the
+    contract event it came from times `KEY_SPAN`, plus its place among that event's agent events. Every node
+    derives the same events with the same keys from the log, so the queue takes each once, whoever sends it."""
+
+    agent_id: int
+    key: int
+    event: bytes  # the agent event's JSON, as the poll returns it
+
+
+#: Agent events one contract event may cause, at most (a key's place part); the last one is for reminders.
+KEY_SPAN = 1000
 
 
 class SessionStore(Protocol):
-    """Where the CC-Gateway keeps its sessions across restarts (embedded SQLite now, a shared KV store next).
+    """Where the CC-Gateway keeps its sessions and their agent-event queues: embedded SQLite (one process,
+    across restarts) or Redis (every node of a deployment sees the same ones).
 
     Calls may block (disk, network): the gateway runs them off the event loop, one at a time, in the order it
-    made them, so a later write always reflects a later state. Each call is atomic and durable when it returns.
+    made them. Each call is atomic and durable when it returns. Cursors and heartbeats never go back: a write
+    that carries an older one (another node's cached copy) keeps the newer.
     """
 
     def load_sessions(self) -> list[StoredSession]: ...
 
-    def put_sessions(self, sessions: Sequence[StoredSession]) -> None:
-        """Write each session whole (its fields and its event queue), replacing what was stored for its agent."""
+    def load_session(self, agent_id: int) -> StoredSession | None:
+        """The agent's session as stored now (another node may have rotated its GUID or taken its events)."""
         ...
 
-    def delete_sessions(self, agent_ids: Sequence[int]) -> None: ...
+    def put_sessions(self, sessions: Sequence[StoredSession]) -> None:
+        """Write each session's fields; its queue keeps the events after the (newer) cursor."""
+        ...
+
+    def record_polls(self, polls: Mapping[int, int]) -> None:
+        """Heartbeats: the agent's last poll (wall-clock ms) of each session that still exists."""
+        ...
+
+    def delete_sessions(self, agent_ids: Sequence[int]) -> None:
+        """The sessions and their queues."""
+        ...
+
+    def push_agent_events(self, events: Sequence[QueuedEvent]) -> None:
+        """Queue events for their agents' polls; one whose agent has no session, whose key is not after the
+        agent's cursor or already queued, is left out (so a replaying or lagging node repeats nothing)."""
+        ...
+
+    def take_agent_event(self, agent_id: int) -> QueuedEvent | bool | None:
+        """The first queued event after the cursor, the cursor moved to it (one poll anywhere gets it, no other);
+        None when none is queued, False when the agent has no session any more."""
+        ...
+
+    def skip_agent_events(self, agent_id: int) -> None:
+        """Drop the agent's queued events (a workbench that rebuilt itself from `syncagentinfo`)."""
+        ...
 
     def close(self) -> None: ...

@@ -1,9 +1,12 @@
-"""The distributed `SessionStore`: the CC-Gateway's sessions in Redis, where every node sees them.
+"""The distributed `SessionStore`: the CC-Gateway's sessions and agent-event queues in Redis, where every node
+sees them, so a workbench may sign in on one node and poll any other.
 
-One hash per deployment, `<prefix>:gateway-sessions`, maps an agent ID to its whole session (msgspec JSON: the
-fields, the rotated-out GUIDs and the undelivered agent events, oldest first), as the SQLite store keeps one row
-per session. A call is one Redis command (HSET of every session given, HDEL of every agent given), so it is
-atomic: a session is never half of one state and half of another, and a batch is all written or none.
+Per deployment (`prefix`): the set `<prefix>:gateway-agents` of agents with a session; per agent, the hash
+`<prefix>:gateway-session:<agent>` (vdn, guid, issued_at, previous as JSON, last_poll, cursor) and the sorted set
+`<prefix>:gateway-events:<agent>` of queued agent events (score and member prefix: the event's key). Each
+operation is a Lua script, so it is atomic on the server: two nodes polling the same agent at once never get the
+same event, a lagging node's push of an event already delivered is ignored, and a heartbeat or cursor never goes
+back. Scores are exact: keys stay below 2^53.
 
 Durability is the Redis server's: run it with `appendonly yes` (docs/deploy.md) so that an acknowledged write
 survives a restart of Redis. A server that cannot be reached raises `redis.ConnectionError`; the gateway logs it,
@@ -13,16 +16,56 @@ keeps the session in memory and writes it again later.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import msgspec
 import redis
 
-from ccdata.store.ports import StoredSession
+from ccdata.store.ports import QueuedEvent, StoredSession
 
 DEFAULT_PREFIX: Final = "ccdata"
 TIMEOUT_S: Final = 5.0
+
+# KEYS: session, queue, agents set. ARGV: agent, vdn, guid, issued_at, previous, last_poll, cursor.
+_PUT: Final = """
+local poll = math.max(tonumber(redis.call('HGET', KEYS[1], 'last_poll') or '0'), tonumber(ARGV[6]))
+local cursor = math.max(tonumber(redis.call('HGET', KEYS[1], 'cursor') or '0'), tonumber(ARGV[7]))
+redis.call('HSET', KEYS[1], 'vdn', ARGV[2], 'guid', ARGV[3], 'issued_at', ARGV[4], 'previous', ARGV[5],
+           'last_poll', string.format('%d', poll), 'cursor', string.format('%d', cursor))
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cursor)
+"""
+# KEYS: session. ARGV: last poll.
+_POLLED: Final = """
+local stored = redis.call('HGET', KEYS[1], 'last_poll')
+if stored and tonumber(stored) < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'last_poll', ARGV[1]) end
+"""
+# KEYS: session, queue. ARGV: key, member.
+_PUSH: Final = """
+local cursor = redis.call('HGET', KEYS[1], 'cursor')
+if not cursor or tonumber(ARGV[1]) <= tonumber(cursor) then return 0 end
+if redis.call('ZCOUNT', KEYS[2], ARGV[1], ARGV[1]) > 0 then return 0 end
+return redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+"""
+# KEYS: session, queue. Returns false (no session), '' (nothing queued) or the member.
+_TAKE: Final = """
+local cursor = redis.call('HGET', KEYS[1], 'cursor')
+if not cursor then return false end
+local next = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. cursor, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+if #next == 0 then return '' end
+redis.call('HSET', KEYS[1], 'cursor', next[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', next[2])
+return next[1]
+"""
+# KEYS: session, queue.
+_SKIP: Final = """
+local cursor = redis.call('HGET', KEYS[1], 'cursor')
+if not cursor then return 0 end
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if #last > 0 and tonumber(last[2]) > tonumber(cursor) then redis.call('HSET', KEYS[1], 'cursor', last[2]) end
+return redis.call('DEL', KEYS[2])
+"""
 
 
 class RedisSessionStore:
@@ -31,30 +74,91 @@ class RedisSessionStore:
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
         self.url = url
         self.prefix = prefix
-        self._key = f"{prefix}:gateway-sessions"
+        self._agents = f"{prefix}:gateway-agents"
         self._redis = redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
         self._redis.ping()  # an unreachable server is said at start, not at the first sign-in
-        self._encoder = msgspec.json.Encoder()
-        self._decoder = msgspec.json.Decoder(StoredSession)
+        scripts = {"put": _PUT, "polled": _POLLED, "push": _PUSH, "take": _TAKE, "skip": _SKIP}
+        self._scripts = {name: self._redis.register_script(code) for name, code in scripts.items()}
         self._lock = threading.Lock()  # one call at a time, as the port's caller does: a guarantee, not a habit
+
+    def _session(self, agent_id: int) -> str:
+        return f"{self.prefix}:gateway-session:{agent_id}"
+
+    def _queue(self, agent_id: int) -> str:
+        return f"{self.prefix}:gateway-events:{agent_id}"
 
     def load_sessions(self) -> list[StoredSession]:
         with self._lock:
-            stored = self._redis.hvals(self._key)
-        return sorted((self._decoder.decode(value) for value in stored), key=lambda s: s.agent_id)
+            agents = sorted(int(a) for a in self._redis.smembers(self._agents))
+            pipe = self._redis.pipeline(transaction=True)
+            for agent_id in agents:
+                pipe.hgetall(self._session(agent_id))
+            stored = pipe.execute()
+        return [_decoded(a, fields) for a, fields in zip(agents, stored, strict=True) if fields]
+
+    def load_session(self, agent_id: int) -> StoredSession | None:
+        with self._lock:
+            fields = self._redis.hgetall(self._session(agent_id))
+        return _decoded(agent_id, fields) if fields else None
 
     def put_sessions(self, sessions: Sequence[StoredSession]) -> None:
-        if not sessions:
-            return
-        mapping = {str(s.agent_id): self._encoder.encode(s) for s in sessions}  # encoded before the call
-        with self._lock:
-            self._redis.hset(self._key, mapping=mapping)
+        self._run("put", [
+            ([self._session(s.agent_id), self._queue(s.agent_id), self._agents],
+             [s.agent_id, s.vdn, s.guid, s.issued_at, msgspec.json.encode(s.previous), s.last_poll, s.cursor])
+            for s in sessions
+        ])  # fmt: skip
+
+    def record_polls(self, polls: Mapping[int, int]) -> None:
+        self._run("polled", [([self._session(a)], [at]) for a, at in polls.items()])
 
     def delete_sessions(self, agent_ids: Sequence[int]) -> None:
         if agent_ids:
             with self._lock:
-                self._redis.hdel(self._key, *map(str, agent_ids))
+                pipe = self._redis.pipeline(transaction=True)
+                pipe.delete(*(self._session(a) for a in agent_ids), *(self._queue(a) for a in agent_ids))
+                pipe.srem(self._agents, *agent_ids)
+                pipe.execute()
+
+    def push_agent_events(self, events: Sequence[QueuedEvent]) -> None:
+        self._run("push", [
+            ([self._session(e.agent_id), self._queue(e.agent_id)], [e.key, b"%d " % e.key + e.event]) for e in events
+        ])  # fmt: skip
+
+    def take_agent_event(self, agent_id: int) -> QueuedEvent | bool | None:
+        with self._lock:
+            member = self._scripts["take"](keys=[self._session(agent_id), self._queue(agent_id)])
+        if member is None:
+            return False
+        if not member:
+            return None
+        key, _, event = member.partition(b" ")
+        return QueuedEvent(agent_id, int(key), event)
+
+    def skip_agent_events(self, agent_id: int) -> None:
+        self._run("skip", [([self._session(agent_id), self._queue(agent_id)], [])])
+
+    def _run(self, script: str, calls: list[tuple[list[str], list[object]]]) -> None:
+        """The script once per (keys, args), all in one MULTI/EXEC: all of them or none."""
+        if not calls:
+            return
+        with self._lock:
+            pipe = self._redis.pipeline(transaction=True)
+            for keys, args in calls:
+                self._scripts[script](keys=keys, args=args, client=pipe)
+            pipe.execute()
 
     def close(self) -> None:
         with self._lock:
             self._redis.close()
+
+
+def _decoded(agent_id: int, fields: dict[bytes, bytes]) -> StoredSession:
+    return StoredSession(
+        agent_id,
+        int(fields[b"vdn"]),
+        fields[b"guid"].decode(),
+        int(fields[b"issued_at"]),
+        int(fields[b"last_poll"]),
+        msgspec.json.decode(fields[b"previous"]),
+        int(fields[b"cursor"]),
+    )

@@ -4,9 +4,11 @@ In dynamic mode the event-polling interface rotates the GUID every `guid_interva
 `Set-GUID`; a GUID is valid for `guid_timeout_ms` after it was issued, so a client that missed one rotation
 still gets through. An agent not polled for `heartbeat_timeout_ms` is signed out.
 
-Sessions outlive the process through a `SessionStore`. Its calls run in one writer thread, in the order they are
-made: sign-in, sign-out and rotation are written through (awaited); polls and queued agent events only mark a
-session dirty, and `flush_every` writes the dirty ones behind, every `FLUSH_INTERVAL_S` and at shutdown.
+Sessions outlive the process, and are shared by a deployment's nodes, through a `SessionStore`; what a node
+holds in `by_agent` is its copy, read again from the store when a request does not match it. The store's calls
+run in one thread, in the order they are made: sign-in, sign-out, rotation, agent events queued and taken are
+written through (a take is awaited); heartbeats (polls) only mark a session dirty, and `flush_every` writes them
+behind, every `FLUSH_INTERVAL_S` and at shutdown.
 """
 
 from __future__ import annotations
@@ -15,16 +17,15 @@ import asyncio
 import hmac
 import logging
 import uuid
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ccdata.config import Gateway as GatewaySettings
-from ccdata.store.ports import SessionStore, StoredSession
+from ccdata.store.ports import QueuedEvent, SessionStore, StoredSession
 
-FLUSH_INTERVAL_S: Final = 0.2  # the write-behind window: polls and queued events younger than this may be lost
+FLUSH_INTERVAL_S: Final = 0.2  # the write-behind window of heartbeats
 log = logging.getLogger("ccdata.gateway")
 
 
@@ -40,8 +41,8 @@ class Session:
     issued_at: int
     last_poll: int
     previous: dict[str, int] = field(default_factory=dict)  # rotated-out GUID -> issued at
-    events: deque[dict[str, Any]] = field(default_factory=deque)
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    cursor: int = 0  # where its agent-event queue started (a new session skips what the old one was owed)
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)  # set when this node queues an event for it
 
 
 class GuidCheck:
@@ -59,10 +60,13 @@ class Sessions:
         # One thread: the store sees the writes in the order they were made, so a later one is a later state.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-sessions")
         self._dirty: set[int] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the server's, for wake-ups from other threads
+        # Agents whose session this node closed and is signing out: stored until then, but not to be resumed.
+        self.closing: set[int] = set()
 
-    def open(self, agent_id: int, vdn: int) -> Session:
+    def open(self, agent_id: int, vdn: int, cursor: int) -> Session:
         now = self.clock()
-        session = Session(agent_id, vdn, new_guid(), now, now)
+        session = Session(agent_id, vdn, new_guid(), now, now, cursor=cursor)
         old = self.by_agent.get(agent_id)
         if old is not None:
             old.wakeup.set()  # a poll waiting on the replaced session returns at once
@@ -91,6 +95,37 @@ class Sessions:
                 return GuidCheck.OK, session
         return GuidCheck.WRONG_GUID, session
 
+    async def check_shared(self, agent_id: int, guid: str | None) -> tuple[str, Session | None]:
+        """`check`, and when this node's copy does not match, against the store's session (signed in or rotated
+        on another node, signed out elsewhere)."""
+        verdict, session = self.check(agent_id, guid)
+        if verdict == GuidCheck.OK:
+            return verdict, session
+        await self.refresh(agent_id)
+        return self.check(agent_id, guid)
+
+    async def refresh(self, agent_id: int) -> Session | None:
+        """This node's copy of the agent's session made the store's (None: there is none)."""
+        try:
+            stored = await asyncio.wrap_future(self._writer.submit(self.store.load_session, agent_id))
+        except Exception:
+            log.exception("gateway sessions: could not read the session of agent %s", agent_id)
+            return self.by_agent.get(agent_id)  # what this node knows is the best answer left
+        mine = self.by_agent.get(agent_id)
+        if agent_id in self.closing:
+            return mine
+        if stored is None:
+            if mine is not None:
+                self.close(agent_id)
+            return None
+        if mine is None:
+            mine = self.by_agent[agent_id] = _restored(stored)
+        else:
+            mine.vdn, mine.guid, mine.issued_at = stored.vdn, stored.guid, stored.issued_at
+            mine.previous = stored.previous
+            mine.last_poll = max(mine.last_poll, stored.last_poll)
+        return mine
+
     def rotate_if_due(self, session: Session) -> str | None:
         """In dynamic mode, a new GUID once the interval has passed; returns it (for `Set-GUID`) or None."""
         now = self.clock()
@@ -115,6 +150,7 @@ class Sessions:
 
     async def load(self) -> list[Session]:
         """Bring back the stored sessions (at start, before any request)."""
+        self._loop = asyncio.get_running_loop()
         for stored in await asyncio.wrap_future(self._writer.submit(self.store.load_sessions)):
             self.by_agent[stored.agent_id] = _restored(stored)
         return list(self.by_agent.values())
@@ -137,21 +173,37 @@ class Sessions:
             return done
         return self._submit(f"delete the session of agent {agent_id}", self.store.delete_sessions, [agent_id])
 
-    def changed(self, session: Session) -> None:
-        """The session changed in a way that may be written behind (a poll, a queued or delivered event)."""
+    def polled(self, session: Session) -> None:
+        """The agent polled: its heartbeat is written behind."""
         self._dirty.add(session.agent_id)
 
+    def queue(self, events: list[QueuedEvent]) -> None:
+        """Queue agent events in the store (in order, after every write made before), and wake this node's
+        waiting polls of their agents. A failure is logged: the other nodes queue the same events."""
+        # Any thread may commit events (an ingest called directly): the store's thread takes them as they come,
+        # and the wake-ups are handed to the event loop.
+        self._writer.submit(self._logged(f"queue {len(events)} agent events", self.store.push_agent_events, events))
+        woken = [s.wakeup for a in {e.agent_id for e in events} if (s := self.by_agent.get(a)) is not None]
+        if woken and self._loop is not None:
+            self._loop.call_soon_threadsafe(lambda: [w.set() for w in woken])
+
+    async def take(self, agent_id: int) -> QueuedEvent | bool | None:
+        """The agent's next event, taken from the store's queue (None: none; False: the session is gone)."""
+        try:
+            return await asyncio.wrap_future(self._writer.submit(self.store.take_agent_event, agent_id))
+        except Exception:
+            log.exception("gateway sessions: could not take an event of agent %s", agent_id)
+            return None  # an empty poll: the event stays queued for the next one
+
+    def skip(self, agent_id: int) -> asyncio.Future[bool]:
+        return self._submit(f"drop the events of agent {agent_id}", self.store.skip_agent_events, agent_id)
+
     async def flush(self) -> None:
-        """Write the dirty sessions still open, in one call."""
+        """Write the heartbeats of the dirty sessions still open, in one call."""
         dirty, self._dirty = self._dirty, set()
-        sessions = [self.by_agent[a] for a in sorted(dirty) if a in self.by_agent]
-        if not sessions:
-            return
-        ok = await self._submit(
-            f"save {len(sessions)} sessions", self.store.put_sessions, [_stored(s) for s in sessions]
-        )
-        if not ok:
-            self._dirty.update(s.agent_id for s in sessions)  # tried again at the next flush
+        polls = {a: self.by_agent[a].last_poll for a in sorted(dirty) if a in self.by_agent}
+        if polls and not await self._submit(f"save {len(polls)} heartbeats", self.store.record_polls, polls):
+            self._dirty.update(polls)  # tried again at the next flush
 
     async def flush_every(self, seconds: float) -> None:
         while True:
@@ -165,6 +217,10 @@ class Sessions:
         self._writer.shutdown(wait=False)  # its queue is empty: the close above was the last call
 
     def _submit(self, what: str, call: Callable[..., None], *args: Any) -> asyncio.Future[bool]:
+        return asyncio.wrap_future(self._writer.submit(self._logged(what, call, *args)))
+
+    @staticmethod
+    def _logged(what: str, call: Callable[..., None], *args: Any) -> Callable[[], bool]:
         def run() -> bool:
             try:
                 call(*args)
@@ -174,7 +230,7 @@ class Sessions:
                 return False
             return True
 
-        return asyncio.wrap_future(self._writer.submit(run))
+        return run
 
 
 def _stored(session: Session) -> StoredSession:
@@ -186,7 +242,7 @@ def _stored(session: Session) -> StoredSession:
         session.issued_at,
         session.last_poll,
         dict(session.previous),
-        list(session.events),
+        session.cursor,
     )
 
 
@@ -198,5 +254,5 @@ def _restored(stored: StoredSession) -> Session:
         stored.issued_at,
         stored.last_poll,
         dict(stored.previous),
-        deque(stored.events),
+        stored.cursor,
     )
