@@ -121,3 +121,29 @@ def test_an_unreachable_redis_is_said_at_start() -> None:
 
     with pytest.raises(redis.ConnectionError):
         RedisSessionStore("redis://127.0.0.1:1/0")
+
+
+def test_a_session_file_of_the_earlier_version_keeps_its_sessions_and_their_queued_events(tmp_path: Path) -> None:
+    import sqlite3
+
+    from ccdata.store.sqlite_sessions import SqliteSessionStore
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the table as version 0.x wrote it: the queue inside the session row
+        db.execute("""CREATE TABLE gateway_session (agent_id INTEGER PRIMARY KEY, vdn INTEGER NOT NULL,
+            guid TEXT NOT NULL, issued_at INTEGER NOT NULL, last_poll INTEGER NOT NULL, previous BLOB NOT NULL,
+            events BLOB NOT NULL)""")
+        queue = [{"eventType": "AgentState_Ready", "workNo": "1001", "content": None},
+                 {"eventType": "AgentEvent_Ringing", "workNo": "1001", "content": {"callid": "c-1"}}]  # fmt: skip
+        db.execute("INSERT INTO gateway_session VALUES (1001, 1, 'g-1', 5, 6, '{}', ?)", (msgspec.json.encode(queue),))
+    store = SqliteSessionStore(path)
+    try:
+        assert store.load_sessions() == [StoredSession(1001, 1, "g-1", 5, 6, {}, 0)]
+        taken = [store.take_agent_event(1001), store.take_agent_event(1001), store.take_agent_event(1001)]
+        assert [msgspec.json.decode(t.event) for t in taken[:2]] == queue
+        assert taken[2] is None
+        store.push_agent_events([event(1001, 7_000)])  # what the log causes later comes after them
+        assert store.take_agent_event(1001) == event(1001, 7_000)
+    finally:
+        store.close()
+    SqliteSessionStore(path).close()  # opened again: upgraded once, nothing repeated
