@@ -201,13 +201,13 @@ def owed_agent_events(config: Path, bodies: list[bytes], db: Path) -> list[dict[
     from ccdata.domain import events as ev
 
     service = Service(configuration.load(config), SqliteStore(db))
-    feed = AgentEventFeed(service.engine, auto_answer=False)
+    feed = AgentEventFeed(lambda: service.engine, auto_answer=False)
     owed: list[dict[str, Any]] = []
 
     def derive(item: Any) -> None:
         if isinstance(item.event, ev.AgentLogin) and item.event.agent_id == AGENT and item.event.workbench:
             owed.clear()
-        owed.extend(event for agent, event in feed.events(item) if agent == AGENT)
+        owed.extend(event for agent, event in feed.events(item.event, item.records) if agent == AGENT)
 
     service.subscribe(derive)
     for body in bodies:

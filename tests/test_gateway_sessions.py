@@ -202,3 +202,22 @@ def test_a_session_that_cannot_be_stored_refuses_the_sign_in_loudly(
         assert "could not save the session of agent 1001" in caplog.text
         assert running.service.engine.agent(1, 1001) is None and logged(tmp_path, 1001) == []  # no login
         assert api.gateway("GET", "/agentevent/1001", 1001).json()["retcode"] == "100-006"
+
+
+def test_a_call_ingested_in_one_batch_gives_the_agent_events_of_each_step(tmp_path: Path) -> None:
+    """Agent events are derived as each event is applied, not from the state the whole batch left."""
+    with running_server(tmp_path, auth_mode=1) as running:
+        api = Api(running)
+        assert api.sign_in(1001).json()["retcode"] == "0"
+        assert api.events(1001) == ["AgentOther_InService", "AgentState_Ready"]
+        release = {"id": "c-9-d", "type": "call.release", "at": time.time_ns() // 1_000_000, "ccId": 1, "vdn": 1,
+                   "callId": "c-9", "by": "customer"}  # fmt: skip
+        api.ingest_ok([*call_for(1001, "c-9", answered=True), release])
+        seen = []
+        while (event := api.poll(1001)) is not None:
+            seen.append(event)
+        assert [e["eventType"] for e in seen] == [
+            "AgentEvent_Ringing", "AgentEvent_Talking", "AgentEvent_Customer_Release", "AgentEvent_Call_Release",
+            "AgentOther_PhoneRelease", "AgentState_Ready",
+        ]  # fmt: skip
+        assert seen[0]["content"]["callid"] == seen[1]["content"]["callid"] == "c-9"  # the call as it rang

@@ -40,11 +40,14 @@ class Committed(NamedTuple):
     seq: int = 0  # its position in the event log
     messages: Sequence[Any] | None = None  # what `Pipeline.derive` made of it when applied; None: not derived
     deliveries: int = 0  # webhook deliveries it owes, stored in its commit
+    agent_events: Sequence[tuple[int, Any]] = ()  # (agent, event) for workbenches, derived when it was applied
 
 
 #: Called right after an event is applied (the engine as that event left it): the messages to push once it is
 #: committed (None: none wanted), and the webhook deliveries to store in the same transaction.
 Derive = Callable[[events.Event, list[Record]], tuple[Sequence[Any] | None, Sequence[OutboxEntry]]]
+#: Called right after an event is applied: the (agent, agent event) pairs the CC-Gateway delivers for it.
+DeriveAgentEvents = Callable[[events.Event, list[Record]], Sequence[tuple[int, Any]]]
 
 
 class RejectionNote(NamedTuple):
@@ -145,6 +148,7 @@ class Pipeline:
         self.batch_size = batch_size
         self.on_committed = on_committed  # told of each accepted event once it is durable
         self.derive: Derive | None = None  # None while nobody listens: the apply path pays nothing for the push
+        self.derive_agent_events: DeriveAgentEvents | None = None  # set by the CC-Gateway
         self.commit_policy = commit_policy or CommitPolicy()
         self.snapshot_policy = snapshot_policy  # None: snapshots only when asked (save_snapshot)
         self.health = StoreHealth()
@@ -382,7 +386,7 @@ class Pipeline:
         if len(committed) != len(batch.events):  # nobody is told (no on_committed): nothing to number
             return committed
         first = self.seq - len(batch.events) + 1
-        return [Committed(c.event, c.records, first + i, c.messages, c.deliveries) for i, c in enumerate(committed)]
+        return [c._replace(seq=first + i) for i, c in enumerate(committed)]
 
     def _notify(self, committed: list[Committed]) -> None:
         if self.on_committed is not None:
@@ -415,7 +419,8 @@ class Pipeline:
                 batch.outbox.extend(outbox)
                 deliveries = len(outbox)
             if self.on_committed is not None:
-                committed.append(Committed(event, outcome.records, 0, messages, deliveries))
+                agent_events = self.derive_agent_events(event, outcome.records) if self.derive_agent_events else ()
+                committed.append(Committed(event, outcome.records, 0, messages, deliveries, agent_events))
             known[event.id] = body  # a later copy in the same chunk is a duplicate (or a conflict)
             report.accepted += 1
         elif outcome.status == DUPLICATE:

@@ -38,6 +38,7 @@ from ccdata.api.gateway_wire import DIAL_CHARS, BadField, answer, error, flag, g
 from ccdata.api.inputs import InvalidParameter, ascii_int, check_agent_id, json_object
 from ccdata.domain import events as ev
 from ccdata.domain.model import Agent
+from ccdata.domain.records import Record
 from ccdata.pipeline import Committed, RejectionNote
 from ccdata.service import Service, wall_clock_ms
 from ccdata.store.ports import KEY_SPAN, QueuedEvent, SessionStore
@@ -112,19 +113,23 @@ class Gateway:
         self._flusher: asyncio.Task[None] | None = None
         auto_answer = service.config.gateway.auto_answer
         self.platform = Platform(self, auto_answer=simulated if auto_answer is None else auto_answer)
-        self.feed = AgentEventFeed(service.engine, self.platform.auto_answer)
+        self.feed = AgentEventFeed(lambda: service.engine, self.platform.auto_answer)
         self.states = AgentStates(self)
         self.voice = VoiceCalls(self)
         self.call_data = CallData(self)
         # Agents signed in through the CC-Gateway (on any node): their agent events are queued. Taken from the
-        # engine at start, then kept by the committed events (a set, not a look over every agent per event).
-        self.workbench_agents: set[int] = set()
+        # engine now, then kept as events are applied (a set, not a look over every agent per event).
+        engine = service.engine
+        self.workbench_agents = {a.agent_id for a in engine.agents.values() if a.workbench and a.cc_id == self.cc_id}
+        service.pipeline.derive_agent_events = self._agent_events
         service.subscribe(self._deliver)
+
+    @property
+    def cc_id(self) -> int:
+        return self.service.cc_id
 
     async def start(self) -> None:
         """Bring back the last run's sessions, agreeing with the engine, before the first request."""
-        engine, cc_id = self.service.engine, self.service.cc_id
-        self.workbench_agents = {a.agent_id for a in engine.agents.values() if a.workbench and a.cc_id == cc_id}
         for session in await self.sessions.load():
             agent = self.agent(session.agent_id)
             if agent is None or not agent.signed_in:
@@ -214,28 +219,29 @@ class Gateway:
         """The last key of the log position this node has applied: a session opened now is owed what comes after."""
         return self.service.pipeline.seq * KEY_SPAN + KEY_SPAN - 1
 
-    def _deliver(self, item: Committed) -> None:
-        e = item.event
-        if isinstance(e, ev.AgentLogin | ev.AgentLogout) and e.cc_id == self.service.cc_id:
-            was_workbench = e.agent_id in self.workbench_agents
-            if isinstance(e, ev.AgentLogin) and e.workbench:
-                self.workbench_agents.add(e.agent_id)
-            else:
-                self.workbench_agents.discard(e.agent_id)
-            if was_workbench and isinstance(e, ev.AgentLogout):  # its last event (ShutdownService) is still owed
-                self._queue(item, {e.agent_id})
-        if self.workbench_agents:  # else nobody polls: an ingest of thousands of events costs nothing here
-            self._queue(item, self.workbench_agents)
-        self.platform.committed(item)
+    def _agent_events(self, e: ev.Event, records: list[Record]) -> list[tuple[int, dict[str, Any]]]:
+        """Right after `e` was applied: the agent events of workbench agents (every node derives the same ones
+        from the log, in its order, with the engine as each event left it)."""
+        agents = self.workbench_agents
+        if isinstance(e, ev.AgentLogin | ev.AgentLogout) and e.cc_id == self.cc_id:
+            agent = self.agent(e.agent_id)
+            if agent is not None and agent.workbench:
+                agents.add(e.agent_id)
+            elif e.agent_id in agents:  # its sign-out (ShutdownService) is still owed
+                agents.discard(e.agent_id)
+                agents = {e.agent_id}
+        if not agents:
+            return []  # nobody polls: an ingest of thousands of events costs nothing here
+        return [(a, event) for a, event in self.feed.events(e, records) if a in agents]
 
-    def _queue(self, item: Committed, agents: set[int]) -> None:
-        """The agent events of a committed event, for those of `agents`, keyed by its log position. Every node
-        queues the same ones (the store takes each once), so none is lost while any node runs."""
-        base = item.seq * KEY_SPAN
-        owed = [QueuedEvent(agent_id, base + index, _encode(event))
-                for index, (agent_id, event) in enumerate(self.feed.events(item)) if agent_id in agents]  # fmt: skip
-        if owed:
-            self.sessions.queue(owed)
+    def _deliver(self, item: Committed) -> None:
+        """Once committed: the event's agent events queued, keyed by its log position. Every node queues the same
+        ones (the store takes each once), so none is lost while any node runs."""
+        if item.agent_events:
+            base = item.seq * KEY_SPAN
+            self.sessions.queue([QueuedEvent(agent_id, base + index, _encode(event))
+                                 for index, (agent_id, event) in enumerate(item.agent_events)])  # fmt: skip
+        self.platform.committed(item)
 
     # --- sign-in and sign-out ---
 

@@ -12,6 +12,7 @@ log alone and every node derives the same ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ccdata.domain import codes, views
@@ -19,8 +20,7 @@ from ccdata.domain import events as ev
 from ccdata.domain.codes import CtiAgentState, DeviceType
 from ccdata.domain.engine import Engine
 from ccdata.domain.model import Agent, Call
-from ccdata.domain.records import TrackRow
-from ccdata.pipeline import Committed
+from ccdata.domain.records import Record, TrackRow
 
 AgentEvent = dict[str, Any]
 
@@ -48,12 +48,16 @@ _CLOSING = (
 class AgentEventFeed:
     """Turns committed contract events into (agentId, agent event) pairs, in the order the agent sees them."""
 
-    def __init__(self, engine: Engine, auto_answer: bool = True) -> None:
-        self.engine = engine
+    def __init__(self, engine_of: Callable[[], Engine], auto_answer: bool = True) -> None:
+        self._engine_of = engine_of  # the pipeline's engine: a rebuild from the log replaces it
         self.auto_answer = auto_answer  # the platform answers for auto-answer agents: they never hear a ringing
 
-    def events(self, item: Committed) -> list[tuple[int, AgentEvent]]:
-        e = item.event
+    @property
+    def engine(self) -> Engine:
+        return self._engine_of()
+
+    def events(self, e: ev.Event, records: Sequence[Record]) -> list[tuple[int, AgentEvent]]:
+        """The agent events of `e`, with the engine as `e` left it (called right after it was applied)."""
         if isinstance(e, ev.AgentLogin | ev.AgentLogout | ev.AgentState):
             return self._agent_state_events(e)
         out: list[tuple[int, AgentEvent]] = []
@@ -77,7 +81,7 @@ class AgentEventFeed:
             original = self.engine.call(e.cc_id, call.consult_of) or call
             out += _conference(original)
         if isinstance(e, _CLOSING):
-            out += self._released(item)
+            out += self._released(e, records)
         return out
 
     # --- agent states ---
@@ -136,12 +140,11 @@ class AgentEventFeed:
             out.append((target.agent_id, self._offered(e.cc_id, target.agent_id, call)))
         return out
 
-    def _released(self, item: Committed) -> list[tuple[int, AgentEvent]]:
+    def _released(self, e: ev.Event, records: Sequence[Record]) -> list[tuple[int, AgentEvent]]:
         """Each agent whose leg the event closed: the release (the customer's first when they hung up), the phone's
         release, then the state it is in now (wrap-up, idle, or the busy or rest it asked for during the call)."""
-        e = item.event
         out: list[tuple[int, AgentEvent]] = []
-        for row in item.records:
+        for row in records:
             if not isinstance(row, TrackRow) or row.device_type != DeviceType.AGENT or not row.ack_begin:
                 continue
             if row.leave_reason == codes.Reason.HELD:

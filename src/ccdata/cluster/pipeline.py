@@ -186,7 +186,8 @@ class ClusterPipeline(Pipeline):
             owed = tuple(entry._replace(seq=seq) for entry in outbox)  # the shared log's position, not the store's
             self._unwritten.append(_Output(seq, logged, [*outcome.records, *logged_operations], None, owed))
             if self.on_committed is not None:
-                self.on_committed(Committed(event, outcome.records, seq, messages, len(owed)))
+                agent_events = self.derive_agent_events(event, outcome.records) if self.derive_agent_events else ()
+                self.on_committed(Committed(event, outcome.records, seq, messages, len(owed), agent_events))
         elif outcome.status == DUPLICATE:
             self._unwritten.append(_Output(seq, None, [], None))
         else:
