@@ -37,6 +37,7 @@ from ccdata.api.gateway_voice import VoiceCalls
 from ccdata.api.gateway_wire import DIAL_CHARS, BadField, answer, error, flag, guid_header, integer, success, text
 from ccdata.api.inputs import InvalidParameter, ascii_int, check_agent_id, json_object
 from ccdata.domain import events as ev
+from ccdata.domain.engine import Engine
 from ccdata.domain.model import Agent
 from ccdata.domain.records import Record
 from ccdata.pipeline import Committed, RejectionNote
@@ -118,15 +119,25 @@ class Gateway:
         self.voice = VoiceCalls(self)
         self.call_data = CallData(self)
         # Agents signed in through the CC-Gateway (on any node): their agent events are queued. Taken from the
-        # engine now, then kept as events are applied (a set, not a look over every agent per event).
-        engine = service.engine
-        self.workbench_agents = {a.agent_id for a in engine.agents.values() if a.workbench and a.cc_id == self.cc_id}
+        # engine, then kept as events are applied (a set, not a look over every agent per event); taken again
+        # when the pipeline rebuilt its engine from the log.
+        self._workbench_of: Engine | None = None
+        self._workbench_agents: set[int] = set()
         service.pipeline.derive_agent_events = self._agent_events
         service.subscribe(self._deliver)
 
     @property
     def cc_id(self) -> int:
         return self.service.cc_id
+
+    @property
+    def workbench_agents(self) -> set[int]:
+        engine = self.service.engine
+        if engine is not self._workbench_of:
+            self._workbench_of = engine
+            self._workbench_agents = {a.agent_id for a in engine.agents.values()
+                                      if a.workbench and a.cc_id == self.cc_id}  # fmt: skip
+        return self._workbench_agents
 
     async def start(self) -> None:
         """Bring back the last run's sessions, agreeing with the engine, before the first request."""
