@@ -29,6 +29,7 @@ from ccdata.api.webhooks import Dispatcher
 from ccdata.config import Webhook
 from ccdata.store.ports import Batch, LoggedEvent, OutboxEntry, WebhookStore
 from ccdata.store.postgres import PostgresStore
+from ccdata.store.sqlite import SqliteStore
 from processes import ccdata, start_serve
 from server import TEST_CONFIG, Api, running_server
 from test_http_cms_monitoring import traffic
@@ -430,3 +431,33 @@ def test_two_dispatchers_never_attempt_the_same_delivery_at_once(tmp_path: Path)
     assert set(receiver.attempts.values()) == {2}  # each refused once, then acknowledged: by one node each time
     assert by_node["/a"] > 0 and by_node["/b"] > 0  # and both nodes did their share
     assert a.counters[("crm", "failed")] + b.counters[("crm", "failed")] == count
+
+
+def test_migrate_store_carries_the_deliveries_over_with_their_ids(tmp_path: Path) -> None:
+    db = tmp_path / "embedded.db"
+    embedded = SqliteStore(db)
+    embedded.commit(owing(4))
+    deliveries = embedded.webhook_store()
+    first, second, third, fourth = deliveries.due("crm", 1)
+    deliveries.delivered([fourth.id])  # the highest ID given is gone: it must not be given again
+    deliveries.retry_later(second.id, 3, 90_000, "HTTP 500")
+    deliveries.bury(third.id, 10, 5_000, "HTTP 503")
+    deliveries.close()
+    embedded.close()
+    with postgres_database() as url:
+        run = ccdata("migrate-store", "--from", db, "--to", url)
+        assert run.returncode == 0, run.stderr
+        store = PostgresStore(url)
+        moved = store.webhook_store()
+        try:
+            assert moved.pending() == {"crm": 2}
+            assert moved.due("crm", 89_999) == [first]
+            assert moved.due("crm", 90_000) == [second._replace(attempts=3, last_error="HTTP 500")]
+            [letter] = moved.dead()
+            assert letter.delivery == third._replace(attempts=10, last_error="HTTP 503") and letter.died_at == 5_000
+            store.commit(owing(1, first=10))
+            *old, new = [d.id for d in moved.due("crm", 10**13)]  # the claims of the two above ran out by then
+            assert old == [first.id, second.id] and new > fourth.id
+        finally:
+            moved.close()
+            store.close()
