@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
 from backends import Backend, postgres_database
 from ccdata.api.webhooks import Dispatcher
@@ -461,3 +462,22 @@ def test_migrate_store_carries_the_deliveries_over_with_their_ids(tmp_path: Path
         finally:
             moved.close()
             store.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--store", "postgresql://ccdata@127.0.0.1:1/ccdata"), "cannot use the store (postgresql://127.0.0.1:1/"),
+        (("--store", "redis://cache/0"), "--store takes a postgresql:// URL, not 'redis'"),
+        (("--db", "x.db", "--store", "postgresql://h/d"), "--db is the embedded store and --store the distributed"),
+        (("--db", "{tmp}/none.db"), "no store at {tmp}/none.db"),
+    ],
+)
+def test_the_webhook_commands_say_in_one_line_what_is_wrong_with_the_store(
+    tmp_path: Path, args: tuple[str, ...], said: str
+) -> None:
+    for command in ("list", "replay"):
+        run = ccdata("webhooks", command, *(a.replace("{tmp}", str(tmp_path)) for a in args))
+        assert run.returncode == 2, run.stderr
+        (line,) = run.stderr.strip().splitlines()
+        assert line.startswith("error: ") and said.replace("{tmp}", str(tmp_path)) in line

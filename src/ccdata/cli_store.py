@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -24,6 +25,7 @@ from ccdata.store.ports import SessionStore, StoreUnavailable
 from ccdata.store.sqlite import SqliteStore
 
 DEFAULT_DB = "ccdata.db"
+T = TypeVar("T")
 
 
 db_option = click.option(
@@ -109,11 +111,19 @@ def open_distributed_for_writing(url: str, command: str, *, busy_timeout_s: floa
 
 def _postgres_store(url: str, **options: Any) -> Any:
     """A `PostgresStore`; a server out of reach or a database that is not a store said in one line."""
-    from ccdata.store.postgres import PostgresStore, where
+    from ccdata.store.postgres import PostgresStore
+
+    return postgres_opened(url, lambda: PostgresStore(url, **options))
+
+
+def postgres_opened(url: str, opening: Callable[[], T]) -> T:
+    """What `opening` opens on the PostgreSQL store at `url`; a server out of reach or a database that is not a
+    store said in one line."""
+    from ccdata.store.postgres import where
     from ccdata.store.postgres_schema import SchemaError
 
     try:
-        return PostgresStore(url, **options)
+        return opening()
     except StoreUnavailable as exc:
         raise UserError(f"cannot use the store ({exc}): is PostgreSQL running, and does the database exist?") from None
     except SchemaError as exc:

@@ -17,8 +17,8 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from ccdata.cli_store import UserError, resolve_store, store_option
-from ccdata.store.ports import StoreUnavailable, WebhookStore
+from ccdata.cli_store import UserError, postgres_opened, resolve_store, store_option
+from ccdata.store.ports import WebhookStore
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -39,16 +39,9 @@ def _store(db: Path | None, store_url: str | None, config_path: str | None) -> W
         if not place.exists():
             raise UserError(f"no store at {place} (pass --db, or --store for a PostgreSQL one)")
         return SqliteWebhookStore(place)
-    from ccdata.store.postgres import where
-    from ccdata.store.postgres_schema import SchemaError
     from ccdata.store.postgres_webhooks import PostgresWebhookStore
 
-    try:
-        return PostgresWebhookStore(place)
-    except StoreUnavailable as exc:
-        raise UserError(f"cannot use the store ({exc}): is PostgreSQL running, and does the database exist?") from None
-    except SchemaError as exc:
-        raise UserError(f"cannot use {where(place)} as a store: {exc}") from None
+    return postgres_opened(place, lambda: PostgresWebhookStore(place))
 
 
 _db = click.option("--db", type=click.Path(path_type=Path), help="The store (default: $CCDATA_DB, else ./ccdata.db).")
