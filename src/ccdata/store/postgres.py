@@ -12,7 +12,10 @@ The same tables as the embedded store (`postgres_schema.py` says where they diff
   cluster node polls it (`try_acquire`, the cluster pipeline's `Lease`). A write connection that was lost takes
   the lease again before it writes: a writer that lost it to a standby stops.
 - `record_position` holds the shared log's position the records are complete up to (`Batch.position`), written
-  in the commit's transaction.
+  in the commit's transaction; so are the batch's webhook deliveries (`webhook_outbox`, each with its event's
+  position: the shared log's, or the one the commit gives it), which `webhook_store()` dispatches.
+- Exports read a window page by page, each page its own short read, in the embedded store's order (call IDs by
+  their bytes, results' ties in the order written), so that both stores export the same bytes.
 - Connection loss or refusal, a lock not had within `busy_timeout_s`, a full disk: `StoreUnavailable`, with
   nothing written; the pipeline retries, readiness says so meanwhile.
 """
