@@ -26,13 +26,18 @@ import psycopg
 import pytest
 
 from backends import Backend, postgres_database
+from ccdata import config as configuration
+from ccdata.api.push import Push
 from ccdata.api.webhooks import Dispatcher
+from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.config import Webhook
+from ccdata.service import Service
 from ccdata.store.ports import Batch, LoggedEvent, OutboxEntry, WebhookStore
 from ccdata.store.postgres import PostgresStore
 from ccdata.store.sqlite import SqliteStore
 from processes import ccdata, start_serve
 from server import TEST_CONFIG, Api, running_server
+from test_cluster import NATS_URL, Node, call, login, stream  # noqa: F401 (stream: the fixture)
 from test_http_cms_monitoring import traffic
 
 SECRET = "hook-secret-1"
@@ -481,3 +486,61 @@ def test_the_webhook_commands_say_in_one_line_what_is_wrong_with_the_store(
         assert run.returncode == 2, run.stderr
         (line,) = run.stderr.strip().splitlines()
         assert line.startswith("error: ") and said.replace("{tmp}", str(tmp_path)) in line
+
+
+def test_two_cluster_nodes_on_postgresql_deliver_every_result_once(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: Any
+) -> None:
+    """The distributed form end to end: two nodes on one NATS stream and one PostgreSQL database, each running a
+    dispatcher; the record writer stores each delivery once, with the shared log's position, and the two
+    dispatchers share them; the writer stops midway and the other node goes on."""
+    monkeypatch.setenv("CCDATA_TEST_HOOK_SECRET", SECRET)
+    stream_name = request.getfixturevalue("stream")  # test_cluster's: a NATS stream of this test's own
+    with postgres_database() as url, receiving(fail_first=1) as (receiver, hook_url):
+        asyncio.run(cluster_deliveries(stream_name, url, receiver, hook_url))
+
+
+async def cluster_deliveries(stream_name: str, url: str, receiver: Receiver, hook_url: str) -> None:
+    text = TEST_CONFIG.replace("{auth_mode}", "1").replace("{heartbeat}", "60000") + webhook_config(hook_url)
+    nodes, dispatchers, running = [], [], []
+    for _ in range(2):
+        log = NatsEventLog(NATS_URL, stream_name)
+        await log.connect()
+        store = PostgresStore(url)
+        service = Service(configuration.parse(text), store, event_log=log, lease=store)
+        Push(service)  # derives the webhooks' deliveries as each event is applied
+        nodes.append(Node(service))
+        dispatchers.append(Dispatcher(service, store.webhook_store()))
+    for each in nodes:
+        await each.start()
+    running = [asyncio.create_task(dispatcher.run()) for dispatcher in dispatchers]
+
+    async def until(condition: Any, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            await asyncio.sleep(0.05)
+
+    try:
+        t0 = time.time_ns() // 1_000_000 - 3_600_000
+        one, two = nodes
+        await one.service.ingest_async(login(t0, 1001, 1002) + call("c-1", t0 + 1000) + call("c-2", t0 + 20_000))
+        await until(lambda: receiver.results() == ["c-1", "c-2"], "the first two results")
+        writer, other = (one, two) if one.service.pipeline.writer else (two, one)
+        await writer.stop()  # its store closes: the lease goes with its connection, its dispatcher stays
+        await other.service.ingest_async(call("c-3", t0 + 40_000, agent=1002) + call("c-4", t0 + 60_000))
+        await until(lambda: receiver.results() == ["c-1", "c-2", "c-3", "c-4"], "the results after the takeover")
+        assert other.service.pipeline.writer
+        positions = sorted(p["seq"] for p in receiver.accepted.values())
+        assert len(set(positions)) == 4 and positions[-1] <= other.service.pipeline.seq  # the shared log's
+        assert rows_of(url, "SELECT count(*) FROM webhook_outbox") == [(0,)]
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        for dispatcher in dispatchers:
+            dispatcher.store.close()
+        for each in nodes:
+            await each.stop()
+    assert receiver.duplicates == 0 and receiver.bad_signatures == 0
+    assert set(receiver.attempts.values()) == {2}  # refused once, acknowledged once: never sent by both nodes
