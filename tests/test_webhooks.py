@@ -524,8 +524,10 @@ async def cluster_deliveries(stream_name: str, url: str, receiver: Receiver, hoo
     try:
         t0 = time.time_ns() // 1_000_000 - 3_600_000
         one, two = nodes
+        began = time.monotonic()
         await one.service.ingest_async(login(t0, 1001, 1002) + call("c-1", t0 + 1000) + call("c-2", t0 + 20_000))
         await until(lambda: receiver.results() == ["c-1", "c-2"], "the first two results")
+        assert time.monotonic() - began < 4  # not at a dispatcher's idle look (5 s): soon after the writer stored them
         writer, other = (one, two) if one.service.pipeline.writer else (two, one)
         await writer.stop()  # its store closes: the lease goes with its connection, its dispatcher stays
         await other.service.ingest_async(call("c-3", t0 + 40_000, agent=1002) + call("c-4", t0 + 60_000))
@@ -533,7 +535,8 @@ async def cluster_deliveries(stream_name: str, url: str, receiver: Receiver, hoo
         assert other.service.pipeline.writer
         positions = sorted(p["seq"] for p in receiver.accepted.values())
         assert len(set(positions)) == 4 and positions[-1] <= other.service.pipeline.seq  # the shared log's
-        assert rows_of(url, "SELECT count(*) FROM webhook_outbox") == [(0,)]
+        await until(lambda: rows_of(url, "SELECT count(*) FROM webhook_outbox") == [(0,)], "the acknowledgements")
+        assert receiver.results() == ["c-1", "c-2", "c-3", "c-4"]  # none stored twice by the two writers
     finally:
         for task in running:
             task.cancel()

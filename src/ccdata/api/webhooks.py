@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import time
 from collections import Counter
 
 import httpx
@@ -37,6 +38,10 @@ IDLE_CHECK_S = 5.0  # at most this long between looks at the outbox (re-queued d
 BATCH = 100  # deliveries taken per webhook per round
 CONCURRENCY = 8  # requests in flight per webhook
 CLAIM_SLACK_S = 30.0  # beyond the attempts' longest: the store's own writes after them
+# After an event that owes deliveries, look this often for this long: in the distributed form the event is applied
+# (and this dispatcher told) a moment before the record writer, maybe on another node, stores its deliveries.
+FOLLOW_EVERY_S = 0.2
+FOLLOW_S = 2.0
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -76,11 +81,14 @@ class Dispatcher:
         # (webhook, outcome) -> count; outcome "delivered", "failed" (an attempt), "dead": for the metrics.
         self.counters: Counter[tuple[str, str]] = Counter()
         self._wakeup: asyncio.Event | None = None
+        self._owed_at = -FOLLOW_S  # monotonic time of the last event that owed deliveries
         service.subscribe(self._committed)
 
     def _committed(self, item: Committed) -> None:
-        if item.deliveries and self._wakeup is not None and not self._wakeup.is_set():
-            self._wakeup.set()  # it owes deliveries: look now rather than at the next idle check
+        if item.deliveries:
+            self._owed_at = time.monotonic()
+            if self._wakeup is not None and not self._wakeup.is_set():
+                self._wakeup.set()  # it owes deliveries: look now rather than at the next idle check
 
     async def run(self) -> None:
         self._wakeup = asyncio.Event()
@@ -89,6 +97,8 @@ class Dispatcher:
             while True:
                 self._wakeup.clear()
                 wait_s = await self._round(client)
+                if time.monotonic() - self._owed_at < FOLLOW_S:
+                    wait_s = min(wait_s, FOLLOW_EVERY_S)  # deliveries owed may not be stored yet
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), wait_s)
 
