@@ -13,8 +13,8 @@ Differences from the embedded schema, and why:
   keeps it in `store_meta` (`log_position`).
 - Integers are BIGINT throughout (SQLite's INTEGER is 64-bit; nothing the contract accepts is cut).
 - `webhook_outbox` has a claim (`claimed_by`, `claimed_until`): several nodes may dispatch from one database, and
-  a claimed delivery is one dispatcher's alone until it says how its attempt went or the claim runs out
-  (`store/postgres_webhooks.py`).
+  a claimed delivery is one dispatcher's alone until it says how its attempt went, the claim runs out, or that
+  dispatcher dies (`store/postgres_webhooks.py`).
 - Call IDs are compared by their bytes (`COLLATE "C"`), as SQLite compares text, whatever the database's locale:
   call-track rows are exported, and call results paged, in the same order from either store. `call_result` keeps
   the order its rows were written in (`written`, SQLite's rowid): an export's ties in arrival time follow it.
