@@ -1,5 +1,6 @@
 """`ccdata export` as a real process, on the store of a running simulator-fed server: N rows out, equal to the
-store's; page boundaries; bad options."""
+store's; page boundaries (on both stores); bad options; the same events exported from SQLite and from PostgreSQL
+give the same bytes."""
 
 from __future__ import annotations
 
@@ -15,14 +16,18 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from backends import postgres_database
+from ccdata import config as configuration
 from ccdata.domain.records import CallResult, TrackRow, month_of
 from ccdata.domain.tables import CALL_RESULTS_EXPORT, TRACK_ROWS_EXPORT, Table
+from ccdata.service import Service
 from ccdata.sim.clocks import backfill
 from ccdata.sim.contact_center import ContactCenter
-from ccdata.store.ports import Batch, CallResultQuery
+from ccdata.store.ports import Batch, CallResultQuery, Store
+from ccdata.store.postgres import PostgresStore
 from ccdata.store.sqlite import _TRACK_COLUMNS, SqliteStore
 from processes import ccdata
-from server import Running, running_server
+from server import TEST_CONFIG, Running, running_server
 from test_csv import SURVEYED
 
 NOW = time.time_ns() // 1_000_000
@@ -146,8 +151,7 @@ def test_track_rows_are_the_stores_rows_call_by_call(served: tuple[Running, Path
     assert {row["releaseCause"] is None for row in parquet} == {True, False}  # null but on a call's last row
 
 
-def test_pages_cut_anywhere_lose_and_repeat_nothing(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "pages.db")
+def test_pages_cut_anywhere_lose_and_repeat_nothing(store: Store) -> None:
     results = [_result(f"c-{n}", vdn=1 + n % 2, at=1_000 + n // 5) for n in range(40)]  # ties of five
     rows = [_row(f"c-{n}", num, at=1_000 + n) for n in range(12) for num in (-1, *range(1, n % 4 + 1))]
     store.commit(Batch(records=[*results, *rows]))
@@ -171,7 +175,8 @@ def test_pages_cut_anywhere_lose_and_repeat_nothing(tmp_path: Path) -> None:
     ]  # fmt: skip
     with pytest.raises(ValueError, match="not a record field"):
         next(store.call_result_pages(1, 0, 1, fields=("vdn", "1; DROP TABLE call_result")))
-    store.close()
+    with pytest.raises(ValueError, match="not a record field"):
+        next(store.track_row_pages(1, 0, 1, fields=("1; DROP TABLE call_track",)))
 
 
 def _result(call_id: str, vdn: int, at: int) -> CallResult:
@@ -201,6 +206,7 @@ def _row(call_id: str, num: int, at: int) -> TrackRow:
         (["--output", "{tmp}"], "is a folder: give --output a file name"),
         (["--output", "{db}"], "is the store itself: choose another --output"),
         (["--db", "{tmp}/none.db"], "no store at {tmp}/none.db"),
+        (["--store", "postgresql://ccdata@127.0.0.1/none"], "--db is the embedded store and --store the distributed"),
     ],
 )
 def test_a_bad_option_gets_one_line_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
@@ -236,3 +242,68 @@ def test_a_reader_that_goes_away_stops_the_export_quietly(tmp_path: Path) -> Non
     process.stdout.close()  # as `| head -1` does
     assert process.wait(60) == 141  # as a Unix tool ended by SIGPIPE
     assert process.stderr.read() == b""
+
+
+class _Both:
+    """Two services fed the same inputs, in the same order (a backfill's target)."""
+
+    def __init__(self, first: Service, second: Service) -> None:
+        self.first, self.second = first, second
+
+    def ingest(self, events: list[dict]) -> Any:
+        self.second.ingest(events)
+        return self.first.ingest(events)
+
+
+def test_the_same_events_export_to_the_same_bytes_from_sqlite_and_postgresql(tmp_path: Path) -> None:
+    text = TEST_CONFIG.replace("{auth_mode}", "2").replace("{heartbeat}", "60000") + SURVEYED + SECOND_VDN
+    config = configuration.parse(text)
+    db = tmp_path / "embedded.db"
+    with postgres_database() as url:
+        stores: list[Store] = [SqliteStore(db), PostgresStore(url)]
+        services = [Service(config, store) for store in stores]
+        start = NOW - 2 * HOUR
+        simulator = ContactCenter(config, config.simulator, start, seed=22)
+        backfill(_Both(*services), simulator, NOW - 60_000)  # type: ignore[arg-type]
+        # Ties in arrival time, written out of call-ID order, and call IDs whose order differs by locale: their
+        # order is the order written (results) and the bytes' (track rows), from either store.
+        tied = [_result(call_id, vdn=1, at=start + 1) for call_id in ("t-9", "T-1", "t-5", "_t", "t-10")]
+        rows = [_row(call_id, num, at=start + 2) for call_id in ("b-1", "B-2", "a-1", "_z", "é") for num in (1, -1)]
+        for store in stores:
+            store.commit(Batch(records=[*tied, *rows]))
+        counts = [store.count("results") for store in stores]
+        assert counts[0] == counts[1] >= 150
+        for store in stores:
+            store.close()
+        outputs = {}
+        for kind in ("results", "track"):
+            for name, where in (("sqlite", ["--db", db]), ("postgres", ["--store", url])):
+                out = tmp_path / f"{kind}-{name}.csv"
+                export(*where, "--kind", kind, "--from", str(start), "--to", str(NOW), "-o", out)
+                outputs[kind, name] = out.read_bytes()
+            assert outputs[kind, "sqlite"] == outputs[kind, "postgres"], kind
+        fields = CALL_RESULTS_EXPORT.fields
+        results = csv_rows(tmp_path / "results-postgres.csv")[1:]
+        assert len(results) == counts[1] and {r[fields.index("vdn")] for r in results} == {"1", "2"}
+        at, call_id = fields.index("arrived_at"), fields.index("call_id")
+        assert [r[call_id] for r in results if int(r[at]) == start + 1] == ["t-9", "T-1", "t-5", "_t", "t-10"]
+        track = csv_rows(tmp_path / "track-postgres.csv")[1:]
+        call_id = TRACK_ROWS_EXPORT.fields.index("call_id")
+        ours = [r[call_id] for r in track if r[call_id] in {"b-1", "B-2", "a-1", "_z", "é"}]
+        assert ours == ["B-2", "B-2", "_z", "_z", "a-1", "a-1", "b-1", "b-1", "é", "é"]  # by the bytes
+        assert len(track) > len(results)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://db/ccdata", "--store takes a postgresql:// URL, not 'mysql'"),
+        ("postgresql://ccdata@127.0.0.1:1/ccdata", "cannot use the store (postgresql://127.0.0.1:1/ccdata: "),
+    ],
+)
+def test_a_store_that_is_not_a_postgresql_one_gets_one_line(tmp_path: Path, url: str, message: str) -> None:
+    run = ccdata("export", "--store", url, "--output", str(tmp_path / "out.csv"))
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], run.stderr
+    assert list(tmp_path.iterdir()) == []

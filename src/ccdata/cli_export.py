@@ -1,7 +1,8 @@
 """`ccdata export`: a time window of call results or call-track rows, from the store to CSV or Parquet.
 
-Read-only (no writer lock: it works beside a running server), page by page (`SqliteStore.call_result_pages`,
-`track_row_pages`): memory stays flat whatever the window. A file is written beside its final name and renamed
+Read-only (no writer lock or lease: it works beside a running server), from the embedded store (`--db`) or the
+distributed one (`--store postgresql://…`), page by page (the store's `call_result_pages`, `track_row_pages`, in
+the same order from either): memory stays flat whatever the window. A file is written beside its final name and renamed
 when complete, so an interrupted export never leaves a partial file under that name.
 """
 
@@ -20,9 +21,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ccdata.cli_store import UserError, db_option, open_for_reading, resolve_db
+from ccdata.cli_store import UserError, db_option, open_reader, resolve_store, store_option
 from ccdata.domain.tables import CALL_RESULTS_EXPORT, TRACK_ROWS_EXPORT, Table
-from ccdata.store.sqlite import SqliteStore
+from ccdata.store.ports import Store
 from ccdata.tabular import ParquetWriter, csv_chunks
 
 KINDS = {"results": ("call results", CALL_RESULTS_EXPORT), "track": ("call-track rows", TRACK_ROWS_EXPORT)}
@@ -73,18 +74,19 @@ class Plan(NamedTuple):
 )
 @click.option("--output", "-o", metavar="FILE", help="The file to write, or - for standard output (CSV only).")
 @db_option
+@store_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 def export(
     kind: str, since: str | None, until: str | None, vdn: str | None, cc_id: str, fmt: str | None,
-    output: str | None, db: Path | None, quiet: bool,
+    output: str | None, db: Path | None, store_url: str | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Export a time window of call results or call-track rows to CSV or Parquet, in constant memory.
 
     Columns: the wire's field names (DataProcess queryCallManualDetailInfo, CC-CMS querycalltracedetail) in the
     wire's order, then the record's other fields. Read-only: it works beside a running server."""
-    path = resolve_db(db)
-    plan = _plan(kind, since, until, vdn, cc_id, fmt, output, path)
-    store = open_for_reading(path)
+    place = resolve_store(db, store_url)
+    plan = _plan(kind, since, until, vdn, cc_id, fmt, output, place)
+    store = open_reader(place)
     try:
         started = time.perf_counter()
         rows = _export(store, plan, quiet)
@@ -103,7 +105,7 @@ def export(
 
 def _plan(
     kind: str, since: str | None, until: str | None, vdn: str | None, cc_id: str, fmt: str | None,
-    output: str | None, db: Path,
+    output: str | None, place: Path | str,
 ) -> Plan:  # fmt: skip
     if kind not in KINDS:
         raise UserError(f"--kind must be results or track, not {kind!r}")
@@ -119,7 +121,7 @@ def _plan(
     if target is None and fmt == "parquet":
         raise UserError("Parquet cannot be written to standard output: give --output a file name")
     if target is not None:
-        _check_target(target, db)
+        _check_target(target, place)
     return Plan(kind, window, _number("--vdn", vdn, 1, 5000), _number("--cc", cc_id, 1, 65535) or 1, fmt, target)
 
 
@@ -153,20 +155,21 @@ def _moment(option: str, text: str | None, default: int) -> int:
     return moment
 
 
-def _check_target(target: Path, db: Path) -> None:
+def _check_target(target: Path, place: Path | str) -> None:
     if not target.parent.is_dir():
         raise UserError(f"the folder {target.parent} does not exist: create it first, or choose another --output")
     if target.is_dir():
         raise UserError(f"{target} is a folder: give --output a file name")
-    store_files = {Path(f"{db}{suffix}").resolve() for suffix in ("", "-wal", "-shm")}
-    if target.resolve() in store_files:
-        raise UserError(f"{target} is the store itself: choose another --output")
+    if isinstance(place, Path):  # the embedded store's files (a PostgreSQL store is elsewhere)
+        store_files = {Path(f"{place}{suffix}").resolve() for suffix in ("", "-wal", "-shm")}
+        if target.resolve() in store_files:
+            raise UserError(f"{target} is the store itself: choose another --output")
 
 
 # --- writing --------------------------------------------------------------------------------------------------
 
 
-def _export(store: SqliteStore, plan: Plan, quiet: bool) -> int:
+def _export(store: Store, plan: Plan, quiet: bool) -> int:
     noun, table = KINDS[plan.kind]
     begin, end = plan.window
     if plan.kind == "results":

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -24,6 +25,7 @@ from ccdata.store.ports import SessionStore, StoreUnavailable
 from ccdata.store.sqlite import SqliteStore
 
 DEFAULT_DB = "ccdata.db"
+T = TypeVar("T")
 
 
 db_option = click.option(
@@ -52,6 +54,42 @@ def resolve_cluster(flag: str | None, variable: str, configured: str) -> str:
     return flag or os.environ.get(variable) or configured
 
 
+store_option = click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    help="The distributed store, a postgresql:// URL (default: $CCDATA_STORE_URL, else the configuration's "
+    "[cluster] store; none: the embedded --db).",
+)
+
+
+def resolve_store(
+    db: Path | None, store_url: str | None, configured_db: str = "", configured_url: str = ""
+) -> Path | str:
+    """Which store a command that reads (or keeps beside a server) uses: a postgresql:// URL, or the embedded
+    store's file. The flags win (both is a mistake), then $CCDATA_STORE_URL and `[cluster] store`, then the
+    embedded store's own rule (`resolve_db`)."""
+    if db is not None and store_url:
+        raise UserError("--db is the embedded store and --store the distributed one: pass one of them")
+    if db is not None:
+        return db
+    url = resolve_cluster(store_url, "CCDATA_STORE_URL", configured_url)
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise UserError(
+                f"--store takes a postgresql:// URL, not {url.split('://')[0]!r}: e.g. postgresql://ccdata@db/ccdata"
+            )
+        return url
+    return resolve_db(None, configured_db)
+
+
+def open_reader(place: Path | str) -> Any:
+    """The store at `place` (from `resolve_store`) for reading: no writer lock, no lease."""
+    if isinstance(place, Path):
+        return open_for_reading(place)
+    return _postgres_store(place, writer=None)
+
+
 def open_distributed_for_writing(url: str, command: str, *, busy_timeout_s: float, standby: bool) -> Any:
     """A `PostgresStore` holding the record writer's lease; it is its own lock (`update`, `release`)."""
     if not url.startswith(("postgresql://", "postgres://")):
@@ -73,11 +111,19 @@ def open_distributed_for_writing(url: str, command: str, *, busy_timeout_s: floa
 
 def _postgres_store(url: str, **options: Any) -> Any:
     """A `PostgresStore`; a server out of reach or a database that is not a store said in one line."""
-    from ccdata.store.postgres import PostgresStore, where
+    from ccdata.store.postgres import PostgresStore
+
+    return postgres_opened(url, lambda: PostgresStore(url, **options))
+
+
+def postgres_opened(url: str, opening: Callable[[], T]) -> T:
+    """What `opening` opens on the PostgreSQL store at `url`; a server out of reach or a database that is not a
+    store said in one line."""
+    from ccdata.store.postgres import where
     from ccdata.store.postgres_schema import SchemaError
 
     try:
-        return PostgresStore(url, **options)
+        return opening()
     except StoreUnavailable as exc:
         raise UserError(f"cannot use the store ({exc}): is PostgreSQL running, and does the database exist?") from None
     except SchemaError as exc:

@@ -1,8 +1,9 @@
 """`ccdata webhooks list` and `ccdata webhooks replay [ID...]`: the dead letters of the webhook deliveries.
 
-Both work beside a running server (they take no writer lock: the outbox and the dead letters are rows of their
-own, written in short transactions); a re-queued delivery is attempted at the server's next look at the outbox
-(within seconds), with its attempts counted from zero.
+Both work beside a running server (they take no writer lock or lease: the outbox and the dead letters are rows
+of their own, written in short transactions), on the embedded store (`--db`) or the distributed one (`--store
+postgresql://…`, where any node's dispatcher takes it); a re-queued delivery is attempted at a dispatcher's next
+look at the outbox (within seconds), with its attempts counted from zero.
 """
 
 from __future__ import annotations
@@ -16,23 +17,31 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from ccdata.cli_store import UserError, resolve_db
-from ccdata.store.sqlite_webhooks import SqliteWebhookStore
+from ccdata.cli_store import UserError, postgres_opened, resolve_store, store_option
+from ccdata.store.ports import WebhookStore
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 
 
-def _store(db: Path | None, config_path: str | None) -> SqliteWebhookStore:
+def _store(db: Path | None, store_url: str | None, config_path: str | None) -> WebhookStore:
     from ccdata import config as configuration
 
     try:
-        configured = configuration.load(config_path).server.db if config_path else ""
+        settings = configuration.load(config_path) if config_path else None
     except configuration.ConfigError as exc:
         raise UserError(str(exc)) from None
-    path = resolve_db(db, configured)
-    if not path.exists():
-        raise UserError(f"no store at {path} (pass --db)")
-    return SqliteWebhookStore(path)
+    place = resolve_store(
+        db, store_url, settings.server.db if settings else "", settings.cluster.store if settings else ""
+    )
+    if isinstance(place, Path):
+        from ccdata.store.sqlite_webhooks import SqliteWebhookStore
+
+        if not place.exists():
+            raise UserError(f"no store at {place} (pass --db, or --store for a PostgreSQL one)")
+        return SqliteWebhookStore(place)
+    from ccdata.store.postgres_webhooks import PostgresWebhookStore
+
+    return postgres_opened(place, lambda: PostgresWebhookStore(place))
 
 
 _db = click.option("--db", type=click.Path(path_type=Path), help="The store (default: $CCDATA_DB, else ./ccdata.db).")
@@ -48,11 +57,12 @@ def webhooks() -> None:
 
 @webhooks.command("list")
 @_db
+@store_option
 @_config
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per dead letter, one a line.")
-def list_dead(db: Path | None, config_path: str | None, as_json: bool) -> None:
+def list_dead(db: Path | None, store_url: str | None, config_path: str | None, as_json: bool) -> None:
     """The dead letters, oldest first, and how many deliveries are still pending per webhook."""
-    store = _store(db, config_path)
+    store = _store(db, store_url, config_path)
     try:
         dead, pending = store.dead(), store.pending()
     finally:
@@ -78,10 +88,11 @@ def list_dead(db: Path | None, config_path: str | None, as_json: bool) -> None:
 @webhooks.command()
 @click.argument("ids", nargs=-1, type=int)
 @_db
+@store_option
 @_config
-def replay(ids: tuple[int, ...], db: Path | None, config_path: str | None) -> None:
+def replay(ids: tuple[int, ...], db: Path | None, store_url: str | None, config_path: str | None) -> None:
     """Re-queue the dead letters IDS (all of them when none is given)."""
-    store = _store(db, config_path)
+    store = _store(db, store_url, config_path)
     try:
         moved = store.replay(list(ids) if ids else None)
     finally:

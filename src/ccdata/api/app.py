@@ -45,7 +45,6 @@ from ccdata.sim.clocks import LiveSimulator
 from ccdata.store.ports import SessionStore
 from ccdata.store.sqlite import SqliteStore
 from ccdata.store.sqlite_sessions import session_store_beside
-from ccdata.store.sqlite_webhooks import webhook_store_beside
 
 
 def create_app(
@@ -62,7 +61,7 @@ def create_app(
     )
     tokens = Tokens(service.config.dataprocess.apps, wall_clock_ms, service.config.limits.max_tokens_per_app)
     hub = stream.StreamHub(service, Push(service))
-    dispatcher = webhooks.Dispatcher(service, webhook_store_beside(service.store)) if service.config.webhooks else None
+    dispatcher = webhooks.Dispatcher(service, service.store.webhook_store()) if service.config.webhooks else None
     if live is not None:
         service.clock = live.data_now
     if isinstance(service.store, SqliteStore):

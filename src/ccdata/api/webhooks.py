@@ -9,6 +9,9 @@ connection) is retried after `first_retry_s`, doubled each time up to `max_retry
 delivery moves to the dead letters, which `ccdata webhooks list` shows and `ccdata webhooks replay` re-queues.
 Rows are written with their event's commit, so a restart resumes where the last run stopped; a delivery may
 then be repeated (its receiver acknowledged it, the server died before deleting the row): receivers dedup by ID.
+The store is the record store's `webhook_store()`, embedded or distributed; in the distributed form every node
+may run a dispatcher: each round claims its deliveries for as long as its attempts can take (`claim_ms`), so
+one delivery is attempted by one node at a time (`store/postgres_webhooks.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import time
 from collections import Counter
 
 import httpx
@@ -27,12 +31,17 @@ from ccdata import __version__
 from ccdata.config import Webhook
 from ccdata.pipeline import Committed
 from ccdata.service import Service, wall_clock_ms
-from ccdata.store.sqlite_webhooks import Delivery, SqliteWebhookStore
+from ccdata.store.ports import Delivery, WebhookStore
 
 log = logging.getLogger("ccdata.webhooks")
 IDLE_CHECK_S = 5.0  # at most this long between looks at the outbox (re-queued dead letters, a retry due)
 BATCH = 100  # deliveries taken per webhook per round
 CONCURRENCY = 8  # requests in flight per webhook
+CLAIM_SLACK_S = 30.0  # beyond the attempts' longest: the store's own writes after them
+# After an event that owes deliveries, look this often for this long: in the distributed form the event is applied
+# (and this dispatcher told) a moment before the record writer, maybe on another node, stores its deliveries.
+FOLLOW_EVERY_S = 0.2
+FOLLOW_S = 2.0
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -47,23 +56,39 @@ def body_of(delivery: Delivery) -> bytes:
     })  # fmt: skip
 
 
+def attempt_deadline_s(hook: Webhook) -> float:
+    """The longest one attempt may take, whatever the receiver does (`timeout_s` bounds each phase of a request,
+    connecting, sending, each read: a receiver answering a byte at a time would hold it much longer)."""
+    return 2 * hook.timeout_s
+
+
+def claim_ms(hook: Webhook, count: int) -> int:
+    """How long a round of `count` deliveries of `hook` keeps them its own (a distributed store gives them to no
+    other dispatcher meanwhile): every attempt, CONCURRENCY at a time, within its deadline, and some slack."""
+    waves = -(-count // CONCURRENCY)
+    return int((waves * attempt_deadline_s(hook) + CLAIM_SLACK_S) * 1000)
+
+
 def retry_delay_s(hook: Webhook, attempts: int) -> float:
     """The wait after the `attempts`-th failed attempt: exponential back-off, capped."""
     return min(hook.first_retry_s * 2 ** (attempts - 1), hook.max_retry_s)
 
 
 class Dispatcher:
-    def __init__(self, service: Service, store: SqliteWebhookStore) -> None:
+    def __init__(self, service: Service, store: WebhookStore) -> None:
         self.hooks = {hook.name: hook for hook in service.config.webhooks}
         self.store = store
         # (webhook, outcome) -> count; outcome "delivered", "failed" (an attempt), "dead": for the metrics.
         self.counters: Counter[tuple[str, str]] = Counter()
         self._wakeup: asyncio.Event | None = None
+        self._owed_at = -FOLLOW_S  # monotonic time of the last event that owed deliveries
         service.subscribe(self._committed)
 
     def _committed(self, item: Committed) -> None:
-        if item.deliveries and self._wakeup is not None and not self._wakeup.is_set():
-            self._wakeup.set()  # it owes deliveries: look now rather than at the next idle check
+        if item.deliveries:
+            self._owed_at = time.monotonic()
+            if self._wakeup is not None and not self._wakeup.is_set():
+                self._wakeup.set()  # it owes deliveries: look now rather than at the next idle check
 
     async def run(self) -> None:
         self._wakeup = asyncio.Event()
@@ -72,6 +97,8 @@ class Dispatcher:
             while True:
                 self._wakeup.clear()
                 wait_s = await self._round(client)
+                if time.monotonic() - self._owed_at < FOLLOW_S:
+                    wait_s = min(wait_s, FOLLOW_EVERY_S)  # deliveries owed may not be stored yet
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), wait_s)
 
@@ -85,7 +112,7 @@ class Dispatcher:
         """Attempt every due delivery; return how long until the next one is due (at most IDLE_CHECK_S)."""
         wait_s = IDLE_CHECK_S
         for hook in self.hooks.values():
-            due = await asyncio.to_thread(self.store.due, hook.name, wall_clock_ms(), BATCH)
+            due = await asyncio.to_thread(self.store.due, hook.name, wall_clock_ms(), BATCH, claim_ms(hook, BATCH))
             if due:
                 await self._deliver_all(client, hook, due)
                 if len(due) == BATCH:
@@ -121,9 +148,12 @@ class Dispatcher:
             "X-Ccdata-Signature": signature(hook.secret, body),
         }
         try:
-            response = await client.post(hook.url, content=body, headers=headers, timeout=hook.timeout_s)
+            async with asyncio.timeout(attempt_deadline_s(hook)):  # the claim on it counts on this
+                response = await client.post(hook.url, content=body, headers=headers, timeout=hook.timeout_s)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:300]
+        except TimeoutError:
+            return f"no answer within {attempt_deadline_s(hook):g} s"
         if 200 <= response.status_code < 300:
             return None
         return f"HTTP {response.status_code}"

@@ -1,4 +1,4 @@
-"""The store's port: what the pipeline and the read APIs need from any record store (SQLite now, PostgreSQL next).
+"""The store's port: what the pipeline and the read APIs need from any record store (SQLite or PostgreSQL).
 
 The event log and the records live in one store so that an accepted event and the records it produced are
 committed together: after a crash the log and the records always agree, and live state is rebuilt from the log.
@@ -52,6 +52,24 @@ class OutboxEntry(NamedTuple):
     event_id: str
     data: bytes  # the message's JSON
     seq: int | None = None  # None: the position the store gives the event in this commit (the embedded form)
+
+
+class Delivery(NamedTuple):
+    """A webhook delivery waiting in the outbox."""
+
+    id: int  # the delivery ID receivers dedup on: the same at every attempt, on every node, after a replay
+    webhook: str
+    kind: str
+    vdn: int
+    seq: int  # the log position of the event that caused it
+    data: bytes
+    attempts: int
+    last_error: str
+
+
+class DeadLetter(NamedTuple):
+    delivery: Delivery
+    died_at: int
 
 
 @dataclass(slots=True)
@@ -178,6 +196,48 @@ class Store(Protocol):
 
     def count(self, what: str) -> int:
         """Rows in `events`, `rejected`, `results` or `track` (all months)."""
+        ...
+
+    def webhook_store(self) -> WebhookStore:
+        """The webhook deliveries of this store (its commits write the outbox): a `WebhookStore` of its own
+        connection(s), for the dispatcher and `ccdata webhooks`; ValueError if this store cannot have one."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class WebhookStore(Protocol):
+    """The other side of the outbox that `Store.commit` fills: the dispatcher takes due deliveries, deletes one
+    its receiver acknowledged, pushes its next attempt back, or moves it to the dead letters after its last
+    attempt; `ccdata webhooks` lists and replays the dead letters. Every method is one short transaction, safe
+    from any one thread at a time; times are wall-clock ms."""
+
+    def due(self, webhook: str, now_ms: int, limit: int = 100, claim_ms: int = 300_000) -> list[Delivery]:
+        """The deliveries of `webhook` whose attempt is due, oldest first; each is the caller's alone for
+        `claim_ms` (another dispatcher on the same store is not given it meanwhile), or until the caller says
+        how its attempt went (`delivered`, `retry_later`, `bury`)."""
+        ...
+
+    def next_due(self, webhook: str) -> int | None:
+        """When the earliest pending delivery of `webhook` is due (wall ms), or None if none is pending."""
+        ...
+
+    def delivered(self, ids: Sequence[int]) -> None: ...
+
+    def retry_later(self, delivery_id: int, attempts: int, next_at: int, error: str) -> None: ...
+
+    def bury(self, delivery_id: int, attempts: int, now_ms: int, error: str) -> None:
+        """Move a delivery that failed its last attempt to the dead letters, in one transaction."""
+        ...
+
+    def dead(self, limit: int = 1000) -> list[DeadLetter]: ...
+
+    def replay(self, ids: Sequence[int] | None = None) -> int:
+        """Put dead letters (those of `ids`, or all) back in the outbox, due now, attempts from zero; how many."""
+        ...
+
+    def pending(self) -> dict[str, int]:
+        """Deliveries waiting, per webhook."""
         ...
 
     def close(self) -> None: ...

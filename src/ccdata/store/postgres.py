@@ -12,7 +12,10 @@ The same tables as the embedded store (`postgres_schema.py` says where they diff
   cluster node polls it (`try_acquire`, the cluster pipeline's `Lease`). A write connection that was lost takes
   the lease again before it writes: a writer that lost it to a standby stops.
 - `record_position` holds the shared log's position the records are complete up to (`Batch.position`), written
-  in the commit's transaction.
+  in the commit's transaction; so are the batch's webhook deliveries (`webhook_outbox`, each with its event's
+  position: the shared log's, or the one the commit gives it), which `webhook_store()` dispatches.
+- Exports read a window page by page, each page its own short read, in the embedded store's order (call IDs by
+  their bytes, results' ties in the order written), so that both stores export the same bytes.
 - Connection loss or refusal, a lock not had within `busy_timeout_s`, a full disk: `StoreUnavailable`, with
   nothing written; the pipeline retries, readiness says so meanwhile.
 """
@@ -28,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -37,9 +40,11 @@ from psycopg_pool import ConnectionPool
 
 from ccdata.domain.records import AgentOperation, CallResult, EvaluationRecord, TrackRow, month_of
 from ccdata.store.lock import StoreLocked
+from ccdata.store.pages import calls_completed, chosen
 from ccdata.store.ports import (
     Batch,
     CallResultQuery,
+    OutboxEntry,
     RejectedInput,
     Snapshot,
     StoreUnavailable,
@@ -48,9 +53,13 @@ from ccdata.store.ports import (
 from ccdata.store.postgres_schema import COMMIT_LOCK, migrate
 from ccdata.store.search import call_result_condition
 
+if TYPE_CHECKING:
+    from ccdata.store.postgres_webhooks import PostgresWebhookStore
+
 LEASE_LOCK: Final = 0x63636461_7461_0003  # the record writer's lease: one writer per database
 COPY_FROM_ROWS: Final = 32  # fewer rows go in by one pipelined INSERT: a COPY's set-up costs more than it saves
 STANDBY_POLL_S: Final = 0.5
+EXPORT_PAGE: Final = 5000  # rows per read of an export
 
 _TRACK_COLUMNS: Final = ", ".join(TrackRow._fields)
 _RESULT_COLUMNS: Final = ", ".join(CallResult._fields)
@@ -246,8 +255,6 @@ class PostgresStore:
 
     @_unavailable
     def commit(self, batch: Batch) -> int:
-        if batch.outbox:  # the server refuses webhooks beside this store; a delivery is never dropped unsaid
-            raise ValueError("webhook deliveries need the embedded (SQLite) store: this store keeps no outbox")
         with self._write_lock:
             conn = self._write_connection()
             if batch is self._unsure:
@@ -270,6 +277,7 @@ class PostgresStore:
                     _insert(conn, "call_result", _RESULT_COLUMNS, results)
                     _write_evaluations(conn, evaluations)
                     _insert(conn, "agent_operation", ", ".join(AgentOperation._fields), operations)
+                    _write_outbox(conn, batch.outbox, events)
                     last += len(events)
                     if batch.position is not None:  # the shared log's position, with the rows it covers
                         conn.execute("UPDATE record_position SET seq = %s WHERE id = 1", (batch.position,))
@@ -405,6 +413,88 @@ class PostgresStore:
             ).fetchall()
         return total, [CallResult(*row) for row in page]
 
+    # --- exports: a time window page by page, each page its own short read ---
+
+    def call_result_pages(
+        self,
+        cc_id: int,
+        begin: int,
+        end: int,
+        vdn: int | None = None,
+        page: int = EXPORT_PAGE,
+        fields: Sequence[str] | None = None,
+    ) -> Iterator[list]:
+        """Call results arrived in [begin, end), of `vdn` or of each VDN in turn, in arrival order, ties in the
+        order written (`written`, as SQLite's rowid): SqliteStore's order. Keyset pagination: each page is one
+        short read on the window index (its arrival order, ties sorted within each arrival time), so memory holds
+        one page and no transaction stays open during an export. With `fields`, tuples of those fields."""
+        columns = chosen(fields, CallResult._fields)
+        query = (
+            f"SELECT {', '.join(columns)}, arrived_at, written FROM call_result WHERE cc_id = %s AND vdn = %s "
+            "AND arrived_at >= %s AND (arrived_at, written) > (%s, %s) AND arrived_at < %s "
+            "ORDER BY arrived_at, written LIMIT %s"
+        )
+        for each in [vdn] if vdn is not None else self._vdns(cc_id):
+            after = (begin, -(2**63))
+            while rows := self._read_all(query, (cc_id, each, after[0], *after, end, page)):
+                after = rows[-1][-2:]  # arrived_at, written of the last row
+                yield [row[:-2] for row in rows] if fields else [CallResult(*row[:-2]) for row in rows]
+
+    @_unavailable
+    def count_call_results(self, cc_id: int, begin: int, end: int, vdn: int | None = None) -> int:
+        query = (
+            "SELECT count(*) FROM call_result WHERE cc_id = %s AND vdn = %s AND arrived_at >= %s AND arrived_at < %s"
+        )
+        vdns = [vdn] if vdn is not None else self._vdns(cc_id)
+        return sum(self._read_all(query, (cc_id, each, begin, end))[0][0] for each in vdns)
+
+    def track_row_pages(
+        self,
+        cc_id: int,
+        begin: int,
+        end: int,
+        vdn: int | None = None,
+        page: int = EXPORT_PAGE,
+        fields: Sequence[str] | None = None,
+    ) -> Iterator[list]:
+        """Call-track rows of the calls arrived in [begin, end) (of `vdn`, or of every VDN), month by month, by
+        call ID (its bytes), each call's rows in callIdNum order with -1 last: SqliteStore's order. Keyset
+        pagination on each month's partition's primary key; a call cut by a page boundary is completed first."""
+        with self._pool.connection() as conn:
+            existing = self._existing_months(conn)  # this process may not have made them: ask
+        first, last = _month_number(month_of(begin)), _month_number(month_of(max(begin, end - 1)))
+        make = (lambda row: row[:-2]) if fields else (lambda row: TrackRow(*row[:-2]))
+        for month in sorted(m for m in existing if first <= m <= last):
+            yield from calls_completed(self._track_pages(month, cc_id, begin, end, vdn, page, fields), make)
+
+    def _track_pages(
+        self, month: int, cc_id: int, begin: int, end: int, vdn: int | None, page: int, fields: Sequence[str] | None
+    ) -> Iterator[list[tuple]]:
+        in_vdn = "" if vdn is None else "AND vdn = %s "
+        query = (
+            f"SELECT {', '.join(chosen(fields, TrackRow._fields))}, call_id, call_id_num FROM call_track "
+            "WHERE month = %s AND cc_id = %s AND (call_id, call_id_num) > (%s, %s) "
+            f"AND arrived_at >= %s AND arrived_at < %s {in_vdn}ORDER BY call_id, call_id_num LIMIT %s"
+        )
+        after: tuple[str, int] = ("", -(2**63))
+        scope = (begin, end) if vdn is None else (begin, end, vdn)
+        while rows := self._read_all(query, (month, cc_id, *after, *scope, page)):
+            after = rows[-1][-2:]  # call_id, call_id_num of the last row
+            yield rows
+
+    def _vdns(self, cc_id: int) -> list[int]:
+        """The VDNs with call results, one index seek each (no scan of the results)."""
+        found: list[int] = []
+        query = "SELECT min(vdn) FROM call_result WHERE cc_id = %s AND vdn > %s"
+        while (vdn := self._read_all(query, (cc_id, found[-1] if found else -1))[0][0]) is not None:
+            found.append(vdn)
+        return found
+
+    @_unavailable
+    def _read_all(self, query: str, args: Sequence[object]) -> list[tuple]:
+        with self._pool.connection() as conn:
+            return conn.execute(query, args).fetchall()
+
     @_unavailable
     def agent_operations(
         self, cc_id: int, agent_id: int, begin: int, end: int, operate_type: int | None = None
@@ -433,6 +523,13 @@ class PostgresStore:
     @_unavailable
     def count(self, what: str) -> int:
         return self._read_one(f"SELECT count(*) FROM {_TABLES[what]}")
+
+    def webhook_store(self) -> PostgresWebhookStore:
+        """The webhook deliveries in this database (its commits write the outbox), through a pool of their own:
+        several nodes may dispatch from it at once (`PostgresWebhookStore` says how they share the work)."""
+        from ccdata.store.postgres_webhooks import PostgresWebhookStore
+
+        return PostgresWebhookStore(self.url, busy_timeout_s=self.busy_timeout_s)
 
     def close(self) -> None:
         with self._write_lock:
@@ -504,6 +601,19 @@ def _insert(conn: psycopg.Connection, table: str, columns: str, rows: Sequence[S
     elif rows:
         marks = ", ".join(["%s"] * len(rows[0]))
         conn.cursor().executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+def _write_outbox(conn: psycopg.Connection, outbox: list[OutboxEntry], events: list[tuple]) -> None:
+    """The webhook deliveries, each with its event's log position: the shared log's (given, the distributed form)
+    or the one this commit gives the event (`events`: (seq, id, ...)); an event of an earlier commit is looked up."""
+    if not outbox:
+        return
+    seq_of = {event[1]: event[0] for event in events}
+    missing = [o.event_id for o in outbox if o.seq is None and o.event_id not in seq_of]
+    if missing:
+        seq_of.update(conn.execute("SELECT id, seq FROM event_log WHERE id = ANY(%s)", (missing,)).fetchall())
+    rows = [(o.webhook, o.kind, o.vdn, seq_of[o.event_id] if o.seq is None else o.seq, o.data) for o in outbox]
+    _insert(conn, "webhook_outbox", "webhook, kind, vdn, seq, data", rows)
 
 
 def _write_rejected(conn: psycopg.Connection, rejected: list[RejectedInput]) -> None:

@@ -21,9 +21,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from ccdata.domain.records import LAST_ROW, AgentOperation, CallResult, EvaluationRecord, TrackRow, month_of
+from ccdata.domain.records import AgentOperation, CallResult, EvaluationRecord, TrackRow, month_of
+from ccdata.store.pages import calls_completed, chosen
 from ccdata.store.ports import (
     Batch,
     CallResultQuery,
@@ -33,6 +34,9 @@ from ccdata.store.ports import (
     rejection_digest,
 )
 from ccdata.store.search import call_result_condition
+
+if TYPE_CHECKING:
+    from ccdata.store.sqlite_webhooks import SqliteWebhookStore
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS event_log (
@@ -386,9 +390,9 @@ class SqliteStore:
         no read transaction stays open beside a writer (the WAL can be checkpointed during a long export).
         With `fields`, tuples of those fields in that order instead of records (an export's columns straight
         from the query: a third faster than records picked apart)."""
-        chosen = _chosen(fields, CallResult._fields)
+        columns = chosen(fields, CallResult._fields)
         sql = (
-            f"SELECT {', '.join(chosen)}, arrived_at, rowid FROM call_result WHERE cc_id = ? AND vdn = ? "
+            f"SELECT {', '.join(columns)}, arrived_at, rowid FROM call_result WHERE cc_id = ? AND vdn = ? "
             "AND (arrived_at, rowid) > (?, ?) AND arrived_at < ? ORDER BY arrived_at, rowid LIMIT ?"
         )
         for each in [vdn] if vdn is not None else self._vdns(cc_id):
@@ -418,24 +422,14 @@ class SqliteStore:
         months = [m for m in sorted(self._months) if month_of(begin) <= m <= month_of(max(begin, end - 1))]
         make = (lambda row: row[:-2]) if fields else (lambda row: TrackRow(*row[:-2]))
         for month in months:
-            pending: list[tuple] = []  # the rows so far of the page's last call: it may go on in the next page
-            for rows in self._track_pages(f"track_{month}", cc_id, begin, end, vdn, page, fields):
-                finished: list = []
-                for row in rows:  # each row ends with its call ID and callIdNum
-                    if pending and row[-2] != pending[0][-2]:
-                        finished += map(make, _in_call_order(pending))
-                        pending = []
-                    pending.append(row)
-                yield finished
-            if pending:
-                yield list(map(make, _in_call_order(pending)))
+            yield from calls_completed(self._track_pages(f"track_{month}", cc_id, begin, end, vdn, page, fields), make)
 
     def _track_pages(
         self, table: str, cc_id: int, begin: int, end: int, vdn: int | None, page: int, fields: Sequence[str] | None
     ) -> Iterator[list[tuple]]:
         in_vdn = "" if vdn is None else "AND vdn = ? "
         sql = (
-            f"SELECT {', '.join(_chosen(fields, TrackRow._fields))}, call_id, call_id_num FROM {table} "
+            f"SELECT {', '.join(chosen(fields, TrackRow._fields))}, call_id, call_id_num FROM {table} "
             "WHERE cc_id = ? AND (call_id, call_id_num) > (?, ?) "
             f"AND arrived_at >= ? AND arrived_at < ? {in_vdn}ORDER BY call_id, call_id_num LIMIT ?"
         )
@@ -475,6 +469,15 @@ class SqliteStore:
         table = {"events": "event_log", "rejected": "rejected_input", "results": "call_result"}[what]
         return self._reader().execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
+    def webhook_store(self) -> SqliteWebhookStore:
+        """The deliveries of this store: its outbox is written by its commits, so they are read in the same file,
+        through a second connection (none is possible to `:memory:`)."""
+        from ccdata.store.sqlite_webhooks import SqliteWebhookStore
+
+        if self.path == ":memory:":
+            raise ValueError("webhooks need the embedded store on a file (its outbox is read by a second connection)")
+        return SqliteWebhookStore(self.path)
+
     def close(self) -> None:
         for db in self._reader_connections:
             db.close()
@@ -497,18 +500,3 @@ class SqliteStore:
     def _existing_months(self) -> set[str]:
         names = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'track_%'")
         return {name[len("track_") :] for (name,) in names if _MONTH.match(name[len("track_") :])}
-
-
-def _in_call_order(rows: list[tuple]) -> list[tuple]:
-    """A call's rows (each ending with its callIdNum) with the last row, -1, after 1..n."""
-    return sorted(rows, key=lambda row: (row[-1] == LAST_ROW, row[-1]))
-
-
-def _chosen(fields: Sequence[str] | None, known: tuple[str, ...]) -> Sequence[str]:
-    """The columns to select: `fields`, each a record field (the names go into SQL), else every field."""
-    if not fields:
-        return known
-    unknown = [name for name in fields if name not in known]
-    if unknown:
-        raise ValueError(f"not a record field: {unknown}")
-    return fields

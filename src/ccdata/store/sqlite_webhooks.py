@@ -14,33 +14,22 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
-from ccdata.store.sqlite import WEBHOOK_SCHEMA, SqliteStore
+from ccdata.store.ports import DeadLetter, Delivery
+from ccdata.store.sqlite import WEBHOOK_SCHEMA
 
 _OUTBOX = "id, webhook, kind, vdn, seq, data, attempts, last_error"
 _BURY = """INSERT OR REPLACE INTO webhook_dead (id, webhook, kind, vdn, seq, data, attempts, died_at, last_error)
 SELECT id, webhook, kind, vdn, seq, data, ?, ?, ? FROM webhook_outbox WHERE id = ?"""
 
 
-class Delivery(NamedTuple):
-    id: int  # the delivery ID receivers dedup on
-    webhook: str
-    kind: str
-    vdn: int
-    seq: int  # the log position of the event that caused it
-    data: bytes
-    attempts: int
-    last_error: str
-
-
-class DeadLetter(NamedTuple):
-    delivery: Delivery
-    died_at: int
+__all__ = ["DeadLetter", "Delivery", "SqliteWebhookStore"]
 
 
 class SqliteWebhookStore:
-    """Deliveries of the store at `path`; every method is one short transaction, safe from any one thread."""
+    """The `WebhookStore` of the store at `path`; every method is one short transaction, safe from any one thread.
+
+    One dispatcher at a time: the store's one writing server runs it (`due` needs no claim)."""
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 10.0) -> None:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s)
@@ -49,8 +38,9 @@ class SqliteWebhookStore:
         self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged delivery stays deleted after a power cut
         self._lock = threading.Lock()
 
-    def due(self, webhook: str, now_ms: int, limit: int = 100) -> list[Delivery]:
-        """The deliveries of `webhook` whose attempt is due, oldest first."""
+    def due(self, webhook: str, now_ms: int, limit: int = 100, claim_ms: int = 300_000) -> list[Delivery]:
+        """The deliveries of `webhook` whose attempt is due, oldest first (`claim_ms`: no other dispatcher
+        shares this file, there is nothing to claim)."""
         sql = f"SELECT {_OUTBOX} FROM webhook_outbox WHERE webhook = ? AND next_at <= ? ORDER BY id LIMIT ?"
         with self._lock:
             return [Delivery(*row) for row in self._db.execute(sql, (webhook, now_ms, limit))]
@@ -111,11 +101,3 @@ class SqliteWebhookStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
-
-
-def webhook_store_beside(store: object) -> SqliteWebhookStore:
-    """The deliveries of the record store `store` (the outbox is written by its commits, so: the same file)."""
-    path = getattr(store, "path", None)
-    if not isinstance(store, SqliteStore) or path in (None, ":memory:"):
-        raise ValueError("webhooks need the embedded store on a file (its outbox is read by a second connection)")
-    return SqliteWebhookStore(path)
