@@ -139,6 +139,10 @@ class Service:
         self.totals.add(report)
         return report
 
+    async def records_current(self) -> None:
+        """Before a read of records: the distributed form waits until they include every event applied here."""
+        await self.pipeline.records_current()
+
     def note_read(self) -> None:
         """A request other than an ingest came in: writes go in smaller commits for a while (fair sharing)."""
         self._last_read = time.monotonic()

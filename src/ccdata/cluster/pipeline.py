@@ -283,6 +283,12 @@ class ClusterPipeline(Pipeline):
             return
         self.snapshot_seq, self._snapshot_wall = seq, time.monotonic()
 
+    async def records_current(self) -> None:
+        """Until the record store holds the records of every event this node has applied: a record read answers
+        with what the node's live state, its gateway events and its stream messages already told (the record
+        writer is at most one write behind)."""
+        await self._recorded_up_to(self.seq)
+
     async def _recorded_up_to(self, seq: int) -> None:
         """Until the record store holds everything up to `seq` (this node's writer signals; another's is polled)."""
         assert self._recorded_event is not None
