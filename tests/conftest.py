@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from backends import MODES, Backend, backend_of, in_mode, owning_places
+from backends import MODES, Backend, backend_of, in_mode, nats_stream, owning_places
 from ccdata.store.ports import Store
 from server import live_modes
 
@@ -60,9 +60,9 @@ def runs_in_modes(metafunc: pytest.Metafunc) -> bool:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     embedded_module = metafunc.module.__name__ in EMBEDDED_ONLY_MODULES
-    if "mode" not in metafunc.fixturenames or not (embedded_module or runs_in_modes(metafunc)):
-        return
     only = metafunc.definition.get_closest_marker("embedded_only")
+    if "mode" not in metafunc.fixturenames or not (embedded_module or only or runs_in_modes(metafunc)):
+        return
     if only is not None and not (only.args or only.kwargs.get("reason")):
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: embedded_only needs its reason")
     embedded = only is not None or embedded_module
@@ -87,6 +87,13 @@ def _one_mode_at_a_time(mode: str | None) -> Iterator[None]:
     assert not stray, f"a server of the {stray} mode is still running: its module fixture must request `mode`"
     with owning_places():
         yield
+
+
+@pytest.fixture
+def stream() -> Iterator[str]:
+    """A JetStream stream of this test's own, removed afterwards; NATS down is a failure that says how to start it."""
+    with nats_stream() as name:
+        yield name
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -7,7 +7,7 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -364,6 +364,12 @@ class OfflineService:
             return self.service.emit(type_, vdn, **fields)
         return self.node.run(self.service.emit_async(type_, vdn, **fields))
 
+    def run(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        """The coroutine `make()` to its end, on the node's loop (a loop of its own in the embedded form)."""
+        if self.node is None:
+            return asyncio.run(make())  # type: ignore[arg-type]
+        return self.node.run(make())
+
     @property
     def engine(self) -> Any:
         return self.service.engine
@@ -371,6 +377,10 @@ class OfflineService:
     @property
     def store(self) -> Store:
         return self.service.store
+
+    @property
+    def health(self) -> Any:
+        return self.service.health
 
     def close(self) -> None:
         """As the server stops: the embedded form saves a snapshot, a node writes its records and leaves."""
@@ -381,9 +391,13 @@ class OfflineService:
 
 
 @contextmanager
-def offline_service(tmp: Path, mode: str | None = None) -> Iterator[OfflineService]:
-    """The service of the servers on `tmp` (their configuration, store and log), closed afterwards."""
-    service, sessions, _ = build_service(tmp, configuration.load(tmp / "ccdata.toml"), mode or current_mode())
+def offline_service(
+    tmp: Path, mode: str | None = None, config: configuration.Config | None = None
+) -> Iterator[OfflineService]:
+    """The service of the servers on `tmp` (their configuration, else `config`; their store and log), closed
+    afterwards."""
+    config = config or configuration.load(tmp / "ccdata.toml")
+    service, sessions, _ = build_service(tmp, config, mode or current_mode())
     if sessions is not None:
         sessions.close()
     offline = OfflineService(service)
