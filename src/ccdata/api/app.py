@@ -72,6 +72,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.start()
+        if live is not None:
+            live.started()
         health = service.health
 
         def supervised(bodies: dict[str, Any]) -> list[asyncio.Task[None]]:
