@@ -96,10 +96,16 @@ class Running:
     mode: str = "embedded"
     place: Place | None = None  # the distributed mode's database, stream and Redis prefix
     folder: Path | None = None  # the embedded mode's store is server.db there
+    loop: Any = None  # the server's event loop
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of a query on the server's record store, read beside the server (see `sql_at`)."""
         return sql_at(self.folder, query, params, self.mode)
+
+    def records_current(self) -> None:
+        """Until the store holds the records of every event the server applied (as its record reads wait): what a
+        test that reads the store itself waits for after it saw the server's live state move."""
+        asyncio.run_coroutine_threadsafe(self.service.records_current(), self.loop).result(30)
 
     def track_tables(self) -> list[str]:
         """The tables of the call track: one per month in SQLite, one partitioned table in PostgreSQL."""
@@ -147,8 +153,8 @@ def build_service(
         return Service(config, SqliteStore(tmp / "server.db")), None, None
     if mode != "distributed":
         raise RuntimeError(
-            "this test runs in no mode: conftest's `mode` fixture parametrizes the modules that use running_server "
-            "(or pass store=)"
+            "this test runs in no mode: conftest's `mode` fixture parametrizes the tests that start a server (or pass "
+            "store=)"
         )
     place = distributed_place(str(tmp))
     store = PostgresStore(place.store_url)
@@ -198,7 +204,8 @@ def running_server(
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    running = Running(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", service, app, mode, place, tmp)
+    loop = server.servers[0].get_loop()
+    running = Running(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", service, app, mode, place, tmp, loop)
     _LIVE[id(running)] = mode
     try:
         yield running

@@ -132,4 +132,5 @@ def http_ring(api: Api, agent_id: int) -> str:
 
 
 def logged(running: Running) -> list[dict[str, Any]]:
+    running.records_current()  # a cluster node stores what it applied a write later
     return [msgspec.json.decode(body) for _, body in running.service.store.events_after(0)]
