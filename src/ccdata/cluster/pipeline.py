@@ -283,6 +283,10 @@ class ClusterPipeline(Pipeline):
             return
         self.snapshot_seq, self._snapshot_wall = seq, time.monotonic()
 
+    def unstored_records(self) -> list[Record]:
+        """The records this node produced past the record store's position (for the record writer to store)."""
+        return [record for output in self._unwritten if output.seq > self._recorded for record in output.records]
+
     async def records_current(self) -> None:
         """Until the record store holds the records of every event this node has applied: a record read answers
         with what the node's live state, its gateway events and its stream messages already told (the record
