@@ -3,7 +3,8 @@
 ports); and the two kinds of store and of session store, for the store-level tests.
 
 Each distributed test gets a database `ccdata_test_<random>`, a JetStream stream `ccdata-test-<random>` and a Redis
-key prefix `ccdata-test-<random>:` of its own, removed afterwards, so parallel runs never meet. A server that is not
+key prefix of its own (`test-<random>:`, the deployment's name; `ccdata-test-<random>:` for the session store
+tests), removed afterwards, so parallel runs never meet. A server that is not
 reachable fails the test with the command that starts it: the distributed tests never skip silently.
 
 The mode of a test is chosen by conftest's `mode` fixture (see docs/testing.md); `current_mode()` is what
