@@ -1,25 +1,37 @@
-"""The two kinds of store and of session store, for tests that must hold for both: embedded (SQLite) and
-distributed (PostgreSQL, Redis, on their standard local ports).
+"""The two modes ccdata runs in, for tests that must hold in both: embedded (one process, SQLite) and distributed
+(nodes replicating a NATS JetStream log, records in PostgreSQL, gateway sessions in Redis, on their standard local
+ports); and the two kinds of store and of session store, for the store-level tests.
 
-Each distributed test gets a database `ccdata_test_<random>` (or a Redis key prefix `ccdata-test-<random>:`) of its
-own, removed afterwards, so parallel runs never meet. A server that is not reachable fails the test with the
-command that starts it: the distributed tests never skip silently.
+Each distributed test gets a database `ccdata_test_<random>`, a JetStream stream `ccdata-test-<random>` and a Redis
+key prefix of its own (`test-<random>:`, the deployment's name; `ccdata-test-<random>:` for the session store
+tests), removed afterwards, so parallel runs never meet. A server that is not
+reachable fails the test with the command that starts it: the distributed tests never skip silently.
+
+The mode of a test is chosen by conftest's `mode` fixture (see docs/testing.md); `current_mode()` is what
+`server.running_server` builds, `distributed_place(key)` where a distributed server keeps its state.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
+import socket
 import sqlite3
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 import redis
+from nats.js.errors import NotFoundError
 
+from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.store.ports import SessionStore, Store
 from ccdata.store.postgres import PostgresStore
 from ccdata.store.postgres_schema import COMMIT_LOCK
@@ -30,6 +42,11 @@ from ccdata.store.sqlite_sessions import SqliteSessionStore
 POSTGRES_ADMIN = os.environ.get("CCDATA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CCDATA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 POSTGRES_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+NATS_URL = os.environ.get("CCDATA_TEST_NATS", "nats://127.0.0.1:4222")
+NATS_START = (
+    "start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- "
+    "-a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server"
+)
 REDIS_START = (
     'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no '
     "--dir /var/lib/redis --logfile /var/log/redis/ci.log"
@@ -53,14 +70,14 @@ def postgres_database() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own; its keys are deleted afterwards."""
+def redis_prefix(prefix: str | None = None) -> Iterator[str]:
+    """A key prefix of this test's own (`prefix`, else a new one); its keys are deleted afterwards."""
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
     try:
         client.ping()
     except redis.ConnectionError as exc:
         pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}); start it with: {REDIS_START}")
-    prefix = f"ccdata-test-{secrets.token_hex(6)}"
+    prefix = prefix or f"ccdata-test-{secrets.token_hex(6)}"
     try:
         yield prefix
     finally:
@@ -68,6 +85,134 @@ def redis_prefix() -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+@contextlib.contextmanager
+def nats_stream(name: str | None = None) -> Iterator[str]:
+    """A JetStream stream name of this test's own (`name`, else a new one; the event log creates the stream);
+    deleted afterwards."""
+    where = urlsplit(NATS_URL)
+    try:
+        socket.create_connection((where.hostname, where.port or 4222), timeout=3).close()
+    except OSError as exc:
+        pytest.fail(f"NATS JetStream is not reachable at {NATS_URL} ({exc}); start it with: {NATS_START}")
+    name = name or f"ccdata-test-{secrets.token_hex(6)}"
+    try:
+        yield name
+    finally:
+        in_a_thread(_delete_stream(name))
+
+
+async def _delete_stream(name: str) -> None:
+    log = NatsEventLog(NATS_URL, name)
+    await log.connect()  # creates it if nothing did: then it is deleted at once
+    try:
+        with contextlib.suppress(NotFoundError):
+            await log.delete()
+    finally:
+        await log.close()
+
+
+def in_a_thread(work: Any) -> Any:
+    """Run a coroutine to its end on a loop of its own (also from inside a test's running loop)."""
+    done: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            done["result"] = asyncio.run(work)
+        except BaseException as exc:
+            done["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in done:
+        raise done["error"]
+    return done.get("result")
+
+
+# --- the two modes ---
+
+MODES = ("embedded", "distributed")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a distributed deployment keeps its state: records, event log, gateway sessions."""
+
+    store_url: str
+    deployment: str  # `[cluster] deployment`: the stream is `ccdata-<deployment>`, the Redis key prefix itself
+
+    @property
+    def stream(self) -> str:
+        return f"ccdata-{self.deployment}"
+
+    @property
+    def prefix(self) -> str:
+        return self.deployment
+
+    def cluster_toml(self) -> str:
+        """The `[cluster]` table of a `ccdata serve` process that is a node of this place."""
+        return (
+            f'\n[cluster]\nstore = "{self.store_url}"\nevents = "{NATS_URL}"\nsessions = "{REDIS_URL}"\n'
+            f'deployment = "{self.deployment}"\n'
+        )
+
+
+class _Modes:
+    """The mode of the running test, and the distributed places made for it, by key (a server's folder): a server
+    started again on the same folder finds its database, stream and sessions again."""
+
+    def __init__(self) -> None:
+        self.mode: str | None = None
+        self.owners: list[contextlib.ExitStack] = []  # innermost last: the test's, inside its module's
+        self.places: dict[str, Place] = {}
+
+
+_MODES = _Modes()
+
+
+def current_mode() -> str | None:
+    return _MODES.mode
+
+
+@contextlib.contextmanager
+def in_mode(mode: str | None) -> Iterator[None]:
+    """Tests run in `mode` (None: tests that choose no mode) until the block ends; its places are removed then."""
+    previous = _MODES.mode
+    _MODES.mode = mode
+    try:
+        with owning_places():
+            yield
+    finally:
+        _MODES.mode = previous
+
+
+@contextlib.contextmanager
+def owning_places() -> Iterator[None]:
+    """The distributed places made inside the block are removed when it ends."""
+    with contextlib.ExitStack() as owner:
+        _MODES.owners.append(owner)
+        try:
+            yield
+        finally:
+            _MODES.owners.remove(owner)
+
+
+def distributed_place(key: str) -> Place:
+    """The place of `key` (made at its first use): a database, a stream and a Redis prefix of this test's own."""
+    if key in _MODES.places:
+        return _MODES.places[key]
+    if not _MODES.owners:
+        raise RuntimeError("a distributed place is made inside a test (conftest's `mode` fixture owns it)")
+    owner = _MODES.owners[-1]
+    url = owner.enter_context(postgres_database())
+    place = Place(url, f"test-{secrets.token_hex(6)}")
+    owner.enter_context(nats_stream(place.stream))
+    owner.enter_context(redis_prefix(place.prefix))
+    _MODES.places[key] = place
+    owner.callback(_MODES.places.pop, key, None)  # runs first: nothing finds the place while it is removed
+    return place
 
 
 class Backend(Protocol):

@@ -118,3 +118,19 @@ def demo_config_with(path: Path, **settings: str) -> Path:
         assert found == 1, key
     path.write_text(text)
     return path
+
+
+def serve_args(tmp: Path, db: str, mode: str | None, config: Path | None = None) -> list[str | Path]:
+    """The arguments of a `ccdata serve` whose state lives at `tmp` in `mode` (conftest's `mode`): the embedded
+    store `tmp`/`db`, or a node of the distributed place of `tmp`: its `[cluster]` table appended to the
+    configuration (`config`, else the packaged demo one), written beside."""
+    if mode != "distributed":
+        return ["--db", tmp / db, *(["--config", config] if config is not None else [])]
+    from importlib import resources
+
+    from backends import distributed_place
+
+    text = config.read_text() if config is not None else resources.files("ccdata").joinpath("default.toml").read_text()
+    clustered = tmp / "cluster.toml"
+    clustered.write_text(text + distributed_place(str(tmp)).cluster_toml())
+    return ["--config", clustered]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,16 +16,24 @@ from typing import Any
 
 import httpx
 import msgspec
+import psycopg
 import uvicorn
 
+from backends import NATS_URL, REDIS_URL, Place, current_mode, distributed_place
 from ccdata import config as configuration
 from ccdata import signing
 from ccdata.api.app import create_app
 from ccdata.api.limits import server_options
+from ccdata.cluster.nats_log import NatsEventLog
+from ccdata.cluster.pipeline import ClusterPipeline
+from ccdata.pipeline import IngestReport, Input, RejectionNote
 from ccdata.service import Service
 from ccdata.sim.clocks import LiveSimulator
 from ccdata.store.ports import SessionStore, Store
+from ccdata.store.postgres import PostgresStore
+from ccdata.store.redis_sessions import RedisSessionStore
 from ccdata.store.sqlite import SqliteStore
+from ccdata.store.sqlite_sessions import SqliteSessionStore
 
 TEST_CONFIG = """
 [call_center]
@@ -82,6 +93,74 @@ class Running:
     host: str
     service: Service
     app: Any = None  # the Starlette application (its `state` holds the stream hub, the gateway)
+    mode: str = "embedded"
+    place: Place | None = None  # the distributed mode's database, stream and Redis prefix
+    folder: Path | None = None  # the embedded mode's store is server.db there
+    loop: Any = None  # the server's event loop
+
+    def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query on the server's record store, read beside the server (see `sql_at`)."""
+        return sql_at(self.folder, query, params, self.mode)
+
+    def records_current(self) -> None:
+        """Until the store holds the records of every event the server applied (as its record reads wait): what a
+        test that reads the store itself waits for after it saw the server's live state move."""
+        asyncio.run_coroutine_threadsafe(self.service.records_current(), self.loop).result(30)
+
+    def track_tables(self) -> list[str]:
+        """The tables of the call track: one per month in SQLite, one partitioned table in PostgreSQL."""
+        if self.mode == "distributed":
+            return ["call_track"]
+        return [name for (name,) in self.sql("SELECT name FROM sqlite_master WHERE name LIKE 'track_%'")]
+
+
+def sql_at(
+    tmp: Path | None, query: str, params: tuple[Any, ...] = (), mode: str | None = None
+) -> list[tuple[Any, ...]]:
+    """Rows of a query on the record store of the servers on `tmp`, on a connection of our own (SQLite's `?`
+    placeholders; the SQL common to SQLite and PostgreSQL)."""
+    assert tmp is not None
+    if (mode or current_mode()) != "distributed":
+        with contextlib.closing(sqlite3.connect(tmp / "server.db")) as db:
+            return db.execute(query, params).fetchall()
+    with psycopg.connect(distributed_place(str(tmp)).store_url) as db:
+        text = query.replace("%", "%%").replace("?", "%s")
+        return [tuple(row) for row in db.execute(text, params).fetchall()]  # type: ignore[arg-type]
+
+
+def sessions_at(tmp: Path, mode: str | None = None) -> SessionStore:
+    """The gateway session store of the servers on `tmp`, opened anew (what a restart, another node, loads)."""
+    if (mode or current_mode()) != "distributed":
+        return SqliteSessionStore(tmp / "server.db")
+    return RedisSessionStore(REDIS_URL, distributed_place(str(tmp)).prefix)
+
+
+_LIVE: dict[int, str] = {}  # the servers running now (by id of their Running), and the mode of each
+
+
+def live_modes() -> set[str]:
+    """The modes of the servers running now (a module-scoped server outlives the test that started it)."""
+    return set(_LIVE.values())
+
+
+def build_service(
+    tmp: Path, config: configuration.Config, mode: str | None
+) -> tuple[Service, SessionStore | None, Place | None]:
+    """The service of a server in `mode` whose state lives at `tmp` (again, when a server restarts on `tmp`): the
+    embedded form on `tmp`/server.db, or a distributed node as `ccdata serve --store postgresql://… --events
+    nats://… --sessions redis://…` builds it (the record writer's lease is the store's advisory lock)."""
+    if mode == "embedded":
+        return Service(config, SqliteStore(tmp / "server.db")), None, None
+    if mode != "distributed":
+        raise RuntimeError(
+            "this test runs in no mode: conftest's `mode` fixture parametrizes the tests that start a server (or pass "
+            "store=)"
+        )
+    place = distributed_place(str(tmp))
+    store = PostgresStore(place.store_url)
+    event_log = NatsEventLog(NATS_URL, place.stream)
+    sessions = RedisSessionStore(REDIS_URL, place.prefix)
+    return Service(config, store, event_log=event_log, lease=store), sessions, place
 
 
 @contextmanager
@@ -94,14 +173,25 @@ def running_server(
     store: Store | None = None,
     sessions: SessionStore | None = None,
     bind: str = "127.0.0.1",
+    mode: str | None = None,
 ) -> Iterator[Running]:
     """A server on a free port (of `bind`; the URL is the loopback one); `extra` TOML is appended; `live_speed`
-    runs the live simulator. The store is `tmp`/server.db unless `store` is given; the sessions are beside it
-    unless `sessions` is."""
+    runs the live simulator. Its form is `mode`, else the test's (conftest's `mode` fixture): embedded, the store
+    `tmp`/server.db with the sessions beside it; distributed, a node on a database, stream and Redis prefix of the
+    test's own, found again by a server started on the same `tmp`. A `store` given is served by the embedded
+    pipeline (with `sessions`, else the sessions beside it)."""
     path = tmp / "ccdata.toml"
     text = TEST_CONFIG.replace("{auth_mode}", str(auth_mode)).replace("{heartbeat}", str(heartbeat_ms))
     path.write_text(text + extra)
-    service = Service(configuration.load(path), store or SqliteStore(tmp / "server.db"))
+    config = configuration.load(path)
+    place = None
+    if store is not None:
+        mode = "embedded" if isinstance(store, SqliteStore) else "given"
+        service = Service(config, store)
+    else:
+        mode = mode or current_mode()
+        service, built_sessions, place = build_service(tmp, config, mode)
+        sessions = sessions if sessions is not None else built_sessions
     live = None if live_speed is None else LiveSimulator(service, speed=live_speed)
     app = create_app(service, live=live, sessions=sessions)
     options = server_options(service.config.limits)
@@ -114,9 +204,13 @@ def running_server(
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
+    loop = server.servers[0].get_loop()
+    running = Running(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", service, app, mode, place, tmp, loop)
+    _LIVE[id(running)] = mode
     try:
-        yield Running(f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", service, app)
+        yield running
     finally:
+        del _LIVE[id(running)]
         server.should_exit = True
         thread.join(10)
 
@@ -222,3 +316,120 @@ class Api:
         body = response.json()
         assert body["rejected"] == 0, body
         return body
+
+
+class _Node:
+    """A distributed node without a server, driven from the test's thread: its loop runs in a thread of its own,
+    with the node's background work (log follower, record writer) as a server runs it."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.run(self._start())
+
+    def run(self, work: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(60)
+
+    async def _start(self) -> None:
+        await self.service.start()
+        self.tasks = [asyncio.create_task(body()) for body in self.service.background().values()]
+
+    async def _stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.service.stop()
+
+    def stop(self) -> None:
+        try:
+            self.run(self._stop())
+        finally:
+            self.service.store.close()
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+
+class OfflineService:
+    """The service of the servers on a folder, with no server: what a feed or a command does while the server is
+    down. `ingest` and `emit` as `Service`'s, in either mode."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.node = _Node(service) if isinstance(service.pipeline, ClusterPipeline) else None
+
+    def ingest(self, inputs: Iterable[Input]) -> IngestReport:
+        if self.node is None:
+            return self.service.ingest(inputs)
+        return self.node.run(self.service.ingest_async(inputs))
+
+    def emit(self, type_: str, vdn: int, **fields: Any) -> RejectionNote | None:
+        if self.node is None:
+            return self.service.emit(type_, vdn, **fields)
+        return self.node.run(self.service.emit_async(type_, vdn, **fields))
+
+    def run(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        """The coroutine `make()` to its end, on the node's loop (a loop of its own in the embedded form)."""
+        if self.node is None:
+            return asyncio.run(make())  # type: ignore[arg-type]
+        return self.node.run(make())
+
+    @property
+    def engine(self) -> Any:
+        return self.service.engine
+
+    @property
+    def store(self) -> Store:
+        return self.service.store
+
+    @property
+    def health(self) -> Any:
+        return self.service.health
+
+    def close(self) -> None:
+        """As the server stops: the embedded form saves a snapshot, a node writes its records and leaves."""
+        if self.node is None:
+            self.service.close()
+        else:
+            self.node.stop()
+
+
+@contextmanager
+def offline_service(
+    tmp: Path, mode: str | None = None, config: configuration.Config | None = None
+) -> Iterator[OfflineService]:
+    """The service of the servers on `tmp` (their configuration, else `config`; their store and log), closed
+    afterwards."""
+    config = config or configuration.load(tmp / "ccdata.toml")
+    service, sessions, _ = build_service(tmp, config, mode or current_mode())
+    if sessions is not None:
+        sessions.close()
+    offline = OfflineService(service)
+    try:
+        yield offline
+    finally:
+        offline.close()
+
+
+class HttpFeed:
+    """A feed that sends its events to the ingest interface, as an integrator's does: what `sim.clocks.backfill`
+    ingests into, for a server of either mode (a cluster node takes events only on its event loop)."""
+
+    def __init__(self, api: Api, chunk: int = 1000) -> None:
+        self.api = api
+        self.chunk = chunk
+
+    def ingest(self, inputs: Iterable[Input]) -> IngestReport:
+        events, report = list(inputs), IngestReport()
+        for start in range(0, len(events), self.chunk):
+            answer = self.api.ingest(events[start : start + self.chunk])
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            report.accepted += body["accepted"]
+            report.duplicates += body["duplicates"]
+            report.rejected += body["rejected"]
+            report.reasons.update(rejection["code"] for rejection in body["rejections"])
+        return report

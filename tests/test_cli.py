@@ -8,9 +8,14 @@ import sys
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from support import CALL
 from test_pipeline_store import answered_call
+
+pytestmark = pytest.mark.embedded_only(
+    "the commands on --db store files; the distributed store's are test_cli_cluster's"
+)
 
 
 def ccdata(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:

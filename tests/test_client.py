@@ -149,7 +149,7 @@ def ccdata(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def live(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[tuple[str, Path]]:
     tmp = tmp_path_factory.mktemp("live")
     with running_server(tmp, extra=SIMULATED, live_speed=30) as running:
         config = tmp / "client.toml"
@@ -331,7 +331,7 @@ MONITOR = "/v1/openapi"
 
 
 @pytest.fixture(scope="module")
-def monitored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def monitored(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[Api]:
     """test_http_cms_monitoring's scenario: skill 7 has agents 1001-1005 (1001 talking, 1002 wrapping up, 1003 idle,
     1004 busy, 1005 resting), call -4 talking, call -5 waiting, call -1 answered in 5 s, call -2 abandoned."""
     from test_http_cms_monitoring import scenario

@@ -1,7 +1,7 @@
 """The distributed form (issue 15): nodes replicating one NATS JetStream event log, one record writer at a time.
 
-Each test run has its own stream (removed afterwards). Two nodes run in this process over the real NATS server and
-one record store; the multi-process test with PostgreSQL is in test_cluster_processes.
+Each test run has its own stream (conftest's `stream`, removed afterwards). Two nodes run in this process over the
+real NATS server and one record store; the multi-process test with PostgreSQL is in test_cluster_processes.
 """
 
 from __future__ import annotations
@@ -9,21 +9,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from backends import NATS_URL
 from ccdata import config as configuration
 from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.service import Service
-from ccdata.store.ports import StoreUnavailable
 from ccdata.store.sqlite import SqliteStore
 from server import TEST_CONFIG
-
-NATS_URL = "nats://127.0.0.1:4222"
 
 
 class ThreadLease:
@@ -61,29 +55,6 @@ class Node:
     @property
     def engine(self) -> Any:
         return self.service.engine
-
-
-@pytest.fixture
-def stream() -> Iterator[str]:
-    """A stream of this test's own, removed afterwards; NATS down is a failure that says how to start it."""
-    name = f"ccdata-test-{uuid.uuid4().hex[:12]}"
-
-    async def connect() -> NatsEventLog:
-        probe = NatsEventLog(NATS_URL, name)
-        await probe.connect()
-        return probe
-
-    async def remove() -> None:
-        probe = await connect()
-        await probe.delete()
-        await probe.close()
-
-    try:
-        asyncio.run(connect()).__class__  # noqa: B018  (the connection closes with its loop)
-    except StoreUnavailable as exc:
-        pytest.fail(f"NATS JetStream is needed for the distributed tests: {exc}")
-    yield name
-    asyncio.run(remove())
 
 
 def config(tmp: Path) -> configuration.Config:

@@ -13,7 +13,7 @@ from backends import postgres_database
 from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.service import Service
 from ccdata.store.postgres import PostgresStore
-from test_cluster import NATS_URL, Node, call, config, login, stream  # noqa: F401 (stream: the fixture)
+from test_cluster import NATS_URL, Node, call, config, login
 
 
 async def pg_node(tmp: Path, stream_name: str, url: str) -> Node:
@@ -26,7 +26,7 @@ async def pg_node(tmp: Path, stream_name: str, url: str) -> Node:
 def test_a_standby_node_takes_the_postgresql_lease_and_writes_what_is_missing(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    stream_name = request.getfixturevalue("stream")  # test_cluster's: a NATS stream of this test's own
+    stream_name = request.getfixturevalue("stream")  # conftest's: a NATS stream of this test's own
     with postgres_database() as url:
         asyncio.run(take_over(tmp_path, stream_name, url))
 

@@ -19,7 +19,7 @@ from ccdata.domain.records import CallResult, TrackRow
 from ccdata.sim.clocks import backfill
 from ccdata.sim.contact_center import ContactCenter
 from ccdata.tabular import csv_text
-from server import Api, running_server
+from server import Api, HttpFeed, running_server
 from test_http_cms_calldata import SIMULATED
 
 NOW = time.time_ns() // 1_000_000
@@ -82,12 +82,13 @@ def test_accept_negotiation(accept: str | None, csv_wanted: bool) -> None:
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[Api]:
     with running_server(tmp_path_factory.mktemp("csv"), extra=SURVEYED) as running:
         service = running.service
         simulator = ContactCenter(service.config, service.config.simulator, NOW - 3_600_000, seed=5)
-        backfill(service, simulator, NOW - 60_000)
-        yield Api(running)
+        api = Api(running)
+        backfill(HttpFeed(api), simulator, NOW - 60_000)  # type: ignore[arg-type]  (a feed: what it ingests into)
+        yield api
 
 
 def test_dataprocess_csv_has_the_json_rows_for_every_filter(api: Api) -> None:

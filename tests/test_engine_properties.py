@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ccdata.domain import events
@@ -107,6 +108,10 @@ def test_the_same_stream_gives_the_same_records_and_state(script: tuple[list[Ste
     assert third.state() == first.state()
 
 
+@pytest.mark.embedded_only(
+    "the embedded pipeline's snapshot and replay on an SQLite file (a node's start from the "
+    "central snapshot and the log: test_cluster)"
+)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(call_scripts(max_calls=6))

@@ -12,12 +12,17 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ccdata.domain import events
 from ccdata.domain.engine import Engine
 from ccdata.pipeline import Pipeline
 from ccdata.store.sqlite import SqliteStore
 from processes import ccdata, demo_config_with, free_port, start_serve
+
+pytestmark = pytest.mark.embedded_only(
+    "SIGKILL of a `ccdata serve --db` process holding the SQLite file (a cluster node's: test_cluster_processes)"
+)
 
 EVENTS = 150_000
 SPEED = 120  # simulated seconds per wall second in the lock test

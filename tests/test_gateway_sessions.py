@@ -1,5 +1,6 @@
 """CC-Gateway sessions across a restart: a real server on a loopback port, stopped and started again on the same
-SQLite file. The test config: GUID interval 1.5 s, GUID timeout 3 s, long-poll wait 0.3 s."""
+store (the SQLite file; the distributed mode's database, stream and Redis prefix). The test config: GUID interval
+1.5 s, GUID timeout 3 s, long-poll wait 0.3 s."""
 
 from __future__ import annotations
 
@@ -12,20 +13,16 @@ from typing import Any
 import msgspec
 import pytest
 
-from ccdata import config as configuration
 from ccdata.api import gateway as gateway_api
 from ccdata.domain import events
 from ccdata.pipeline import Committed
-from ccdata.service import Service
 from ccdata.store.ports import StoredSession
-from ccdata.store.sqlite import SqliteStore
-from ccdata.store.sqlite_sessions import SqliteSessionStore
-from server import Api, running_server
+from server import Api, offline_service, running_server, sessions_at, sql_at
 
 
 def stored(tmp: Path) -> dict[int, StoredSession]:
-    """The sessions in the file, read on a connection of our own (what a restart would load)."""
-    store = SqliteSessionStore(tmp / "server.db")
+    """The sessions stored, read on a connection of our own (what a restart would load)."""
+    store = sessions_at(tmp)
     try:
         return {s.agent_id: s for s in store.load_sessions()}
     finally:
@@ -41,9 +38,8 @@ def queued(tmp: Path, agent_id: int) -> list[str]:
 
 def logged(tmp: Path, agent_id: int) -> list[str]:
     """The agent's sign-in and sign-out events in the log, in order."""
-    with sqlite3.connect(tmp / "server.db") as db:
-        rows = db.execute("SELECT type, body FROM event_log WHERE type LIKE 'agent.log%' ORDER BY seq").fetchall()
-    return [t for t, body in rows if msgspec.json.decode(body)["agentId"] == agent_id]
+    rows = sql_at(tmp, "SELECT type, body FROM event_log WHERE type LIKE 'agent.log%' ORDER BY seq")
+    return [t for t, body in rows if msgspec.json.decode(bytes(body))["agentId"] == agent_id]
 
 
 def call_for(agent_id: int, call_id: str, answered: bool = False) -> list[dict[str, Any]]:
@@ -136,6 +132,7 @@ def test_a_heartbeat_that_lapsed_while_down_signs_the_agent_out_at_start(tmp_pat
         deadline = time.monotonic() + 3
         while running.service.engine.agent(1, 1002).signed_in and time.monotonic() < deadline:
             time.sleep(0.05)
+        running.records_current()  # a cluster node stores what it applied a write later
         assert logged(tmp_path, 1002) == ["agent.login", "agent.logout"]
         time.sleep(0.1)
         assert stored(tmp_path) == {}
@@ -149,10 +146,9 @@ def test_a_stored_session_whose_agent_is_not_signed_in_is_dropped_at_start(tmp_p
         guid = api.guids[1001]
     # While the server is down, a feed signs 1001 out; and 1002's session was stored but its agent.login never
     # committed (a crash between the two).
-    service = Service(configuration.load(tmp_path / "ccdata.toml"), SqliteStore(tmp_path / "server.db"))
-    assert service.emit("agent.logout", 1, agentId=1001) is None
-    service.close()
-    orphans = SqliteSessionStore(tmp_path / "server.db")
+    with offline_service(tmp_path) as service:
+        assert service.emit("agent.logout", 1, agentId=1001) is None
+    orphans = sessions_at(tmp_path)
     orphans.put_sessions([StoredSession(1002, 1, "orphan.AgentGateway0", 1, time.time_ns() // 1_000_000)])
     orphans.close()
     assert set(stored(tmp_path)) == {1001, 1002}
@@ -190,6 +186,7 @@ def test_a_sign_in_is_stored_before_its_login_is_committed(tmp_path: Path) -> No
         assert api.poll(1003)["eventType"] == "AgentOther_InService"
 
 
+@pytest.mark.embedded_only("session writes are made to fail by dropping the SQLite session table")
 def test_a_session_that_cannot_be_stored_refuses_the_sign_in_loudly(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -75,7 +75,7 @@ NASTY_BODIES: dict[str, bytes] = {
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[Api]:
     with running_server(tmp_path_factory.mktemp("hostile"), extra=NO_LOCKS) as running:
         yield Api(running)
 

@@ -17,7 +17,7 @@ BODY = {"ccId": 1, "vdn": 1, "agentId": 1001}
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[Api]:
     with running_server(tmp_path_factory.mktemp("auth")) as running:
         yield Api(running)
 

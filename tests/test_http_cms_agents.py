@@ -1,11 +1,10 @@
-"""CC-CMS `agent/agentoprinfo` over real sockets and real SQLite: the reference's shape, the records one agent's
+"""CC-CMS `agent/agentoprinfo` over real sockets and a real store: the reference's shape, the records one agent's
 day writes, and agreement with the events fed (the event log and the call track, read with SQL)."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -59,7 +58,7 @@ def one_agent_day(t: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[Api]:
     with running_server(tmp_path_factory.mktemp("operations")) as running:
         client = Api(running)
         client.ingest_ok(one_agent_day(T))
@@ -143,13 +142,11 @@ def test_consistency_with_the_events_fed(tmp_path_factory: pytest.TempPathFactor
         api = Api(running)
         for chunk in range(0, len(events), 1000):
             api.ingest_ok(events[chunk : chunk + 1000])
-        db = sqlite3.connect(tmp / "server.db")
-        fed = Counter((e["type"], e["agentId"]) for e in map(json.loads, (b for (b,) in db.execute(
+        fed = Counter((e["type"], e["agentId"]) for e in map(json.loads, (bytes(b) for (b,) in running.sql(
             "SELECT body FROM event_log"))) if "agentId" in e)  # fmt: skip
-        tracks = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'track_%'")]
         talks = Counter()
-        for table in tracks:
-            talks.update(int(a) for (a,) in db.execute(
+        for table in running.track_tables():
+            talks.update(int(a) for (a,) in running.sql(
                 f"SELECT device_no FROM {table} WHERE device_type = 2 AND call_begin > 0"))  # fmt: skip
         for agent in range(1001, 1011):
             rows = api.cms_ok(PATH, {"currentAgentId": agent, "beginTime": text(start), "endTime": text(NOW + QUARTER
@@ -164,4 +161,3 @@ def test_consistency_with_the_events_fed(tmp_path_factory: pytest.TempPathFactor
             login = next(r for r in rows if r["operateType"] == 1)
             assert modes[0]["beginTime"] == login["beginTime"]
             assert all(a["endTime"] == b["beginTime"] for a, b in itertools.pairwise(modes))  # they tile the day
-        db.close()

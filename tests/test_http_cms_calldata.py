@@ -15,7 +15,7 @@ import pytest
 
 from ccdata.sim.clocks import backfill
 from ccdata.sim.contact_center import ContactCenter
-from server import Api, running_server
+from server import Api, HttpFeed, running_server
 from test_http_golden import assert_shape
 
 NOW = time.time_ns() // 1_000_000
@@ -63,7 +63,7 @@ PROCESSING = "/v1/openapi/calldata/isprocesscall"
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[Api]:
     with running_server(tmp_path_factory.mktemp("calldata")) as running:
         client = Api(running)
         t = NOW - 600_000
@@ -319,8 +319,8 @@ def test_querycalls_are_exactly_the_dataprocess_calls(tmp_path: Path) -> None:
         service = running.service
         start = max(NOW - 2 * 3_600_000, TODAY - DAY)
         simulator = ContactCenter(service.config, service.config.simulator, start, seed=13)
-        backfill(service, simulator, NOW - 60_000)
         api = Api(running)
+        backfill(HttpFeed(api), simulator, NOW - 60_000)  # type: ignore[arg-type]  (a feed: what it ingests into)
         directions: set[bool] = set()
         for begin, end in ((TODAY - DAY, NOW), (start + 1_800_000, start + 3_600_000)):
             body = {"ccId": 1, "vdn": 1, "beginDate": begin, "endDate": end}

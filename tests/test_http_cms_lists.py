@@ -48,7 +48,7 @@ ABSTRACT = {"agentId": 1001, "currentState": 1, "currentStateTime": 0, "location
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[Api]:
     t = NOW - 200_000
     ivr = [event(900, "call.arrive", t + 150_000, callId="1700000000-9", caller="88880000", called="650550"),
            event(901, "call.ivr", t + 150_000, callId="1700000000-9", flowId="3")]  # fmt: skip

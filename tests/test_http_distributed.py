@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 
 from backends import REDIS_URL, postgres_database, redis_prefix
 from ccdata.sim.synthetic import synthetic_events
@@ -49,6 +50,7 @@ def answers(api: Api) -> dict[str, Any]:
     return seen
 
 
+@pytest.mark.own_modes  # it builds the two stores it compares
 def test_a_server_on_postgresql_and_redis_answers_as_one_on_sqlite(tmp_path: Path) -> None:
     (tmp_path / "embedded").mkdir()
     (tmp_path / "distributed").mkdir()

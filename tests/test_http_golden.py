@@ -151,7 +151,7 @@ def assert_shape(ours: dict[str, Any], example: dict[str, Any], nullable: frozen
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[Api]:
     with running_server(tmp_path_factory.mktemp("golden")) as running:
         client = Api(running)
         client.sign_in(1001)

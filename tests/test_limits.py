@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from ccdata.pipeline import Pipeline
 from ccdata.sim.synthetic import synthetic_events
@@ -51,6 +52,7 @@ def test_half_sent_requests_are_closed_and_connections_per_address_capped(tmp_pa
         assert exchange(running.host, request("GET", "/ccdata/v1/health", running.host)).status == 200
 
 
+@pytest.mark.embedded_only("the SQLite WAL's size")
 def test_the_wal_is_cut_back(tmp_path: Path) -> None:
     path = tmp_path / "wal.db"
     store = SqliteStore(path, durable=False, wal_max_bytes=1 << 20)

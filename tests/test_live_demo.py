@@ -54,6 +54,19 @@ def test_a_signed_in_workbench_receives_simulated_calls(tmp_path: Path) -> None:
         assert not running.service.engine.rejections  # every simulated and gateway event was accepted
 
 
+def test_a_restarted_server_carries_the_simulation_on_from_where_the_log_ends(tmp_path: Path) -> None:
+    """A node starts from the central snapshot and catches up with the shared log: the simulation adopts what the
+    engine holds after that, not before (its events were refused as dated before the log's end)."""
+    for run in range(2):
+        with running_server(tmp_path, extra=LIVE, live_speed=30) as running:
+            started = running.service.pipeline.seq
+            deadline = time.monotonic() + 20
+            while running.service.pipeline.seq < started + 30 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert running.service.pipeline.seq >= started + 30, f"run {run}: the simulation did not go on"
+            assert not running.service.engine.rejections, f"run {run}"
+
+
 def answer(running: Running, api: Api, call_id: str) -> None:
     """The workbench's answer, as the gateway emits it (sent through the ingest endpoint)."""
     engine = running.service.engine

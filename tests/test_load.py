@@ -17,6 +17,10 @@ sys.path.insert(0, str(Path(__file__).parent.parent))  # the repository root: `b
 
 from bench import hostile
 
+pytestmark = pytest.mark.embedded_only(
+    "bench.hostile measures the embedded server (the distributed form's is bench.cluster)"
+)
+
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, Any]:

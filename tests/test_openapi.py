@@ -21,17 +21,19 @@ from ccdata.api import openapi
 from ccdata.api.app import create_app
 from ccdata.api.openapi_table import CMS, DATAPROCESS, FABRIC, GATEWAY, Op
 from ccdata.api.simulator import PATH as RING_PATH
-from ccdata.service import Service
-from ccdata.store.sqlite import SqliteStore
 from openapi_support import PASSWORDS, Live, live_server
+from server import build_service
 from test_openapi_schemathesis import schema
 
 DAY_MS = 86_400_000
 DOCUMENT = openapi.document()
 
 
-def test_the_document_names_every_route_and_no_other(tmp_path: Path) -> None:
-    app = create_app(Service(configuration.load(None), SqliteStore(tmp_path / "server.db")))
+@pytest.mark.modes
+def test_the_document_names_every_route_and_no_other(tmp_path: Path, mode: str) -> None:
+    service, sessions, _ = build_service(tmp_path, configuration.load(None), mode)
+    app = create_app(service, sessions=sessions)
+    service.store.close()
     served = {(m.lower(), r.path) for r in app.routes if isinstance(r, Route) for m in r.methods - {"HEAD"}}
     documented = {(method, path) for path, operations in DOCUMENT["paths"].items() for method in operations}
     assert served - {("get", "/docs/signer.js")} == documented  # the page's script, like /docs/static/*
@@ -111,7 +113,7 @@ class Facts:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, Facts]]:
+def live(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[tuple[Live, Facts]]:
     with live_server(tmp_path_factory.mktemp("openapi")) as server:
         yield server, Facts(server)
 
@@ -124,6 +126,7 @@ def _tried(op: Op) -> bool:
     return (op.family is GATEWAY and op.path.endswith(quiet)) or op.path.endswith("/forcelogin")
 
 
+@pytest.mark.modes
 @pytest.mark.parametrize("op", [op for op in openapi.OPS if _tried(op)], ids=lambda op: f"{op.method} {op.path}")
 def test_every_example_succeeds_with_the_documented_answer(op: Op, live: tuple[Live, Facts]) -> None:
     server, facts = live

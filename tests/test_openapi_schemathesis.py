@@ -22,6 +22,8 @@ from schemathesis.specs.openapi.checks import (
 from ccdata.api import openapi
 from openapi_support import AGENTS, Live, live_server
 
+pytestmark = pytest.mark.modes
+
 #: Examples per operation: 12 keep the run near 30 s; CCDATA_SCHEMATHESIS_EXAMPLES=200 hunts deeper.
 EXAMPLES = int(os.environ.get("CCDATA_SCHEMATHESIS_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -33,7 +35,7 @@ schema = schemathesis.openapi.from_dict(openapi.document()).exclude(path="/ccdat
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[Live]:
     with live_server(tmp_path_factory.mktemp("schemathesis")) as server:
         yield server
 

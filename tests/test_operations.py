@@ -15,6 +15,10 @@ from processes import ccdata, serving, start_serve
 from support import CALL
 from test_pipeline_store import answered_call
 
+pytestmark = pytest.mark.embedded_only(
+    "--db paths and the SQLite writer lock of the commands; the distributed store's are test_cli_cluster's"
+)
+
 TOKEN = "ccdata-demo-ingest"  # the packaged demo configuration's ingest token
 
 

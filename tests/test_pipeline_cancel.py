@@ -6,11 +6,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from ccdata.domain import events
 from ccdata.domain.engine import Engine
 from ccdata.pipeline import Pipeline
 from ccdata.store.sqlite import SqliteStore
 from test_pipeline_store import answered_call
+
+pytestmark = pytest.mark.embedded_only(
+    "the embedded pipeline's apply-then-commit of a chunk (a node commits nothing: the log is JetStream's)"
+)
 
 
 async def cancelled_mid_chunk(pipeline: Pipeline, lines: list[bytes]) -> None:

@@ -17,7 +17,7 @@ from ccdata.domain.push import KINDS
 from ccdata.service import Service
 from ccdata.store.sqlite import SqliteStore
 from server import TEST_CONFIG
-from test_cluster import NATS_URL, Node, ThreadLease, call, login, stream  # noqa: F401 (stream: the fixture)
+from test_cluster import NATS_URL, Node, ThreadLease, call, login
 
 HOOK = '\n[[webhooks]]\nname = "crm"\nurl = "http://127.0.0.1:9/"\nsecret = "12345678"\n'
 
@@ -29,7 +29,7 @@ async def node(tmp: Path, name: str, store: SqliteStore, lock: threading.Lock) -
     return Node(Service(configuration.parse(text), store, event_log=log, lease=ThreadLease(lock)))
 
 
-def test_stream_positions_and_webhook_deliveries_follow_the_shared_log(tmp_path: Path, stream: str) -> None:  # noqa: F811
+def test_stream_positions_and_webhook_deliveries_follow_the_shared_log(tmp_path: Path, stream: str) -> None:
     asyncio.run(follow_the_shared_log(tmp_path, stream))
 
 

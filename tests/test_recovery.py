@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import msgspec
 
@@ -10,7 +13,8 @@ from backends import Backend
 from ccdata import config as configuration
 from ccdata.domain.engine import ACCEPTED, Engine
 from ccdata.pipeline import Pipeline
-from ccdata.service import STALE_LEAVE_REASON, STALE_RELEASE_CAUSE, Service
+from ccdata.service import STALE_LEAVE_REASON, STALE_RELEASE_CAUSE
+from server import OfflineService, offline_service
 from support import T0, Script
 
 DAY_MS = 86_400_000
@@ -55,48 +59,48 @@ def test_a_query_time_before_the_feed_never_gives_negative_durations() -> None:
     assert call.talk_time_ms(T0 - 7000) == 0
 
 
-def _service(backend: Backend, timeout_s: float) -> Service:
+@contextlib.contextmanager
+def _service(tmp: Path, timeout_s: float) -> Iterator[OfflineService]:
     settings = configuration.parse(f"[call_center]\nid = 1\n[engine]\nstale_call_timeout_s = {timeout_s}\n")
-    return Service(settings, backend.open())
+    with offline_service(tmp, config=settings) as service:
+        yield service
 
 
 def _ev(n: int, type_: str, at: int, cc: int = 1, **fields: object) -> bytes:
     return msgspec.json.encode({"id": f"s-{cc}-{n}", "type": type_, "at": at, "ccId": cc, "vdn": 1, **fields})
 
 
-def test_a_call_the_feed_went_silent_on_is_released_by_ccdata_with_documented_codes(backend: Backend) -> None:
-    service = _service(backend, timeout_s=600)
-    service.ingest([
-        _ev(1, "agent.login", T0, agentId=1001, skills=[7]),
-        _ev(2, "call.arrive", T0 + 1000, callId="1700000000-1", caller="1", called="2"),
-        _ev(3, "call.queue", T0 + 2000, callId="1700000000-1", skillId=7),
-        _ev(4, "call.alert", T0 + 3000, callId="1700000000-1", agentId=1001),
-        _ev(5, "call.answer", T0 + 4000, callId="1700000000-1", agentId=1001),
-        # The feed goes on about another call, 20 minutes later: the first one has had no event for that long.
-        _ev(6, "call.arrive", T0 + 1_200_000, callId="1700000000-2", caller="1", called="2"),
-    ])  # fmt: skip
-    released = asyncio.run(service.release_stale_calls())
-    assert released == 1
-    assert service.engine.call(1, "1700000000-1") is None
-    assert service.engine.call(1, "1700000000-2") is not None  # recent: left alone
-    (result,) = service.store.call_results(1, "1700000000-1")
-    assert (result.leave_reason, result.release_cause) == (STALE_LEAVE_REASON, STALE_RELEASE_CAUSE)
-    assert T0 + 1_200_000 <= result.call_end < T0 + 1_210_000  # at the feed's time, not the machine's
-    assert service.engine.agent(1, 1001).calls == []
-    assert service.health.stale_calls_released == 1
-    assert asyncio.run(service.release_stale_calls()) == 0  # once
-    service.close()
+def test_a_call_the_feed_went_silent_on_is_released_by_ccdata_with_documented_codes(tmp_path: Path, mode: str) -> None:
+    with _service(tmp_path, timeout_s=600) as service:
+        service.ingest([
+            _ev(1, "agent.login", T0, agentId=1001, skills=[7]),
+            _ev(2, "call.arrive", T0 + 1000, callId="1700000000-1", caller="1", called="2"),
+            _ev(3, "call.queue", T0 + 2000, callId="1700000000-1", skillId=7),
+            _ev(4, "call.alert", T0 + 3000, callId="1700000000-1", agentId=1001),
+            _ev(5, "call.answer", T0 + 4000, callId="1700000000-1", agentId=1001),
+            # The feed goes on about another call, 20 minutes later: the first one has had no event for that long.
+            _ev(6, "call.arrive", T0 + 1_200_000, callId="1700000000-2", caller="1", called="2"),
+        ])  # fmt: skip
+        released = service.run(service.service.release_stale_calls)
+        assert released == 1
+        assert service.engine.call(1, "1700000000-1") is None
+        assert service.engine.call(1, "1700000000-2") is not None  # recent: left alone
+        (result,) = service.store.call_results(1, "1700000000-1")
+        assert (result.leave_reason, result.release_cause) == (STALE_LEAVE_REASON, STALE_RELEASE_CAUSE)
+        assert T0 + 1_200_000 <= result.call_end < T0 + 1_210_000  # at the feed's time, not the machine's
+        assert service.engine.agent(1, 1001).calls == []
+        assert service.health.stale_calls_released == 1
+        assert service.run(service.service.release_stale_calls) == 0  # once
 
 
-def test_a_replay_of_old_data_is_not_taken_for_a_silent_feed(backend: Backend) -> None:
-    service = _service(backend, timeout_s=600)
-    old = T0 - 300 * DAY_MS  # months before the machine's clock, arriving now
-    service.ingest([
-        _ev(1, "call.arrive", old, callId="1674000000-1", caller="1", called="2"),
-        _ev(2, "call.queue", old + 1000, callId="1674000000-1", skillId=7),
-    ])  # fmt: skip
-    assert asyncio.run(service.release_stale_calls()) == 0
-    service.close()
+def test_a_replay_of_old_data_is_not_taken_for_a_silent_feed(tmp_path: Path, mode: str) -> None:
+    with _service(tmp_path, timeout_s=600) as service:
+        old = T0 - 300 * DAY_MS  # months before the machine's clock, arriving now
+        service.ingest([
+            _ev(1, "call.arrive", old, callId="1674000000-1", caller="1", called="2"),
+            _ev(2, "call.queue", old + 1000, callId="1674000000-1", skillId=7),
+        ])  # fmt: skip
+        assert service.run(service.service.release_stale_calls) == 0
 
 
 def test_the_engine_state_after_a_restart_equals_a_clean_replay(backend: Backend) -> None:

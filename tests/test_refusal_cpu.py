@@ -25,6 +25,10 @@ import pytest
 from ccdata import signing
 from server import TEST_CONFIG
 
+pytestmark = pytest.mark.embedded_only(
+    "the CPU time of refusing a CC-CMS signature, spent before any store is touched (the same code in both modes)"
+)
+
 PATH = "/rest/cmsapp/v1/openapi/agent/queryagentcalls"
 ROUNDS = 5
 PER_ROUND = 20

@@ -18,6 +18,10 @@ from ccdata.sim.contact_center import HOUR_MS, ContactCenter
 from ccdata.sim.kpis import breaks_over_share, from_store
 from ccdata.store.sqlite import SqliteStore
 
+pytestmark = pytest.mark.embedded_only(
+    "the simulator's logic over an in-memory store (beside a server of either mode: test_simulator_ring)"
+)
+
 START = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a Thursday
 VDN = """
 [[vdns]]

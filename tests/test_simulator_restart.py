@@ -29,6 +29,8 @@ from ccdata.sim.contact_center import HOUR_MS, ContactCenter
 from ccdata.sim.scenario import Dist
 from ccdata.store.sqlite import SqliteStore
 
+pytestmark = pytest.mark.embedded_only("the simulator's own store file, reopened across restarts")
+
 START = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 MINUTE_MS = 60_000
 RESTART = START + 3 * HOUR_MS + MINUTE_MS  # just after a shift change and the start of a break

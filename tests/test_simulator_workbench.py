@@ -17,6 +17,10 @@ from ccdata.sim.contact_center import ContactCenter
 from ccdata.sim.workbench import RingRefused
 from ccdata.store.sqlite import SqliteStore
 
+pytestmark = pytest.mark.embedded_only(
+    "the simulator's logic over an in-memory store (beside a server of either mode: test_simulator_ring)"
+)
+
 START = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 A, B, SIMULATED = 1901, 1902, 1001  # two workbenches' agents, one simulated colleague (skill 2)
 

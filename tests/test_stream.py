@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from processes import start_serve
+from processes import serve_args, start_serve
 from server import Api, running_server
 from sse import Sse, stream
 from test_http_cms_monitoring import event, traffic
@@ -144,8 +144,8 @@ def test_a_client_reading_too_slowly_is_disconnected_and_catches_up(tmp_path: Pa
         assert len({m.id for m in got}) == len(got) == hub.counters["messages"]
 
 
-def test_open_streams_end_cleanly_when_the_server_stops(tmp_path: Path) -> None:
-    served = start_serve("--db", tmp_path / "store.db", log=tmp_path / "serve.log")
+def test_open_streams_end_cleanly_when_the_server_stops(tmp_path: Path, mode: str) -> None:
+    served = start_serve(*serve_args(tmp_path, "store.db", mode), log=tmp_path / "serve.log")
     try:
         with stream(served.url, "ccdata-demo-wallboard") as reader:
             started = time.monotonic()
@@ -177,6 +177,7 @@ def test_stream_and_webhook_credentials_are_never_empty() -> None:
         configuration.parse(base + hook + hook)
 
 
+@pytest.mark.embedded_only("PostgreSQL outbox/export: in progress")
 def test_messages_derived_for_webhooks_alone_are_not_replayed_to_a_later_stream_client(tmp_path: Path) -> None:
     from ccdata import config as configuration
     from ccdata.api.push import Push

@@ -4,7 +4,6 @@ figures equal the CC-CMS monitoring interfaces' answers, an agent tile follows t
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from server import Api, running_server
+from server import Api, Running, running_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -78,7 +77,7 @@ def page_figures(page: Page) -> dict[str, Any]:
     return {"agents": dict(agents), "skills": dict(skills)}
 
 
-def interface_figures(api: Api, db: Path, agent_ids: list[int]) -> dict[str, Any]:
+def interface_figures(api: Api, agent_ids: list[int]) -> dict[str, Any]:
     """The same figures from the CC-CMS monitoring interfaces (and the day's from SQL over the call results)."""
     skills = [7, 8]
     totals = api.cms_ok(f"{OPEN}/skill/totalskillstatusex3", {"ccId": 1, "vdn": 1, "skillIds": skills})
@@ -89,20 +88,22 @@ def interface_figures(api: Api, db: Path, agent_ids: list[int]) -> dict[str, Any
     for total, state in zip(totals, states, strict=True):
         figures[total["skillId"]] = {
             "waiting": str(total["queueSize"]), "longestWait": str(total["queueTime"]),
-            "agents": f"{state['agentIdleNums']} / {state['agentLoginNums']}", **day_figures(db, total["skillId"], day),
+            "agents": f"{state['agentIdleNums']} / {state['agentLoginNums']}",
+            **day_figures(api.running, total["skillId"], day),
         }  # fmt: skip
     return {"agents": {a["agentId"]: a["currentState"] for a in agents}, "skills": figures}
 
 
-def day_figures(db: Path, skill: int, day: int) -> dict[str, str]:
+def day_figures(running: Running, skill: int, day: int) -> dict[str, str]:
     wait = "(CASE WHEN call_begin > 0 THEN call_begin ELSE call_end END) - wait_begin"
-    with sqlite3.connect(db) as connection:
-        offered, answered, within, answered_wait = connection.execute(
-            f"""SELECT count(*), coalesce(sum(call_begin > 0), 0), coalesce(sum(call_begin > 0 AND {wait} <= 20000), 0),
-                       coalesce(sum(CASE WHEN call_begin > 0 THEN {wait} ELSE 0 END), 0)
-                FROM call_result WHERE vdn = 1 AND skill_id = ? AND log_date >= ?""",
-            (skill, day),
-        ).fetchone()
+    ((offered, answered, within, answered_wait),) = running.sql(
+        f"""SELECT count(*), coalesce(sum(CASE WHEN call_begin > 0 THEN 1 ELSE 0 END), 0),
+                   coalesce(sum(CASE WHEN call_begin > 0 AND {wait} <= 20000 THEN 1 ELSE 0 END), 0),
+                   coalesce(sum(CASE WHEN call_begin > 0 THEN {wait} ELSE 0 END), 0)
+            FROM call_result WHERE vdn = 1 AND skill_id = ? AND log_date >= ?""",
+        (skill, day),
+    )
+    offered, answered, within, answered_wait = map(int, (offered, answered, within, answered_wait))  # numeric sums
     level = "" if not offered else str(round(100 * within / offered, 1))
     return {"offered": str(offered), "abandoned": str(offered - answered), "serviceLevel": level,
             "averageSpeedOfAnswer": str(answered_wait // answered // 1000 if answered else 0)}  # fmt: skip
@@ -135,7 +136,7 @@ def test_the_wallboard_shows_the_monitoring_figures_and_follows_an_agent(tmp_pat
         # The page's figures are the interfaces' (both read within a few ms: tried again if a call moved between).
         for _attempt in range(15):
             shown = page_figures(page)
-            expected = interface_figures(api, tmp_path / "server.db", sorted(shown["agents"]))
+            expected = interface_figures(api, sorted(shown["agents"]))
             without_agents = {s: {k: v for k, v in f.items() if k != "agents"} for s, f in expected["skills"].items()}
             if comparable(shown, expected) == {"agents": expected["agents"], "skills": without_agents}:
                 break

@@ -10,10 +10,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ccdata.client import CmsClient, DataProcessClient, GatewayClient
 from ccdata.domain.codes import CtiAgentState
-from processes import start_serve
+from processes import serve_args, start_serve
+
+pytestmark = pytest.mark.modes
 
 PAGE = Path(__file__).parent.parent / "docs" / "client.md"
 AGENT = 1901
@@ -37,8 +40,8 @@ def ring_when_idle(url: str, done: threading.Event, rung: list[str]) -> None:
         time.sleep(0.1)
 
 
-def test_the_documented_workbench_session_runs_against_the_simulator(tmp_path: Path) -> None:
-    served = start_serve("--simulate", "--db", tmp_path / "demo.db", log=tmp_path / "serve.log")
+def test_the_documented_workbench_session_runs_against_the_simulator(tmp_path: Path, mode: str) -> None:
+    served = start_serve("--simulate", *serve_args(tmp_path, "demo.db", mode), log=tmp_path / "serve.log")
     done, rung = threading.Event(), []
     ringer = threading.Thread(target=ring_when_idle, args=(served.url, done, rung), daemon=True)
     try:

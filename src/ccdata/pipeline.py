@@ -193,6 +193,10 @@ class Pipeline:
     async def stop(self) -> None:
         """Nothing is held back: every acknowledged event is committed."""
 
+    async def records_current(self) -> None:
+        """Until the record store holds the records of every event applied here: at once, they are committed
+        together."""
+
     # --- snapshots ---
 
     def save_snapshot(self) -> None:

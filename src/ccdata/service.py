@@ -139,6 +139,10 @@ class Service:
         self.totals.add(report)
         return report
 
+    async def records_current(self) -> None:
+        """Before a read of records: the distributed form waits until they include every event applied here."""
+        await self.pipeline.records_current()
+
     def note_read(self) -> None:
         """A request other than an ingest came in: writes go in smaller commits for a while (fair sharing)."""
         self._last_read = time.monotonic()
@@ -204,6 +208,13 @@ class Service:
     async def start(self) -> None:
         """Before serving: the distributed form catches up with the shared log (the embedded one did at init)."""
         await self.pipeline.start()
+        if isinstance(self.pipeline, ClusterPipeline):
+            # The catch-up told the monitor of every event after the central snapshot, and the call results of
+            # those the store already held had been counted from the store: count each once, from the store (on
+            # the clocks caught up), and those the store does not hold yet from the node's own output.
+            monitor = self._rebuilt_monitor()
+            monitor.feed(r for r in self.pipeline.unstored_records() if type(r) is CallResult)
+            self.monitor = monitor
 
     def background(self) -> dict[str, Callable[[], Any]]:
         """Long-running work of the pipeline, for the server to supervise."""

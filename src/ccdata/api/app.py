@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -70,19 +71,29 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.start()
-        await gateway.start()
-        health = service.health
-        bodies = {
-            **service.background(),
-            "gateway-heartbeat": background.every(1.0, gateway.sweep),
-            "stale-calls": background.every(service.config.engine.stale_sweep_interval_s, service.release_stale_calls),
-        }
         if live is not None:
-            bodies["simulator"] = live.run
-        if dispatcher is not None:
-            bodies["webhooks"] = dispatcher.run
-        tasks = [asyncio.create_task(background.supervise(name, body, health)) for name, body in bodies.items()]
+            live.started()
+        health = service.health
+
+        def supervised(bodies: dict[str, Any]) -> list[asyncio.Task[None]]:
+            return [asyncio.create_task(background.supervise(name, body, health)) for name, body in bodies.items()]
+
+        # The pipeline's own work first: a cluster node applies its events (its own included) in its log follower,
+        # so the gateway's start, which may sign agents out by events, waits for it.
+        tasks = supervised(service.background())
         try:
+            await gateway.start()
+            bodies = {
+                "gateway-heartbeat": background.every(1.0, gateway.sweep),
+                "stale-calls": background.every(
+                    service.config.engine.stale_sweep_interval_s, service.release_stale_calls
+                ),
+            }
+            if live is not None:
+                bodies["simulator"] = live.run
+            if dispatcher is not None:
+                bodies["webhooks"] = dispatcher.run
+            tasks += supervised(bodies)
             yield
         finally:
             for task in tasks:

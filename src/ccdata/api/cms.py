@@ -105,6 +105,7 @@ def endpoint_factory(service: Service) -> Endpoint:
             try:
                 arguments = json_object(body) if parse else {"raw": body}
                 if store:
+                    await service.records_current()
                     return await run_in_threadpool(handler, service, credential, arguments)
                 return handler(service, credential, arguments)
             except InvalidParameter as exc:

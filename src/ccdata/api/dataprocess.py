@@ -47,6 +47,7 @@ def routes(service: Service, tokens: Tokens) -> list[Route]:
         except OutOfScope as exc:
             return http.spring_error(request, 401, "Unauthorized", str(exc))
         # SQLite work runs in a worker thread on its own read connection: the event loop never waits on it.
+        await service.records_current()
         total, results = await run_in_threadpool(service.store.search_call_results, query)
         if wants_csv(request.headers.get("accept")):  # the same page; `total` travels in a header
             return csv_response(tables.CALL_RESULTS, results, {"X-Total-Count": str(total)})

@@ -50,6 +50,7 @@ WRITE_BATCH = 5000
 APPLY_SLICE = 200  # log entries applied at a time on the event loop (the embedded ingest's slice)
 WRITE_EVERY_S = 0.02
 RECORDED_TIMEOUT_S = 30.0
+READ_WAIT_S = 2.0  # a record read waits at most this long for the record writer, then reads what is stored
 
 
 class Appended(Protocol):
@@ -284,13 +285,23 @@ class ClusterPipeline(Pipeline):
             return
         self.snapshot_seq, self._snapshot_wall = seq, time.monotonic()
 
-    async def _recorded_up_to(self, seq: int) -> None:
+    def unstored_records(self) -> list[Record]:
+        """The records this node produced past the record store's position (for the record writer to store)."""
+        return [record for output in self._unwritten if output.seq > self._recorded for record in output.records]
+
+    async def records_current(self) -> None:
+        """Until the record store holds the records of every event this node has applied: a record read answers
+        with what the node's live state, its gateway events and its stream messages already told (the record
+        writer is one write behind). At most READ_WAIT_S: a record writer that is away does not stall reads."""
+        await self._recorded_up_to(self.seq, READ_WAIT_S)
+
+    async def _recorded_up_to(self, seq: int, timeout_s: float = RECORDED_TIMEOUT_S) -> None:
         """Until the record store holds everything up to `seq` (this node's writer signals; another's is polled)."""
         assert self._recorded_event is not None
-        deadline = time.monotonic() + RECORDED_TIMEOUT_S
+        deadline = time.monotonic() + timeout_s
         while self._recorded < seq:
             if time.monotonic() > deadline:
-                log.warning("records up to %d not stored after %.0f s; answering anyway", seq, RECORDED_TIMEOUT_S)
+                log.warning("records up to %d not stored after %.0f s; answering anyway", seq, timeout_s)
                 return
             self._recorded_event.clear()
             if self.writer:

@@ -127,18 +127,30 @@ class LiveSimulator:
         """Carry on a simulation that a backfill brought up to now, or adopt what the store holds and go on."""
         self.service = service
         self.speed = speed
+        self._given = simulator is not None
+        self._adopt(simulator)
+        self.rejected = 0
+        service.subscribe(self._committed)
+
+    def _adopt(self, simulator: ContactCenter | None = None) -> None:
         self.started_wall = wall_clock_ms()
-        config = service.config
+        service, config = self.service, self.service.config
         end_of_log = log_end(service.engine, config.call_center.id)
         # The simulation starts after every event already stored, so that it adopts a settled state, and fills the
         # time the server was down (up to FILL_LIMIT_MS) before it follows the clock: the history has no hole.
         adopt_at = max(end_of_log + 1, self.started_wall - FILL_LIMIT_MS) if end_of_log else self.started_wall
         if simulator is not None:
             adopt_at = simulator.now
-        self.started_sim = max(self.started_wall, end_of_log + 1) if speed > 1 else self.started_wall
+        self.started_sim = max(self.started_wall, end_of_log + 1) if self.speed > 1 else self.started_wall
         self.simulator = simulator or ContactCenter.adopting(config, config.simulator, service.engine, adopt_at)
-        self.rejected = 0
-        service.subscribe(self._committed)
+        self._adopted_at = service.pipeline.seq
+
+    def started(self) -> None:
+        """The service has started: a cluster node has caught up with the shared log since this simulator adopted
+        its state (from the central snapshot); adopt what the engine holds now, or the simulation would carry on
+        from a past state (its events refused, `time_regression`)."""
+        if not self._given and self.service.pipeline.seq != self._adopted_at:
+            self._adopt()
 
     def sim_now(self) -> int:
         """Where simulated time should be now: the next step catches up to it."""
