@@ -28,13 +28,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "own_modes: the test builds the forms it compares itself (not parametrized)")
 
 
-#: Modules that others are changing now, so their reasons stand here rather than as markers in them.
-EMBEDDED_ONLY_MODULES = {
-    "test_export": "PostgreSQL outbox/export: in progress",
-    "test_webhooks": "PostgreSQL outbox/export: in progress",
-}
-
-
 #: What starts a server or a node of the test's mode (server.py, processes.py, openapi_support.py).
 BUILDERS = ("running_server(", "live_server(", "offline_service(", "serve_args(", "build_service(")
 
@@ -59,14 +52,12 @@ def runs_in_modes(metafunc: pytest.Metafunc) -> bool:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    embedded_module = metafunc.module.__name__ in EMBEDDED_ONLY_MODULES
     only = metafunc.definition.get_closest_marker("embedded_only")
-    if "mode" not in metafunc.fixturenames or not (embedded_module or only or runs_in_modes(metafunc)):
+    if "mode" not in metafunc.fixturenames or not (only or runs_in_modes(metafunc)):
         return
     if only is not None and not (only.args or only.kwargs.get("reason")):
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: embedded_only needs its reason")
-    embedded = only is not None or embedded_module
-    metafunc.parametrize("mode", ["embedded"] if embedded else list(MODES), indirect=True, scope="module")
+    metafunc.parametrize("mode", ["embedded"] if only is not None else list(MODES), indirect=True, scope="module")
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -27,7 +27,7 @@ from ccdata.store.ports import Batch, CallResultQuery, Store
 from ccdata.store.postgres import PostgresStore
 from ccdata.store.sqlite import _TRACK_COLUMNS, SqliteStore
 from processes import ccdata
-from server import TEST_CONFIG, Running, running_server
+from server import TEST_CONFIG, Api, HttpFeed, Running, running_server
 from test_csv import SURVEYED
 
 NOW = time.time_ns() // 1_000_000
@@ -50,14 +50,17 @@ wrap_up = { kind = "fixed", mean = 2 }
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, Path]]:
-    """A server writing its store, fed three hours of two VDNs' calls; the export runs beside it."""
+def served(tmp_path_factory: pytest.TempPathFactory, mode: str) -> Iterator[tuple[Running, list[str | Path]]]:
+    """A server writing its store, fed three hours of two VDNs' calls; the export runs beside it, on the store
+    the server writes (`--db` its SQLite file, `--store` its PostgreSQL database)."""
     folder = tmp_path_factory.mktemp("export")
     with running_server(folder, extra=SURVEYED + SECOND_VDN) as running:
         service = running.service
         simulator = ContactCenter(service.config, service.config.simulator, START, seed=21)
-        backfill(service, simulator, NOW - 60_000)
-        yield running, folder / "server.db"
+        backfill(HttpFeed(Api(running)), simulator, NOW - 60_000)  # type: ignore[arg-type]  (what it ingests into)
+        running.records_current()
+        place = running.place
+        yield running, ["--store", place.store_url] if place is not None else ["--db", folder / "server.db"]
 
 
 def export(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -83,12 +86,12 @@ def stored_results(store: SqliteStore, begin: int, end: int, vdns: tuple[int, ..
     return found
 
 
-def test_results_to_csv_and_parquet_are_the_stores_rows(served: tuple[Running, Path], tmp_path: Path) -> None:
+def test_results_to_csv_and_parquet_are_the_stores_rows(served: tuple[Running, list], tmp_path: Path) -> None:
     running, db = served
     store = running.service.store
     expected = stored_results(store, START, NOW)
     assert len(expected) >= 300 and {r.vdn for r in expected} == {1, 2}
-    run = export("--db", db, "--from", str(START), "--to", str(NOW), "-o", tmp_path / "results.csv")
+    run = export(*db, "--from", str(START), "--to", str(NOW), "-o", tmp_path / "results.csv")
     assert f"exported {len(expected):,} call results" in run.stderr
     rows = csv_rows(tmp_path / "results.csv")
     assert rows[0] == CALL_RESULTS_EXPORT.names
@@ -97,7 +100,7 @@ def test_results_to_csv_and_parquet_are_the_stores_rows(served: tuple[Running, P
     order = [(int(r[10]), int(r[14])) for r in rows[1:]]  # (vdn, arrivedAt): VDN by VDN, in arrival order
     assert order == sorted(order)
 
-    export("--db", db, "--from", str(START), "--to", str(NOW), "-o", tmp_path / "results.parquet")
+    export(*db, "--from", str(START), "--to", str(NOW), "-o", tmp_path / "results.parquet")
     parquet = pq.read_table(tmp_path / "results.parquet")
     assert parquet.column_names == CALL_RESULTS_EXPORT.names
     assert str(parquet.schema.field("logDate").type) == "int64"
@@ -111,41 +114,38 @@ def _none_first(row: tuple) -> tuple:
     return tuple((cell is not None, cell) for cell in row)
 
 
-def test_a_window_and_a_vdn(served: tuple[Running, Path], tmp_path: Path) -> None:
+def test_a_window_and_a_vdn(served: tuple[Running, list], tmp_path: Path) -> None:
     running, db = served
     store = running.service.store
     some = stored_results(store, START + HOUR, START + 2 * HOUR, (2,))
     begin, end = some[0].arrived_at, some[-1].arrived_at  # --from inclusive, --to exclusive
-    export("--db", db, "--vdn", "2", "--from", str(begin), "--to", str(end), "-o", tmp_path / "w.csv")
+    export(*db, "--vdn", "2", "--from", str(begin), "--to", str(end), "-o", tmp_path / "w.csv")
     expected = stored_results(store, begin, end, (2,))
     assert expected[0] == some[0] and expected[-1] != some[-1]
     assert csv_rows(tmp_path / "w.csv")[1:] == as_text(CALL_RESULTS_EXPORT, expected)
     stdout = subprocess.run(
-        [sys.executable, "-m", "ccdata", "export", "--db", db, "--vdn", "2", "--from", str(begin), "--to", str(end),
+        [sys.executable, "-m", "ccdata", "export", *db, "--vdn", "2", "--from", str(begin), "--to", str(end),
          "-o", "-", "-q"], capture_output=True, check=True, timeout=120,
     ).stdout  # fmt: skip
     assert stdout == (tmp_path / "w.csv").read_bytes()
     assert stdout.count(b"\r\n") == len(expected) + 1
 
 
-def test_track_rows_are_the_stores_rows_call_by_call(served: tuple[Running, Path], tmp_path: Path) -> None:
+def test_track_rows_are_the_stores_rows_call_by_call(served: tuple[Running, list], tmp_path: Path) -> None:
     running, db = served
     store = running.service.store
     begin, end = START + HOUR, NOW
-    stored = [
-        TrackRow(*row)
-        for month in sorted({month_of(START), month_of(NOW)})
-        for row in store._reader().execute(f"SELECT {_TRACK_COLUMNS} FROM track_{month}")
-    ]
+    tables = running.track_tables()
+    stored = [TrackRow(*row) for table in tables for row in running.sql(f"SELECT {_TRACK_COLUMNS} FROM {table}")]
     in_window = [row for row in stored if begin <= row.arrived_at < end]
     calls = sorted({(month_of(r.arrived_at), r.call_id, r.vdn) for r in in_window})
     expected = [row for month, call_id, vdn in calls for row in store.track_rows(1, vdn, call_id, month)]
     assert len(expected) == len(in_window) > len(calls) >= 200  # several rows a call (IVR, queue, agent)
-    export("--db", db, "--kind", "track", "--from", str(begin), "--to", str(end), "-o", tmp_path / "track.csv")
+    export(*db, "--kind", "track", "--from", str(begin), "--to", str(end), "-o", tmp_path / "track.csv")
     rows = csv_rows(tmp_path / "track.csv")
     assert rows[0] == TRACK_ROWS_EXPORT.names
     assert rows[1:] == as_text(TRACK_ROWS_EXPORT, expected)
-    export("--db", db, "--kind", "track", "--from", str(begin), "--to", str(end), "-o", tmp_path / "track.parquet")
+    export(*db, "--kind", "track", "--from", str(begin), "--to", str(end), "-o", tmp_path / "track.parquet")
     parquet = pq.read_table(tmp_path / "track.parquet").to_pylist()
     assert [tuple(row.values()) for row in parquet] == TRACK_ROWS_EXPORT.rows(expected, wire=False)
     assert {row["releaseCause"] is None for row in parquet} == {True, False}  # null but on a call's last row

@@ -177,7 +177,6 @@ def test_stream_and_webhook_credentials_are_never_empty() -> None:
         configuration.parse(base + hook + hook)
 
 
-@pytest.mark.embedded_only("PostgreSQL outbox/export: in progress")
 def test_messages_derived_for_webhooks_alone_are_not_replayed_to_a_later_stream_client(tmp_path: Path) -> None:
     from ccdata import config as configuration
     from ccdata.api.push import Push

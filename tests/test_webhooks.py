@@ -37,7 +37,7 @@ from ccdata.store.postgres import PostgresStore
 from ccdata.store.sqlite import SqliteStore
 from processes import ccdata, start_serve
 from server import TEST_CONFIG, Api, running_server
-from test_cluster import NATS_URL, Node, call, login, stream  # noqa: F401 (stream: the fixture)
+from test_cluster import NATS_URL, Node, call, login
 from test_http_cms_monitoring import traffic
 
 SECRET = "hook-secret-1"
@@ -141,17 +141,16 @@ def wait_for(condition: Any, timeout: float = 30, what: str = "") -> None:
         time.sleep(0.05)
 
 
-def test_every_result_delivered_once_after_dedup_despite_failed_attempts(
-    tmp_path: Path, monkeypatch: Any, backend: Backend
-) -> None:
+def test_every_result_delivered_once_after_dedup_despite_failed_attempts(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("CCDATA_TEST_HOOK_SECRET", SECRET)
     now = time.time_ns() // 1_000_000
     with (
         receiving(fail_first=2) as (receiver, url),
-        running_server(tmp_path, extra=webhook_config(url), store=backend.open()) as running,
+        running_server(tmp_path, extra=webhook_config(url)) as running,
     ):
         Api(running).ingest_ok(traffic(now, 80, seed=7))
-        expected = stored_results(backend.place)
+        running.records_current()
+        expected = sorted(row[0] for row in running.sql("SELECT call_id FROM call_result"))
         wait_for(lambda: receiver.results() == expected, what="every call result at the receiver")
         counters = running.app.state.webhooks.counters
         wait_for(lambda: counters[("crm", "delivered")] == len(expected), what="the acknowledgements")
