@@ -12,7 +12,9 @@ from typing import Any
 
 import msgspec
 import pytest
+import redis
 
+from backends import REDIS_URL, current_mode, distributed_place
 from ccdata.api import gateway as gateway_api
 from ccdata.domain import events
 from ccdata.pipeline import Committed
@@ -30,10 +32,18 @@ def stored(tmp: Path) -> dict[int, StoredSession]:
 
 
 def queued(tmp: Path, agent_id: int) -> list[str]:
-    """The types of the agent events queued in the store for the agent, in key order."""
-    with sqlite3.connect(tmp / "server.db") as db:
-        rows = db.execute("SELECT event FROM gateway_agent_event WHERE agent_id = ? ORDER BY key", (agent_id,))
-        return [msgspec.json.decode(event)["eventType"] for (event,) in rows]
+    """The types of the agent events queued in the session store for the agent, in key order, read as they lie
+    there: the SQLite table, or the agent's sorted set in Redis (its members are "<key> <event JSON>")."""
+    if current_mode() == "distributed":
+        client = redis.Redis.from_url(REDIS_URL)
+        members = client.zrange(f"{distributed_place(str(tmp)).prefix}:gateway-events:{agent_id}", 0, -1)
+        client.close()
+        bodies = [member.partition(b" ")[2] for member in members]
+    else:
+        with sqlite3.connect(tmp / "server.db") as db:
+            rows = db.execute("SELECT event FROM gateway_agent_event WHERE agent_id = ? ORDER BY key", (agent_id,))
+            bodies = [event for (event,) in rows]
+    return [msgspec.json.decode(body)["eventType"] for body in bodies]
 
 
 def logged(tmp: Path, agent_id: int) -> list[str]:
