@@ -1,4 +1,5 @@
-"""The agent events the CC-Gateway's polling interface returns, derived from committed contract events.
+"""The agent events the CC-Gateway's polling interface returns, derived from each contract event right after the
+engine applied it (the pipeline's `derive_agent_events` hook), so a batch gives the events of each of its steps.
 
 Event names and `content` shapes are those of the CC-Gateway reference (gateway-and-monitoring-notes §B): `content`
 is `null`, a bare call-ID string or an object exactly where the reference says; every value inside an object is a
@@ -7,7 +8,7 @@ ccdata chose where the reference shows none.
 
 State events depend on the state an agent leaves (`sayfree` from busy is `AgentState_CancelNotReady_Success`, from
 wrap-up `AgentState_CancelWork_Success`): the engine keeps it (`prev_mode`), so the events are a function of the
-log alone and every node derives the same ones.
+log alone and every node derives the same ones (the gateway keys them by log position: api/gateway.py).
 """
 
 from __future__ import annotations
