@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS gateway_agent_event (
 """
 _COLUMNS: Final = "agent_id, vdn, guid, issued_at, last_poll, previous, cursor"
 # Fields replaced; the heartbeat and the cursor only move forward (another node's older copy keeps the newer).
-_PUT: Final = f"""INSERT INTO gateway_session ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+# `events` given: a file of the earlier version keeps that column NOT NULL without the default.
+_PUT: Final = f"""INSERT INTO gateway_session ({_COLUMNS}, events) VALUES (?, ?, ?, ?, ?, ?, ?, '[]')
 ON CONFLICT (agent_id) DO UPDATE SET vdn = excluded.vdn, guid = excluded.guid, issued_at = excluded.issued_at,
     previous = excluded.previous, last_poll = max(last_poll, excluded.last_poll),
     cursor = max(cursor, excluded.cursor)"""
