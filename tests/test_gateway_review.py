@@ -34,3 +34,22 @@ def test_an_old_guid_cached_on_another_node_does_not_take_the_new_sessions_event
         stale = b.gateway("GET", "/agentevent/1001", 1001, guid=old).json()
         assert stale["retcode"] == "000-003", stale
         assert drained(a, 1001)[:1] == ["AgentOther_InService"]  # the new workbench gets its own events
+
+
+@pytest.mark.xfail(strict=True, reason="a node accepts a GUID its stale copy of a replaced session matches")
+def test_an_old_guid_cached_on_another_node_cannot_sign_the_new_session_out(tmp_path: Path, mode: str) -> None:
+    """The old workbench's page, closed after a forcelogin on node A, sends its logout to node B: refused as on one
+    node (000-003); the new session and its agent stay signed in."""
+    if mode != "distributed":
+        pytest.skip("two nodes share sessions in the distributed mode only")
+    with running_server(tmp_path, auth_mode=1) as node_a, running_server(tmp_path, auth_mode=1) as node_b:
+        a, b = Api(node_a), Api(node_b)
+        assert a.sign_in(1001).json()["retcode"] == "0"
+        b.guids[1001] = old = a.guids[1001]
+        assert b.call_info(1001)["retcode"] == "0"  # node B now holds a copy of the session
+        assert a.sign_in(1001, force=True).json()["retcode"] == "0"
+        time.sleep(0.3)  # node B applied the new login
+        refused = b.gateway("DELETE", "/onlineagent/1001/logout", 1001, guid=old).json()
+        assert refused["retcode"] == "000-003", refused
+        assert node_a.service.engine.agent(1, 1001).signed_in
+        assert a.poll(1001)["eventType"] == "AgentOther_InService"
