@@ -167,3 +167,14 @@ def test_a_session_file_of_the_earlier_version_takes_new_and_rewritten_sessions(
         assert {s.agent_id: s.guid for s in store.load_sessions()} == {1001: "g-2", 1002: "g-3"}
     finally:
         store.close()
+
+
+def test_a_take_for_a_copy_of_another_session_takes_nothing(sessions: tuple[SessionStore, Any]) -> None:
+    """A node's copy of a replaced session (its GUID neither the stored one nor rotated out of it) gets False."""
+    store, _ = sessions
+    store.put_sessions([session(1001, "g-1")])
+    store.push_agent_events([event(1001, 2_000), event(1001, 3_000)])
+    assert store.take_agent_event(1001, "g-old") is False
+    assert store.take_agent_event(1001, "g-0") == event(1001, 2_000)  # rotated out of the stored session: its own
+    assert store.take_agent_event(1001, "g-1") == event(1001, 3_000)
+    assert store.take_agent_event(1001, "g-1") is None

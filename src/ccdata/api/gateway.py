@@ -329,7 +329,8 @@ class Gateway:
             security_log.warning("CC-Gateway: address %s locked for %d s after failed sign-ins", address, lock_s)
 
     async def sign_out(self, request: Request, agent_id: int) -> Response:
-        verdict, session = await self.sessions.check_shared(agent_id, request.headers.get("guid"))
+        # Against the stored session: this node's copy may be of one replaced on another node since.
+        verdict, session = await self.sessions.check_shared(agent_id, request.headers.get("guid"), fresh=True)
         if verdict == GuidCheck.NOT_SIGNED_IN:
             agent = self.agent(agent_id)
             return error("100-008" if agent is not None and not agent.signed_in else "100-006")
@@ -349,7 +350,20 @@ class Gateway:
         `poll_wait_ms` for one."""
         session.last_poll = wall_clock_ms()
         session.wakeup.clear()  # before the take: an event queued after it wakes the wait below
-        taken = await self.sessions.take(agent_id)
+        taken = await self.sessions.take(agent_id, session.guid)
+        if taken is False and self.sessions.by_agent.get(agent_id) is session:
+            # The stored session is not this node's copy (the agent signed in again, or out, on another node):
+            # the request is answered as the store's session says, and this copy is not used again.
+            self.sessions.close(agent_id, only=session)
+            verdict, fresh = await self.sessions.check_shared(agent_id, request.headers.get("guid"))
+            if verdict == GuidCheck.WRONG_GUID:
+                return error("000-003", "The Guid header does not match this agent's session.")
+            if verdict != GuidCheck.OK or fresh is None:
+                return error("100-006")
+            session = fresh
+            session.last_poll = wall_clock_ms()
+            session.wakeup.clear()
+            taken = await self.sessions.take(agent_id, session.guid)
         if taken is None and self.settings.poll_wait_ms:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(session.wakeup.wait(), self.settings.poll_wait_ms / 1000)

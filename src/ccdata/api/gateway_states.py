@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ccdata.api import http
-from ccdata.api.auth.gateway import Session
+from ccdata.api.auth.gateway import GuidCheck, Session
 from ccdata.api.gateway_wire import BadField, error, flag, guid_header, integer, success
 from ccdata.domain import codes, views
 from ccdata.domain.codes import CtiAgentState
@@ -190,17 +190,23 @@ class AgentStates:
         }
 
     async def force_logout(self, request: Request, agent_id: int, session: Session) -> Response:
-        return await self._force_logout(agent_id, session)
+        return await self._force_logout(request, agent_id, session)
 
     async def force_logout_with_reason(self, request: Request, agent_id: int, session: Session) -> Response:
         try:
             integer(request.path_params, "reason", 1, 255)
         except BadField as exc:
             return error("100-005", str(exc))
-        return await self._force_logout(agent_id, session)
+        return await self._force_logout(request, agent_id, session)
 
-    async def _force_logout(self, agent_id: int, session: Session) -> Response:
+    async def _force_logout(self, request: Request, agent_id: int, session: Session) -> Response:
         """Signed out even during a call: the agent's calls are released first (ringing ones go back to routing)."""
+        # Against the stored session: this node's copy may be of one replaced on another node since.
+        verdict, _ = await self.gw.sessions.check_shared(agent_id, request.headers.get("guid"), fresh=True)
+        if verdict == GuidCheck.NOT_SIGNED_IN:
+            return error("100-006")
+        if verdict == GuidCheck.WRONG_GUID:
+            return error("000-003", "The Guid header does not match this agent's session.")
         agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")

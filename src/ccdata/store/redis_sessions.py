@@ -48,10 +48,13 @@ if not cursor or tonumber(ARGV[1]) <= tonumber(cursor) then return 0 end
 if redis.call('ZCOUNT', KEYS[2], ARGV[1], ARGV[1]) > 0 then return 0 end
 return redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 """
-# KEYS: session, queue. Returns false (no session), '' (nothing queued) or the member.
+# KEYS: session, queue. ARGV: the caller's GUID ('': any). Returns false (no session, or another one than the
+# caller's), '' (nothing queued) or the member.
 _TAKE: Final = """
-local cursor = redis.call('HGET', KEYS[1], 'cursor')
+local stored = redis.call('HMGET', KEYS[1], 'cursor', 'guid', 'previous')
+local cursor = stored[1]
 if not cursor then return false end
+if ARGV[1] ~= '' and ARGV[1] ~= stored[2] and cjson.decode(stored[3])[ARGV[1]] == nil then return false end
 local next = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. cursor, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
 if #next == 0 then return '' end
 redis.call('HSET', KEYS[1], 'cursor', next[2])
@@ -124,9 +127,9 @@ class RedisSessionStore:
             ([self._session(e.agent_id), self._queue(e.agent_id)], [e.key, b"%d " % e.key + e.event]) for e in events
         ])  # fmt: skip
 
-    def take_agent_event(self, agent_id: int) -> QueuedEvent | bool | None:
+    def take_agent_event(self, agent_id: int, guid: str | None = None) -> QueuedEvent | bool | None:
         with self._lock:
-            member = self._scripts["take"](keys=[self._session(agent_id), self._queue(agent_id)])
+            member = self._scripts["take"](keys=[self._session(agent_id), self._queue(agent_id)], args=[guid or ""])
         if member is None:
             return False
         if not member:

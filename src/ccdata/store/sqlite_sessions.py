@@ -113,21 +113,25 @@ class SqliteSessionStore:
         if events:
             self._write((_PUSH, [(e.agent_id, e.key, e.event, e.agent_id, e.key) for e in events]))
 
-    def take_agent_event(self, agent_id: int) -> QueuedEvent | bool | None:
+    def take_agent_event(self, agent_id: int, guid: str | None = None) -> QueuedEvent | bool | None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                taken = self._take(agent_id)
+                taken = self._take(agent_id, guid)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return taken
 
-    def _take(self, agent_id: int) -> QueuedEvent | bool | None:
-        session = self._db.execute("SELECT cursor FROM gateway_session WHERE agent_id = ?", (agent_id,)).fetchone()
+    def _take(self, agent_id: int, guid: str | None) -> QueuedEvent | bool | None:
+        session = self._db.execute(
+            "SELECT cursor, guid, previous FROM gateway_session WHERE agent_id = ?", (agent_id,)
+        ).fetchone()
         if session is None:
             return False
+        if guid is not None and guid != session[1] and guid not in msgspec.json.decode(session[2]):
+            return False  # another session of the agent's
         row = self._db.execute(
             "SELECT key, event FROM gateway_agent_event WHERE agent_id = ? AND key > ? ORDER BY key LIMIT 1",
             (agent_id, session[0]),

@@ -95,11 +95,12 @@ class Sessions:
                 return GuidCheck.OK, session
         return GuidCheck.WRONG_GUID, session
 
-    async def check_shared(self, agent_id: int, guid: str | None) -> tuple[str, Session | None]:
+    async def check_shared(self, agent_id: int, guid: str | None, fresh: bool = False) -> tuple[str, Session | None]:
         """`check`, and when this node's copy does not match, against the store's session (signed in or rotated
-        on another node, signed out elsewhere)."""
+        on another node, signed out elsewhere); `fresh`: against the store's in any case (a copy that matches may
+        be of a session replaced on another node since)."""
         verdict, session = self.check(agent_id, guid)
-        if verdict == GuidCheck.OK:
+        if verdict == GuidCheck.OK and not fresh:
             return verdict, session
         await self.refresh(agent_id)
         return self.check(agent_id, guid)
@@ -187,10 +188,11 @@ class Sessions:
         if woken and self._loop is not None:
             self._loop.call_soon_threadsafe(lambda: [w.set() for w in woken])
 
-    async def take(self, agent_id: int) -> QueuedEvent | bool | None:
-        """The agent's next event, taken from the store's queue (None: none; False: the session is gone)."""
+    async def take(self, agent_id: int, guid: str | None = None) -> QueuedEvent | bool | None:
+        """The agent's next event, taken from the store's queue (None: none; False: the session is gone, or with
+        `guid`, the GUID of this node's copy, the stored session is another one)."""
         try:
-            return await asyncio.wrap_future(self._writer.submit(self.store.take_agent_event, agent_id))
+            return await asyncio.wrap_future(self._writer.submit(self.store.take_agent_event, agent_id, guid))
         except Exception:
             log.exception("gateway sessions: could not take an event of agent %s", agent_id)
             return None  # an empty poll: the event stays queued for the next one
