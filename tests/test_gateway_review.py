@@ -51,3 +51,21 @@ def test_an_old_guid_cached_on_another_node_cannot_sign_the_new_session_out(tmp_
         assert refused["retcode"] == "000-003", refused
         assert node_a.service.engine.agent(1, 1001).signed_in
         assert a.poll(1001)["eventType"] == "AgentOther_InService"
+
+
+@pytest.mark.xfail(strict=True, reason="a heartbeat on a stale copy rotates it and writes it over the new session")
+def test_an_old_guid_cached_on_another_node_cannot_rotate_the_new_session_away(tmp_path: Path, mode: str) -> None:
+    """The old workbench's heartbeat on node B, past the GUID interval, after a forcelogin on node A: refused as on one
+    node (000-003), and the new workbench's GUID still holds (the stale copy's rotation is not stored over it)."""
+    if mode != "distributed":
+        pytest.skip("two nodes share sessions in the distributed mode only")
+    with running_server(tmp_path) as node_a, running_server(tmp_path) as node_b:
+        a, b = Api(node_a), Api(node_b)
+        assert a.sign_in(1001).json()["retcode"] == "0"
+        b.guids[1001] = old = a.guids[1001]
+        assert b.call_info(1001)["retcode"] == "0"  # node B now holds a copy of the session
+        assert a.sign_in(1001, force=True).json()["retcode"] == "0"
+        time.sleep(1.6)  # past guid_interval_ms: node B's copy is due for a rotation
+        beat = b.gateway("PUT", "/onlineagent/1001/heartbeat", 1001, guid=old).json()
+        assert beat["retcode"] == "000-003", beat
+        assert a.poll(1001)["eventType"] == "AgentOther_InService"
