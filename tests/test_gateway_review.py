@@ -53,7 +53,6 @@ def test_an_old_guid_cached_on_another_node_cannot_sign_the_new_session_out(tmp_
         assert a.poll(1001)["eventType"] == "AgentOther_InService"
 
 
-@pytest.mark.xfail(strict=True, reason="a heartbeat on a stale copy rotates it and writes it over the new session")
 def test_an_old_guid_cached_on_another_node_cannot_rotate_the_new_session_away(tmp_path: Path, mode: str) -> None:
     """The old workbench's heartbeat on node B, past the GUID interval, after a forcelogin on node A: refused as on one
     node (000-003), and the new workbench's GUID still holds (the stale copy's rotation is not stored over it)."""

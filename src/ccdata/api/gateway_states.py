@@ -146,6 +146,11 @@ class AgentStates:
     async def heartbeat(self, request: Request, agent_id: int, session: Session) -> Response:
         """`handshake` (push mode's heartbeat) and the demo's `heartbeat`: the session lives on; in dynamic mode
         the GUID rotates here as it does on a poll."""
+        if self.gw.sessions.rotation_due(session):
+            # The rotation is stored: against the stored session first (this copy may be of a replaced one).
+            if refusal := await self._stale(request, agent_id):
+                return refusal
+            session = self.gw.sessions.by_agent.get(agent_id, session)
         session.last_poll = wall_clock_ms()
         rotated = self.gw.sessions.rotate_if_due(session)
         if rotated:
@@ -157,6 +162,9 @@ class AgentStates:
 
     async def update_guid(self, request: Request, agent_id: int, session: Session) -> Response:
         """A refreshed page gets a new GUID (the old one stays valid for the GUID timeout, as after a rotation)."""
+        if refusal := await self._stale(request, agent_id):  # the rotation is stored: not over a newer session
+            return refusal
+        session = self.gw.sessions.by_agent.get(agent_id, session)
         guid = self.gw.sessions.rotate_now(session)
         if not await self.gw.sessions.save(session):
             return error("100-007", "The session could not be stored.")
@@ -201,12 +209,8 @@ class AgentStates:
 
     async def _force_logout(self, request: Request, agent_id: int, session: Session) -> Response:
         """Signed out even during a call: the agent's calls are released first (ringing ones go back to routing)."""
-        # Against the stored session: this node's copy may be of one replaced on another node since.
-        verdict, _ = await self.gw.sessions.check_shared(agent_id, request.headers.get("guid"), fresh=True)
-        if verdict == GuidCheck.NOT_SIGNED_IN:
-            return error("100-006")
-        if verdict == GuidCheck.WRONG_GUID:
-            return error("000-003", "The Guid header does not match this agent's session.")
+        if refusal := await self._stale(request, agent_id):
+            return refusal
         agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
@@ -231,6 +235,16 @@ class AgentStates:
                 self.gw.tell(agent_id, "AgentState_Rest_Timeout", None)
 
     # --- helpers ---
+
+    async def _stale(self, request: Request, agent_id: int) -> Response | None:
+        """The refusal of a GUID that only this node's copy still matches: the stored session is checked (signed
+        out, or replaced on another node since), for a request that signs out or stores a rotation."""
+        verdict, _ = await self.gw.sessions.check_shared(agent_id, request.headers.get("guid"), fresh=True)
+        if verdict == GuidCheck.NOT_SIGNED_IN:
+            return error("100-006")
+        if verdict == GuidCheck.WRONG_GUID:
+            return error("000-003", "The Guid header does not match this agent's session.")
+        return None
 
     def _ringing(self, agent: Agent) -> bool:
         return self.gw.service.engine.agent_state(agent) == CtiAgentState.ANSWERING

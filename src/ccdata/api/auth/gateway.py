@@ -129,10 +129,10 @@ class Sessions:
 
     def rotate_if_due(self, session: Session) -> str | None:
         """In dynamic mode, a new GUID once the interval has passed; returns it (for `Set-GUID`) or None."""
-        now = self.clock()
-        if self.settings.auth_mode != 2 or now - session.issued_at < self.settings.guid_interval_ms:
-            return None
-        return self.rotate_now(session)
+        return self.rotate_now(session) if self.rotation_due(session) else None
+
+    def rotation_due(self, session: Session) -> bool:
+        return self.settings.auth_mode == 2 and self.clock() - session.issued_at >= self.settings.guid_interval_ms
 
     def rotate_now(self, session: Session) -> str:
         """A new GUID now, whatever the mode (a refreshed page asks for one); the old one lives out its timeout."""
