@@ -70,7 +70,6 @@ def test_an_old_guid_cached_on_another_node_cannot_rotate_the_new_session_away(t
         assert a.poll(1001)["eventType"] == "AgentOther_InService"
 
 
-@pytest.mark.xfail(strict=True, reason="syncagentinfo drops every queued event, also those its node has not applied")
 def test_syncagentinfo_on_a_lagging_node_keeps_the_events_its_answer_does_not_show(tmp_path: Path, mode: str) -> None:
     """syncagentinfo answers from its node's engine and drops the queued events: on a node behind the log it must
     not drop the events queued (by another node) after the state it answered with."""

@@ -178,3 +178,13 @@ def test_a_take_for_a_copy_of_another_session_takes_nothing(sessions: tuple[Sess
     assert store.take_agent_event(1001, "g-0") == event(1001, 2_000)  # rotated out of the stored session: its own
     assert store.take_agent_event(1001, "g-1") == event(1001, 3_000)
     assert store.take_agent_event(1001, "g-1") is None
+
+
+def test_events_skipped_up_to_a_key_leave_the_later_ones(sessions: tuple[SessionStore, Any]) -> None:
+    store, _ = sessions
+    store.put_sessions([session(1001, cursor=10)])
+    store.push_agent_events([event(1001, 2_000), event(1001, 3_000), event(1001, 3_999), event(1001, 4_000)])
+    store.skip_agent_events(1001, 3_999)
+    store.push_agent_events([event(1001, 3_001)])  # a lagging node's: already skipped
+    assert store.take_agent_event(1001) == event(1001, 4_000)
+    assert store.take_agent_event(1001) is None

@@ -176,7 +176,8 @@ class AgentStates:
         agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
-        await self.gw.sessions.skip(agent_id)
+        # Up to the log position the answer shows: what another node queued after it is still to come.
+        await self.gw.sessions.skip(agent_id, self.gw._position_key())
         return success(self._sync_info(agent))
 
     def _sync_info(self, agent: Agent) -> dict[str, Any]:

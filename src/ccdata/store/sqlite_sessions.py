@@ -143,7 +143,11 @@ class SqliteSessionStore:
         self._db.execute("DELETE FROM gateway_agent_event WHERE agent_id = ? AND key <= ?", (agent_id, key))
         return QueuedEvent(agent_id, key, bytes(event))
 
-    def skip_agent_events(self, agent_id: int) -> None:
+    def skip_agent_events(self, agent_id: int, up_to: int | None = None) -> None:
+        if up_to is not None:
+            moved = ("UPDATE gateway_session SET cursor = max(cursor, ?) WHERE agent_id = ?", [(up_to, agent_id)])
+            self._write(moved, (_TRIM, [(agent_id, agent_id)]))
+            return
         self._write(
             ("""UPDATE gateway_session SET cursor = max(cursor,
                  coalesce((SELECT max(key) FROM gateway_agent_event WHERE agent_id = ?1), 0)) WHERE agent_id = ?1""",
