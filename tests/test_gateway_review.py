@@ -104,7 +104,6 @@ def test_syncagentinfo_on_a_lagging_node_keeps_the_events_its_answer_does_not_sh
             asyncio.run_coroutine_threadsafe(catch_up(), node_b.loop).result(10)
 
 
-@pytest.mark.xfail(strict=True, reason="a node's copy accepts its own current GUID after another node rotated it out")
 def test_a_guid_rotated_out_on_one_node_expires_on_the_others_too(tmp_path: Path, mode: str) -> None:
     """Dynamic mode: node A rotates the GUID; past guid_timeout_ms the old GUID is refused on node B too (000-003),
     as on one node, though node B's copy still has it as its current one."""

@@ -98,9 +98,10 @@ class Sessions:
     async def check_shared(self, agent_id: int, guid: str | None, fresh: bool = False) -> tuple[str, Session | None]:
         """`check`, and when this node's copy does not match, against the store's session (signed in or rotated
         on another node, signed out elsewhere); `fresh`: against the store's in any case (a copy that matches may
-        be of a session replaced on another node since)."""
+        be of a session replaced on another node since). A copy due for a rotation is read again too: another node
+        may have rotated it, and its current GUID then expires `guid_timeout_ms` after it was issued."""
         verdict, session = self.check(agent_id, guid)
-        if verdict == GuidCheck.OK and not fresh:
+        if verdict == GuidCheck.OK and not fresh and session is not None and not self.rotation_due(session):
             return verdict, session
         await self.refresh(agent_id)
         return self.check(agent_id, guid)
