@@ -121,3 +121,27 @@ def test_a_guid_rotated_out_on_one_node_expires_on_the_others_too(tmp_path: Path
         assert a.call_info(1001)["retcode"] == "0"
         late = b.gateway("GET", "/calldata/1001/callinfo", 1001, guid=first).json()
         assert late["retcode"] == "000-003", late
+
+
+@pytest.mark.embedded_only("the session file of the earlier version is the embedded form's")
+@pytest.mark.xfail(strict=True, reason="an agent signed in by the earlier version has no workbench flag: no events")
+def test_a_workbench_polling_across_the_upgrade_still_gets_its_agent_events(tmp_path: Path) -> None:
+    """The earlier version's gateway logged agent.login without `workbench` and kept its sessions (the upgrade keeps
+    them, so that a polling workbench polls on): that workbench's agent events are still queued after the upgrade."""
+    from ccdata.store.ports import StoredSession
+    from server import sessions_at
+    from test_gateway_sessions import call_for
+
+    now = time.time_ns() // 1_000_000
+    with running_server(tmp_path, auth_mode=1) as running:  # the log as the earlier version wrote it
+        Api(running).ingest_ok([{"id": "old-login", "type": "agent.login", "at": now, "ccId": 1, "vdn": 1,
+                                 "agentId": 1001, "skills": [7], "phone": "61001", "state": "idle"}])  # fmt: skip
+    old = sessions_at(tmp_path)  # and its session, as the upgrade of its file leaves it
+    old.put_sessions([StoredSession(1001, 1, "old.AgentGateway0", now, now)])
+    old.close()
+    with running_server(tmp_path, auth_mode=1) as running:
+        api = Api(running)
+        api.guids[1001] = "old.AgentGateway0"
+        assert api.poll(1001) is None  # the session is back
+        api.ingest_ok(call_for(1001, "c-1"))
+        assert api.events(1001) == ["AgentEvent_Ringing"]
