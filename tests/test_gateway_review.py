@@ -124,7 +124,6 @@ def test_a_guid_rotated_out_on_one_node_expires_on_the_others_too(tmp_path: Path
 
 
 @pytest.mark.embedded_only("the session file of the earlier version is the embedded form's")
-@pytest.mark.xfail(strict=True, reason="an agent signed in by the earlier version has no workbench flag: no events")
 def test_a_workbench_polling_across_the_upgrade_still_gets_its_agent_events(tmp_path: Path) -> None:
     """The earlier version's gateway logged agent.login without `workbench` and kept its sessions (the upgrade keeps
     them, so that a polling workbench polls on): that workbench's agent events are still queued after the upgrade."""

@@ -123,6 +123,9 @@ class Gateway:
         # when the pipeline rebuilt its engine from the log.
         self._workbench_of: Engine | None = None
         self._workbench_agents: set[int] = set()
+        # Agents whose stored session outlived an upgrade: the earlier version logged their agent.login without
+        # the workbench flag. Workbench agents too, until they sign in again or out.
+        self._resumed: set[int] = set()
         service.pipeline.derive_agent_events = self._agent_events
         service.subscribe(self._deliver)
 
@@ -137,6 +140,7 @@ class Gateway:
             self._workbench_of = engine
             self._workbench_agents = {a.agent_id for a in engine.agents.values()
                                       if a.workbench and a.cc_id == self.cc_id}  # fmt: skip
+            self._workbench_agents |= {a for a in self._resumed if self.signed_in_agent(a) is not None}
         return self._workbench_agents
 
     async def start(self) -> None:
@@ -149,6 +153,9 @@ class Gateway:
                 log.warning("gateway: agent %s is not signed in; its stored session is dropped", session.agent_id)
                 self.sessions.close(session.agent_id)
                 await self.sessions.forget(session.agent_id)
+            elif not agent.workbench:
+                self._resumed.add(session.agent_id)
+                self.workbench_agents.add(session.agent_id)
         await self.sweep()  # heartbeats that lapsed while the server was down: agent.logout now, not a second later
         self._flusher = asyncio.create_task(self.sessions.flush_every(FLUSH_INTERVAL_S))
 
@@ -235,6 +242,7 @@ class Gateway:
         from the log, in its order, with the engine as each event left it)."""
         agents = self.workbench_agents
         if isinstance(e, ev.AgentLogin | ev.AgentLogout) and e.cc_id == self.cc_id:
+            self._resumed.discard(e.agent_id)
             agent = self.agent(e.agent_id)
             if agent is not None and agent.workbench:
                 agents.add(e.agent_id)
