@@ -190,7 +190,6 @@ def test_events_skipped_up_to_a_key_leave_the_later_ones(sessions: tuple[Session
     assert store.take_agent_event(1001) is None
 
 
-@pytest.mark.xfail(strict=True, reason="the earlier version's Redis layout (one hash of whole sessions) is not read")
 def test_redis_sessions_of_the_earlier_version_keep_their_sessions_and_their_queued_events() -> None:
     """As the SQLite file of the earlier version: its sessions are read back, their queued events come first."""
     with redis_prefix() as prefix:

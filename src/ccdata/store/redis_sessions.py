@@ -90,6 +90,36 @@ class RedisSessionStore:
         scripts = {"put": _PUT, "polled": _POLLED, "push": _PUSH, "take": _TAKE, "skip": _SKIP}
         self._scripts = {name: self._redis.register_script(code) for name, code in scripts.items()}
         self._lock = threading.Lock()  # one call at a time, as the port's caller does: a guarantee, not a habit
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """The earlier version's layout (the hash `<prefix>:gateway-sessions` of whole sessions, their queued
+        events inside): each session moved to its own hash, its events queued first (keys 1, 2, ...), at once
+        (a node starting meanwhile retries on what is left)."""
+        old = f"{self.prefix}:gateway-sessions"
+        with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(old)
+                    stored = pipe.hgetall(old)
+                    if not stored:
+                        return
+                    pipe.multi()
+                    for agent, body in stored.items():
+                        agent_id, session = int(agent), msgspec.json.decode(body)
+                        pipe.hset(self._session(agent_id), mapping={
+                            "vdn": session["vdn"], "guid": session["guid"], "issued_at": session["issued_at"],
+                            "previous": msgspec.json.encode(session.get("previous", {})),
+                            "last_poll": session["last_poll"], "cursor": 0,
+                        })  # fmt: skip
+                        pipe.sadd(self._agents, agent_id)
+                        for key, event in enumerate(session.get("events", []), 1):
+                            pipe.zadd(self._queue(agent_id), {b"%d " % key + msgspec.json.encode(event): key})
+                    pipe.delete(old)
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue
 
     def _session(self, agent_id: int) -> str:
         return f"{self.prefix}:gateway-session:{agent_id}"
