@@ -146,7 +146,6 @@ def test_a_workbench_polling_across_the_upgrade_still_gets_its_agent_events(tmp_
         assert api.events(1001) == ["AgentEvent_Ringing"]
 
 
-@pytest.mark.xfail(strict=True, reason="a node's start drops every stored session whose login it has not applied yet")
 def test_a_node_starting_during_a_sign_in_on_another_keeps_that_session(tmp_path: Path, mode: str) -> None:
     """A sign-in on node A stores its session, then emits agent.login; node B starting in between must not drop the
     session as an orphan (its login is on its way), or the workbench that just signed in gets 100-006."""

@@ -45,6 +45,10 @@ from ccdata.service import Service, wall_clock_ms
 from ccdata.store.ports import KEY_SPAN, QueuedEvent, SessionStore
 
 PREFIX = "/agentgateway/resource"
+#: A stored session this young whose agent is not signed in, and did nothing since it was issued, may be a sign-in on
+#: another node whose agent.login this node has not applied yet: a node starting in the distributed form leaves it
+#: to the heartbeat sweep.
+SIGN_IN_GRACE_MS: Final = 30_000
 security_log = logging.getLogger("ccdata.security")
 
 
@@ -145,8 +149,12 @@ class Gateway:
 
     async def start(self) -> None:
         """Bring back the last run's sessions, agreeing with the engine, before the first request."""
+        shared = getattr(self.service.pipeline, "event_log", None) is not None  # other nodes sign agents in
         for session in await self.sessions.load():
             agent = self.agent(session.agent_id)
+            untouched = agent is None or (not agent.signed_in and agent.last_at < session.issued_at)
+            if shared and untouched and wall_clock_ms() - session.issued_at < SIGN_IN_GRACE_MS:
+                continue  # maybe signing in on another node right now: its heartbeat decides, as any session's
             if agent is None or not agent.signed_in:
                 # Its login never committed (a crash between storing the session and emitting the event) or
                 # it was signed out while the session could not follow: nothing to resume.
