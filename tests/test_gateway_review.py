@@ -179,7 +179,6 @@ def test_a_node_starting_during_a_sign_in_on_another_keeps_that_session(tmp_path
             del service.emit_async
 
 
-@pytest.mark.xfail(strict=True, reason="a sign-in's cursor is its node's applied position, not the log's")
 def test_a_forcelogin_on_a_lagging_node_gets_nothing_owed_to_the_old_session(tmp_path: Path, mode: str) -> None:
     """docs/compatibility.md: "nothing owed to the previous session is delivered to the new one". A forcelogin on a
     node behind the log starts the new session's queue after the events another node queued for the old one."""

@@ -245,6 +245,18 @@ class Gateway:
         """The last key of the log position this node has applied: a session opened now is owed what comes after."""
         return self.service.pipeline.seq * KEY_SPAN + KEY_SPAN - 1
 
+    async def _log_end_key(self) -> int:
+        """The last key of the log's end (a cluster node may be behind it): a session opened now is owed nothing
+        queued before, whichever node queues it."""
+        seq = self.service.pipeline.seq
+        event_log = getattr(self.service.pipeline, "event_log", None)
+        if event_log is not None:
+            try:
+                seq = max(seq, await event_log.last_seq())
+            except Exception:  # the log out of reach: the sign-in's event fails on its own
+                log.warning("gateway: the log's end is out of reach; the session starts at this node's position")
+        return seq * KEY_SPAN + KEY_SPAN - 1
+
     def _agent_events(self, e: ev.Event, records: list[Record]) -> list[tuple[int, dict[str, Any]]]:
         """Right after `e` was applied: the agent events of workbench agents (every node derives the same ones
         from the log, in its order, with the engine as each event left it)."""
@@ -303,7 +315,7 @@ class Gateway:
             return error("100-002")
         # The session exists before the sign-in event, so that the agent's first poll returns its events, and is
         # stored before it, so that every sign-in the log holds has its session after a restart.
-        session = self.sessions.open(agent_id, configured.vdn, cursor=self._position_key())
+        session = self.sessions.open(agent_id, configured.vdn, cursor=await self._log_end_key())
         if not await self.sessions.save(session):
             self.sessions.close(agent_id, only=session)
             return error("100-003", "The session could not be stored.")
