@@ -147,3 +147,61 @@ def test_a_session_file_of_the_earlier_version_keeps_its_sessions_and_their_queu
     finally:
         store.close()
     SqliteSessionStore(path).close()  # opened again: upgraded once, nothing repeated
+
+
+def test_a_session_file_of_the_earlier_version_takes_new_and_rewritten_sessions(tmp_path: Path) -> None:
+    """After the upgrade a sign-in (a new row) and a rotation (a row written again) are stored as on a new file."""
+    import sqlite3
+
+    from ccdata.store.sqlite_sessions import SqliteSessionStore
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the table as version 0.x wrote it
+        db.execute("""CREATE TABLE gateway_session (agent_id INTEGER PRIMARY KEY, vdn INTEGER NOT NULL,
+            guid TEXT NOT NULL, issued_at INTEGER NOT NULL, last_poll INTEGER NOT NULL, previous BLOB NOT NULL,
+            events BLOB NOT NULL)""")
+        db.execute("INSERT INTO gateway_session VALUES (1001, 1, 'g-1', 5, 6, '{}', '[]')")
+    store = SqliteSessionStore(path)
+    try:
+        store.put_sessions([session(1001, "g-2"), session(1002, "g-3")])
+        assert {s.agent_id: s.guid for s in store.load_sessions()} == {1001: "g-2", 1002: "g-3"}
+    finally:
+        store.close()
+
+
+def test_a_take_for_a_copy_of_another_session_takes_nothing(sessions: tuple[SessionStore, Any]) -> None:
+    """A node's copy of a replaced session (its GUID neither the stored one nor rotated out of it) gets False."""
+    store, _ = sessions
+    store.put_sessions([session(1001, "g-1")])
+    store.push_agent_events([event(1001, 2_000), event(1001, 3_000)])
+    assert store.take_agent_event(1001, "g-old") is False
+    assert store.take_agent_event(1001, "g-0") == event(1001, 2_000)  # rotated out of the stored session: its own
+    assert store.take_agent_event(1001, "g-1") == event(1001, 3_000)
+    assert store.take_agent_event(1001, "g-1") is None
+
+
+def test_events_skipped_up_to_a_key_leave_the_later_ones(sessions: tuple[SessionStore, Any]) -> None:
+    store, _ = sessions
+    store.put_sessions([session(1001, cursor=10)])
+    store.push_agent_events([event(1001, 2_000), event(1001, 3_000), event(1001, 3_999), event(1001, 4_000)])
+    store.skip_agent_events(1001, 3_999)
+    store.push_agent_events([event(1001, 3_001)])  # a lagging node's: already skipped
+    assert store.take_agent_event(1001) == event(1001, 4_000)
+    assert store.take_agent_event(1001) is None
+
+
+def test_redis_sessions_of_the_earlier_version_keep_their_sessions_and_their_queued_events() -> None:
+    """As the SQLite file of the earlier version: its sessions are read back, their queued events come first."""
+    with redis_prefix() as prefix:
+        client = __import__("redis").Redis.from_url(REDIS_URL)
+        queue = [{"eventType": "AgentState_Ready", "workNo": "1001", "content": None}]
+        old = {"agent_id": 1001, "vdn": 1, "guid": "g-1", "issued_at": 5, "last_poll": 6, "previous": {},
+               "events": queue}  # fmt: skip
+        client.hset(f"{prefix}:gateway-sessions", "1001", msgspec.json.encode(old))
+        client.close()
+        store = RedisSessionStore(REDIS_URL, prefix)
+        try:
+            assert store.load_sessions() == [StoredSession(1001, 1, "g-1", 5, 6, {}, 0)]
+            assert msgspec.json.decode(store.take_agent_event(1001).event) == queue[0]
+        finally:
+            store.close()

@@ -45,6 +45,10 @@ from ccdata.service import Service, wall_clock_ms
 from ccdata.store.ports import KEY_SPAN, QueuedEvent, SessionStore
 
 PREFIX = "/agentgateway/resource"
+#: A stored session this young whose agent is not signed in, and did nothing since it was issued, may be a sign-in on
+#: another node whose agent.login this node has not applied yet: a node starting in the distributed form leaves it
+#: to the heartbeat sweep.
+SIGN_IN_GRACE_MS: Final = 30_000
 security_log = logging.getLogger("ccdata.security")
 
 
@@ -123,6 +127,9 @@ class Gateway:
         # when the pipeline rebuilt its engine from the log.
         self._workbench_of: Engine | None = None
         self._workbench_agents: set[int] = set()
+        # Agents whose stored session outlived an upgrade: the earlier version logged their agent.login without
+        # the workbench flag. Workbench agents too, until they sign in again or out.
+        self._resumed: set[int] = set()
         service.pipeline.derive_agent_events = self._agent_events
         service.subscribe(self._deliver)
 
@@ -137,18 +144,26 @@ class Gateway:
             self._workbench_of = engine
             self._workbench_agents = {a.agent_id for a in engine.agents.values()
                                       if a.workbench and a.cc_id == self.cc_id}  # fmt: skip
+            self._workbench_agents |= {a for a in self._resumed if self.signed_in_agent(a) is not None}
         return self._workbench_agents
 
     async def start(self) -> None:
         """Bring back the last run's sessions, agreeing with the engine, before the first request."""
+        shared = getattr(self.service.pipeline, "event_log", None) is not None  # other nodes sign agents in
         for session in await self.sessions.load():
             agent = self.agent(session.agent_id)
+            untouched = agent is None or (not agent.signed_in and agent.last_at < session.issued_at)
+            if shared and untouched and wall_clock_ms() - session.issued_at < SIGN_IN_GRACE_MS:
+                continue  # maybe signing in on another node right now: its heartbeat decides, as any session's
             if agent is None or not agent.signed_in:
                 # Its login never committed (a crash between storing the session and emitting the event) or
                 # it was signed out while the session could not follow: nothing to resume.
                 log.warning("gateway: agent %s is not signed in; its stored session is dropped", session.agent_id)
                 self.sessions.close(session.agent_id)
                 await self.sessions.forget(session.agent_id)
+            elif not agent.workbench:
+                self._resumed.add(session.agent_id)
+                self.workbench_agents.add(session.agent_id)
         await self.sweep()  # heartbeats that lapsed while the server was down: agent.logout now, not a second later
         self._flusher = asyncio.create_task(self.sessions.flush_every(FLUSH_INTERVAL_S))
 
@@ -230,11 +245,24 @@ class Gateway:
         """The last key of the log position this node has applied: a session opened now is owed what comes after."""
         return self.service.pipeline.seq * KEY_SPAN + KEY_SPAN - 1
 
+    async def _log_end_key(self) -> int:
+        """The last key of the log's end (a cluster node may be behind it): a session opened now is owed nothing
+        queued before, whichever node queues it."""
+        seq = self.service.pipeline.seq
+        event_log = getattr(self.service.pipeline, "event_log", None)
+        if event_log is not None:
+            try:
+                seq = max(seq, await event_log.last_seq())
+            except Exception:  # the log out of reach: the sign-in's event fails on its own
+                log.warning("gateway: the log's end is out of reach; the session starts at this node's position")
+        return seq * KEY_SPAN + KEY_SPAN - 1
+
     def _agent_events(self, e: ev.Event, records: list[Record]) -> list[tuple[int, dict[str, Any]]]:
         """Right after `e` was applied: the agent events of workbench agents (every node derives the same ones
         from the log, in its order, with the engine as each event left it)."""
         agents = self.workbench_agents
         if isinstance(e, ev.AgentLogin | ev.AgentLogout) and e.cc_id == self.cc_id:
+            self._resumed.discard(e.agent_id)
             agent = self.agent(e.agent_id)
             if agent is not None and agent.workbench:
                 agents.add(e.agent_id)
@@ -287,7 +315,7 @@ class Gateway:
             return error("100-002")
         # The session exists before the sign-in event, so that the agent's first poll returns its events, and is
         # stored before it, so that every sign-in the log holds has its session after a restart.
-        session = self.sessions.open(agent_id, configured.vdn, cursor=self._position_key())
+        session = self.sessions.open(agent_id, configured.vdn, cursor=await self._log_end_key())
         if not await self.sessions.save(session):
             self.sessions.close(agent_id, only=session)
             return error("100-003", "The session could not be stored.")
@@ -329,7 +357,8 @@ class Gateway:
             security_log.warning("CC-Gateway: address %s locked for %d s after failed sign-ins", address, lock_s)
 
     async def sign_out(self, request: Request, agent_id: int) -> Response:
-        verdict, session = await self.sessions.check_shared(agent_id, request.headers.get("guid"))
+        # Against the stored session: this node's copy may be of one replaced on another node since.
+        verdict, session = await self.sessions.check_shared(agent_id, request.headers.get("guid"), fresh=True)
         if verdict == GuidCheck.NOT_SIGNED_IN:
             agent = self.agent(agent_id)
             return error("100-008" if agent is not None and not agent.signed_in else "100-006")
@@ -349,7 +378,20 @@ class Gateway:
         `poll_wait_ms` for one."""
         session.last_poll = wall_clock_ms()
         session.wakeup.clear()  # before the take: an event queued after it wakes the wait below
-        taken = await self.sessions.take(agent_id)
+        taken = await self.sessions.take(agent_id, session.guid)
+        if taken is False and self.sessions.by_agent.get(agent_id) is session:
+            # The stored session is not this node's copy (the agent signed in again, or out, on another node):
+            # the request is answered as the store's session says, and this copy is not used again.
+            self.sessions.close(agent_id, only=session)
+            verdict, fresh = await self.sessions.check_shared(agent_id, request.headers.get("guid"))
+            if verdict == GuidCheck.WRONG_GUID:
+                return error("000-003", "The Guid header does not match this agent's session.")
+            if verdict != GuidCheck.OK or fresh is None:
+                return error("100-006")
+            session = fresh
+            session.last_poll = wall_clock_ms()
+            session.wakeup.clear()
+            taken = await self.sessions.take(agent_id, session.guid)
         if taken is None and self.settings.poll_wait_ms:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(session.wakeup.wait(), self.settings.poll_wait_ms / 1000)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ccdata.api import http
-from ccdata.api.auth.gateway import Session
+from ccdata.api.auth.gateway import GuidCheck, Session
 from ccdata.api.gateway_wire import BadField, error, flag, guid_header, integer, success
 from ccdata.domain import codes, views
 from ccdata.domain.codes import CtiAgentState
@@ -146,6 +146,11 @@ class AgentStates:
     async def heartbeat(self, request: Request, agent_id: int, session: Session) -> Response:
         """`handshake` (push mode's heartbeat) and the demo's `heartbeat`: the session lives on; in dynamic mode
         the GUID rotates here as it does on a poll."""
+        if self.gw.sessions.rotation_due(session):
+            # The rotation is stored: against the stored session first (this copy may be of a replaced one).
+            if refusal := await self._stale(request, agent_id):
+                return refusal
+            session = self.gw.sessions.by_agent.get(agent_id, session)
         session.last_poll = wall_clock_ms()
         rotated = self.gw.sessions.rotate_if_due(session)
         if rotated:
@@ -157,6 +162,9 @@ class AgentStates:
 
     async def update_guid(self, request: Request, agent_id: int, session: Session) -> Response:
         """A refreshed page gets a new GUID (the old one stays valid for the GUID timeout, as after a rotation)."""
+        if refusal := await self._stale(request, agent_id):  # the rotation is stored: not over a newer session
+            return refusal
+        session = self.gw.sessions.by_agent.get(agent_id, session)
         guid = self.gw.sessions.rotate_now(session)
         if not await self.gw.sessions.save(session):
             return error("100-007", "The session could not be stored.")
@@ -168,7 +176,8 @@ class AgentStates:
         agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
-        await self.gw.sessions.skip(agent_id)
+        # Up to the log position the answer shows: what another node queued after it is still to come.
+        await self.gw.sessions.skip(agent_id, self.gw._position_key())
         return success(self._sync_info(agent))
 
     def _sync_info(self, agent: Agent) -> dict[str, Any]:
@@ -190,17 +199,19 @@ class AgentStates:
         }
 
     async def force_logout(self, request: Request, agent_id: int, session: Session) -> Response:
-        return await self._force_logout(agent_id, session)
+        return await self._force_logout(request, agent_id, session)
 
     async def force_logout_with_reason(self, request: Request, agent_id: int, session: Session) -> Response:
         try:
             integer(request.path_params, "reason", 1, 255)
         except BadField as exc:
             return error("100-005", str(exc))
-        return await self._force_logout(agent_id, session)
+        return await self._force_logout(request, agent_id, session)
 
-    async def _force_logout(self, agent_id: int, session: Session) -> Response:
+    async def _force_logout(self, request: Request, agent_id: int, session: Session) -> Response:
         """Signed out even during a call: the agent's calls are released first (ringing ones go back to routing)."""
+        if refusal := await self._stale(request, agent_id):
+            return refusal
         agent = self.gw.signed_in_agent(agent_id)
         if agent is None:
             return error("100-006")
@@ -225,6 +236,16 @@ class AgentStates:
                 self.gw.tell(agent_id, "AgentState_Rest_Timeout", None)
 
     # --- helpers ---
+
+    async def _stale(self, request: Request, agent_id: int) -> Response | None:
+        """The refusal of a GUID that only this node's copy still matches: the stored session is checked (signed
+        out, or replaced on another node since), for a request that signs out or stores a rotation."""
+        verdict, _ = await self.gw.sessions.check_shared(agent_id, request.headers.get("guid"), fresh=True)
+        if verdict == GuidCheck.NOT_SIGNED_IN:
+            return error("100-006")
+        if verdict == GuidCheck.WRONG_GUID:
+            return error("000-003", "The Guid header does not match this agent's session.")
+        return None
 
     def _ringing(self, agent: Agent) -> bool:
         return self.gw.service.engine.agent_state(agent) == CtiAgentState.ANSWERING

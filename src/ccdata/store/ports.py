@@ -302,13 +302,16 @@ class SessionStore(Protocol):
         agent's cursor or already queued, is left out (so a replaying or lagging node repeats nothing)."""
         ...
 
-    def take_agent_event(self, agent_id: int) -> QueuedEvent | bool | None:
+    def take_agent_event(self, agent_id: int, guid: str | None = None) -> QueuedEvent | bool | None:
         """The first queued event after the cursor, the cursor moved to it (one poll anywhere gets it, no other);
-        None when none is queued, False when the agent has no session any more."""
+        None when none is queued, False when the agent has no session any more, or (`guid` given: the caller's
+        copy's GUID) when the stored session is not that copy's (neither its GUID nor a rotated-out one: the
+        agent signed in again, maybe on another node), and nothing is taken."""
         ...
 
-    def skip_agent_events(self, agent_id: int) -> None:
-        """Drop the agent's queued events (a workbench that rebuilt itself from `syncagentinfo`)."""
+    def skip_agent_events(self, agent_id: int, up_to: int | None = None) -> None:
+        """Drop the agent's queued events (a workbench that rebuilt itself from `syncagentinfo`): those keyed up to
+        `up_to` (the cursor moved there; later ones stay queued), or all of them."""
         ...
 
     def close(self) -> None: ...

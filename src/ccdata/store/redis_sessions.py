@@ -48,20 +48,30 @@ if not cursor or tonumber(ARGV[1]) <= tonumber(cursor) then return 0 end
 if redis.call('ZCOUNT', KEYS[2], ARGV[1], ARGV[1]) > 0 then return 0 end
 return redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 """
-# KEYS: session, queue. Returns false (no session), '' (nothing queued) or the member.
+# KEYS: session, queue. ARGV: the caller's GUID ('': any). Returns false (no session, or another one than the
+# caller's), '' (nothing queued) or the member.
 _TAKE: Final = """
-local cursor = redis.call('HGET', KEYS[1], 'cursor')
+local stored = redis.call('HMGET', KEYS[1], 'cursor', 'guid', 'previous')
+local cursor = stored[1]
 if not cursor then return false end
+if ARGV[1] ~= '' and ARGV[1] ~= stored[2] and cjson.decode(stored[3])[ARGV[1]] == nil then return false end
 local next = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. cursor, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
 if #next == 0 then return '' end
 redis.call('HSET', KEYS[1], 'cursor', next[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', next[2])
 return next[1]
 """
-# KEYS: session, queue.
+# KEYS: session, queue. ARGV: the last key to drop ('': every queued one).
 _SKIP: Final = """
 local cursor = redis.call('HGET', KEYS[1], 'cursor')
 if not cursor then return 0 end
+if ARGV[1] ~= '' then
+  if tonumber(ARGV[1]) > tonumber(cursor) then
+    cursor = ARGV[1]
+    redis.call('HSET', KEYS[1], 'cursor', cursor)
+  end
+  return redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cursor)
+end
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if #last > 0 and tonumber(last[2]) > tonumber(cursor) then redis.call('HSET', KEYS[1], 'cursor', last[2]) end
 return redis.call('DEL', KEYS[2])
@@ -80,6 +90,36 @@ class RedisSessionStore:
         scripts = {"put": _PUT, "polled": _POLLED, "push": _PUSH, "take": _TAKE, "skip": _SKIP}
         self._scripts = {name: self._redis.register_script(code) for name, code in scripts.items()}
         self._lock = threading.Lock()  # one call at a time, as the port's caller does: a guarantee, not a habit
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """The earlier version's layout (the hash `<prefix>:gateway-sessions` of whole sessions, their queued
+        events inside): each session moved to its own hash, its events queued first (keys 1, 2, ...), at once
+        (a node starting meanwhile retries on what is left)."""
+        old = f"{self.prefix}:gateway-sessions"
+        with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(old)
+                    stored = pipe.hgetall(old)
+                    if not stored:
+                        return
+                    pipe.multi()
+                    for agent, body in stored.items():
+                        agent_id, session = int(agent), msgspec.json.decode(body)
+                        pipe.hset(self._session(agent_id), mapping={
+                            "vdn": session["vdn"], "guid": session["guid"], "issued_at": session["issued_at"],
+                            "previous": msgspec.json.encode(session.get("previous", {})),
+                            "last_poll": session["last_poll"], "cursor": 0,
+                        })  # fmt: skip
+                        pipe.sadd(self._agents, agent_id)
+                        for key, event in enumerate(session.get("events", []), 1):
+                            pipe.zadd(self._queue(agent_id), {b"%d " % key + msgspec.json.encode(event): key})
+                    pipe.delete(old)
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue
 
     def _session(self, agent_id: int) -> str:
         return f"{self.prefix}:gateway-session:{agent_id}"
@@ -124,9 +164,9 @@ class RedisSessionStore:
             ([self._session(e.agent_id), self._queue(e.agent_id)], [e.key, b"%d " % e.key + e.event]) for e in events
         ])  # fmt: skip
 
-    def take_agent_event(self, agent_id: int) -> QueuedEvent | bool | None:
+    def take_agent_event(self, agent_id: int, guid: str | None = None) -> QueuedEvent | bool | None:
         with self._lock:
-            member = self._scripts["take"](keys=[self._session(agent_id), self._queue(agent_id)])
+            member = self._scripts["take"](keys=[self._session(agent_id), self._queue(agent_id)], args=[guid or ""])
         if member is None:
             return False
         if not member:
@@ -134,8 +174,8 @@ class RedisSessionStore:
         key, _, event = member.partition(b" ")
         return QueuedEvent(agent_id, int(key), event)
 
-    def skip_agent_events(self, agent_id: int) -> None:
-        self._run("skip", [([self._session(agent_id), self._queue(agent_id)], [])])
+    def skip_agent_events(self, agent_id: int, up_to: int | None = None) -> None:
+        self._run("skip", [([self._session(agent_id), self._queue(agent_id)], ["" if up_to is None else up_to])])
 
     def _run(self, script: str, calls: list[tuple[list[str], list[object]]]) -> None:
         """The script once per (keys, args), all in one MULTI/EXEC: all of them or none."""

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS gateway_agent_event (
 """
 _COLUMNS: Final = "agent_id, vdn, guid, issued_at, last_poll, previous, cursor"
 # Fields replaced; the heartbeat and the cursor only move forward (another node's older copy keeps the newer).
-_PUT: Final = f"""INSERT INTO gateway_session ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+# `events` given: a file of the earlier version keeps that column NOT NULL without the default.
+_PUT: Final = f"""INSERT INTO gateway_session ({_COLUMNS}, events) VALUES (?, ?, ?, ?, ?, ?, ?, '[]')
 ON CONFLICT (agent_id) DO UPDATE SET vdn = excluded.vdn, guid = excluded.guid, issued_at = excluded.issued_at,
     previous = excluded.previous, last_poll = max(last_poll, excluded.last_poll),
     cursor = max(cursor, excluded.cursor)"""
@@ -112,21 +113,25 @@ class SqliteSessionStore:
         if events:
             self._write((_PUSH, [(e.agent_id, e.key, e.event, e.agent_id, e.key) for e in events]))
 
-    def take_agent_event(self, agent_id: int) -> QueuedEvent | bool | None:
+    def take_agent_event(self, agent_id: int, guid: str | None = None) -> QueuedEvent | bool | None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                taken = self._take(agent_id)
+                taken = self._take(agent_id, guid)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return taken
 
-    def _take(self, agent_id: int) -> QueuedEvent | bool | None:
-        session = self._db.execute("SELECT cursor FROM gateway_session WHERE agent_id = ?", (agent_id,)).fetchone()
+    def _take(self, agent_id: int, guid: str | None) -> QueuedEvent | bool | None:
+        session = self._db.execute(
+            "SELECT cursor, guid, previous FROM gateway_session WHERE agent_id = ?", (agent_id,)
+        ).fetchone()
         if session is None:
             return False
+        if guid is not None and guid != session[1] and guid not in msgspec.json.decode(session[2]):
+            return False  # another session of the agent's
         row = self._db.execute(
             "SELECT key, event FROM gateway_agent_event WHERE agent_id = ? AND key > ? ORDER BY key LIMIT 1",
             (agent_id, session[0]),
@@ -138,7 +143,11 @@ class SqliteSessionStore:
         self._db.execute("DELETE FROM gateway_agent_event WHERE agent_id = ? AND key <= ?", (agent_id, key))
         return QueuedEvent(agent_id, key, bytes(event))
 
-    def skip_agent_events(self, agent_id: int) -> None:
+    def skip_agent_events(self, agent_id: int, up_to: int | None = None) -> None:
+        if up_to is not None:
+            moved = ("UPDATE gateway_session SET cursor = max(cursor, ?) WHERE agent_id = ?", [(up_to, agent_id)])
+            self._write(moved, (_TRIM, [(agent_id, agent_id)]))
+            return
         self._write(
             ("""UPDATE gateway_session SET cursor = max(cursor,
                  coalesce((SELECT max(key) FROM gateway_agent_event WHERE agent_id = ?1), 0)) WHERE agent_id = ?1""",

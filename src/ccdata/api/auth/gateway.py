@@ -95,11 +95,13 @@ class Sessions:
                 return GuidCheck.OK, session
         return GuidCheck.WRONG_GUID, session
 
-    async def check_shared(self, agent_id: int, guid: str | None) -> tuple[str, Session | None]:
+    async def check_shared(self, agent_id: int, guid: str | None, fresh: bool = False) -> tuple[str, Session | None]:
         """`check`, and when this node's copy does not match, against the store's session (signed in or rotated
-        on another node, signed out elsewhere)."""
+        on another node, signed out elsewhere); `fresh`: against the store's in any case (a copy that matches may
+        be of a session replaced on another node since). A copy due for a rotation is read again too: another node
+        may have rotated it, and its current GUID then expires `guid_timeout_ms` after it was issued."""
         verdict, session = self.check(agent_id, guid)
-        if verdict == GuidCheck.OK:
+        if verdict == GuidCheck.OK and not fresh and session is not None and not self.rotation_due(session):
             return verdict, session
         await self.refresh(agent_id)
         return self.check(agent_id, guid)
@@ -128,10 +130,10 @@ class Sessions:
 
     def rotate_if_due(self, session: Session) -> str | None:
         """In dynamic mode, a new GUID once the interval has passed; returns it (for `Set-GUID`) or None."""
-        now = self.clock()
-        if self.settings.auth_mode != 2 or now - session.issued_at < self.settings.guid_interval_ms:
-            return None
-        return self.rotate_now(session)
+        return self.rotate_now(session) if self.rotation_due(session) else None
+
+    def rotation_due(self, session: Session) -> bool:
+        return self.settings.auth_mode == 2 and self.clock() - session.issued_at >= self.settings.guid_interval_ms
 
     def rotate_now(self, session: Session) -> str:
         """A new GUID now, whatever the mode (a refreshed page asks for one); the old one lives out its timeout."""
@@ -187,16 +189,17 @@ class Sessions:
         if woken and self._loop is not None:
             self._loop.call_soon_threadsafe(lambda: [w.set() for w in woken])
 
-    async def take(self, agent_id: int) -> QueuedEvent | bool | None:
-        """The agent's next event, taken from the store's queue (None: none; False: the session is gone)."""
+    async def take(self, agent_id: int, guid: str | None = None) -> QueuedEvent | bool | None:
+        """The agent's next event, taken from the store's queue (None: none; False: the session is gone, or with
+        `guid`, the GUID of this node's copy, the stored session is another one)."""
         try:
-            return await asyncio.wrap_future(self._writer.submit(self.store.take_agent_event, agent_id))
+            return await asyncio.wrap_future(self._writer.submit(self.store.take_agent_event, agent_id, guid))
         except Exception:
             log.exception("gateway sessions: could not take an event of agent %s", agent_id)
             return None  # an empty poll: the event stays queued for the next one
 
-    def skip(self, agent_id: int) -> asyncio.Future[bool]:
-        return self._submit(f"drop the events of agent {agent_id}", self.store.skip_agent_events, agent_id)
+    def skip(self, agent_id: int, up_to: int | None = None) -> asyncio.Future[bool]:
+        return self._submit(f"drop the events of agent {agent_id}", self.store.skip_agent_events, agent_id, up_to)
 
     async def flush(self) -> None:
         """Write the heartbeats of the dirty sessions still open, in one call."""
