@@ -25,6 +25,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "embedded_only(reason): the test is about the embedded form; it runs in that mode only"
     )
+    config.addinivalue_line(
+        "markers", "distributed_only(reason): the test is about several nodes; it runs in the distributed mode only"
+    )
     config.addinivalue_line("markers", "own_modes: the test builds the forms it compares itself (not parametrized)")
 
 
@@ -52,12 +55,14 @@ def runs_in_modes(metafunc: pytest.Metafunc) -> bool:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    only = metafunc.definition.get_closest_marker("embedded_only")
+    marks = {name: metafunc.definition.get_closest_marker(name) for name in ("embedded_only", "distributed_only")}
+    only = next(((name, mark) for name, mark in marks.items() if mark is not None), None)
     if "mode" not in metafunc.fixturenames or not (only or runs_in_modes(metafunc)):
         return
-    if only is not None and not (only.args or only.kwargs.get("reason")):
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: embedded_only needs its reason")
-    metafunc.parametrize("mode", ["embedded"] if only is not None else list(MODES), indirect=True, scope="module")
+    if only is not None and not (only[1].args or only[1].kwargs.get("reason")):
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: {only[0]} needs its reason")
+    modes = [only[0].removesuffix("_only")] if only is not None else list(MODES)
+    metafunc.parametrize("mode", modes, indirect=True, scope="module")
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -15,11 +15,10 @@ def drained(api: Api, agent_id: int) -> list[str]:
     return api.events(agent_id)
 
 
+@pytest.mark.distributed_only("two nodes share sessions in the distributed mode only")
 def test_an_old_guid_cached_on_another_node_does_not_take_the_new_sessions_events(tmp_path: Path, mode: str) -> None:
     """A forcelogin on node A replaces the session; the old workbench polling node B (whose copy of the old
     session still matches its GUID) must be refused as on one node (000-003), not handed the new session's events."""
-    if mode != "distributed":
-        pytest.skip("two nodes share sessions in the distributed mode only")
     with running_server(tmp_path, auth_mode=1) as node_a, running_server(tmp_path, auth_mode=1) as node_b:
         a, b = Api(node_a), Api(node_b)
         assert a.sign_in(1001).json()["retcode"] == "0"
@@ -35,11 +34,10 @@ def test_an_old_guid_cached_on_another_node_does_not_take_the_new_sessions_event
         assert drained(a, 1001)[:1] == ["AgentOther_InService"]  # the new workbench gets its own events
 
 
+@pytest.mark.distributed_only("two nodes share sessions in the distributed mode only")
 def test_an_old_guid_cached_on_another_node_cannot_sign_the_new_session_out(tmp_path: Path, mode: str) -> None:
     """The old workbench's page, closed after a forcelogin on node A, sends its logout to node B: refused as on one
     node (000-003); the new session and its agent stay signed in."""
-    if mode != "distributed":
-        pytest.skip("two nodes share sessions in the distributed mode only")
     with running_server(tmp_path, auth_mode=1) as node_a, running_server(tmp_path, auth_mode=1) as node_b:
         a, b = Api(node_a), Api(node_b)
         assert a.sign_in(1001).json()["retcode"] == "0"
@@ -53,11 +51,10 @@ def test_an_old_guid_cached_on_another_node_cannot_sign_the_new_session_out(tmp_
         assert a.poll(1001)["eventType"] == "AgentOther_InService"
 
 
+@pytest.mark.distributed_only("two nodes share sessions in the distributed mode only")
 def test_an_old_guid_cached_on_another_node_cannot_rotate_the_new_session_away(tmp_path: Path, mode: str) -> None:
     """The old workbench's heartbeat on node B, past the GUID interval, after a forcelogin on node A: refused as on one
     node (000-003), and the new workbench's GUID still holds (the stale copy's rotation is not stored over it)."""
-    if mode != "distributed":
-        pytest.skip("two nodes share sessions in the distributed mode only")
     with running_server(tmp_path) as node_a, running_server(tmp_path) as node_b:
         a, b = Api(node_a), Api(node_b)
         assert a.sign_in(1001).json()["retcode"] == "0"
@@ -70,6 +67,7 @@ def test_an_old_guid_cached_on_another_node_cannot_rotate_the_new_session_away(t
         assert a.poll(1001)["eventType"] == "AgentOther_InService"
 
 
+@pytest.mark.distributed_only("two nodes share sessions in the distributed mode only")
 def test_syncagentinfo_on_a_lagging_node_keeps_the_events_its_answer_does_not_show(tmp_path: Path, mode: str) -> None:
     """syncagentinfo answers from its node's engine and drops the queued events: on a node behind the log it must
     not drop the events queued (by another node) after the state it answered with."""
@@ -77,8 +75,6 @@ def test_syncagentinfo_on_a_lagging_node_keeps_the_events_its_answer_does_not_sh
 
     from test_gateway_sessions import call_for
 
-    if mode != "distributed":
-        pytest.skip("two nodes share sessions in the distributed mode only")
     with running_server(tmp_path, auth_mode=1) as node_a, running_server(tmp_path, auth_mode=1) as node_b:
         a, b = Api(node_a), Api(node_b)
         assert a.sign_in(1001).json()["retcode"] == "0"
@@ -104,11 +100,10 @@ def test_syncagentinfo_on_a_lagging_node_keeps_the_events_its_answer_does_not_sh
             asyncio.run_coroutine_threadsafe(catch_up(), node_b.loop).result(10)
 
 
+@pytest.mark.distributed_only("two nodes share sessions in the distributed mode only")
 def test_a_guid_rotated_out_on_one_node_expires_on_the_others_too(tmp_path: Path, mode: str) -> None:
     """Dynamic mode: node A rotates the GUID; past guid_timeout_ms the old GUID is refused on node B too (000-003),
     as on one node, though node B's copy still has it as its current one."""
-    if mode != "distributed":
-        pytest.skip("two nodes share sessions in the distributed mode only")
     with running_server(tmp_path) as node_a, running_server(tmp_path) as node_b:
         a, b = Api(node_a), Api(node_b)
         assert a.sign_in(1001).json()["retcode"] == "0"
@@ -146,13 +141,12 @@ def test_a_workbench_polling_across_the_upgrade_still_gets_its_agent_events(tmp_
         assert api.events(1001) == ["AgentEvent_Ringing"]
 
 
+@pytest.mark.distributed_only("two nodes share sessions in the distributed mode only")
 def test_a_node_starting_during_a_sign_in_on_another_keeps_that_session(tmp_path: Path, mode: str) -> None:
     """A sign-in on node A stores its session, then emits agent.login; node B starting in between must not drop the
     session as an orphan (its login is on its way), or the workbench that just signed in gets 100-006."""
     import threading
 
-    if mode != "distributed":
-        pytest.skip("two nodes share sessions in the distributed mode only")
     with running_server(tmp_path, auth_mode=1) as node_a:
         a = Api(node_a)
         service = node_a.service
@@ -179,6 +173,7 @@ def test_a_node_starting_during_a_sign_in_on_another_keeps_that_session(tmp_path
             del service.emit_async
 
 
+@pytest.mark.distributed_only("two nodes share sessions in the distributed mode only")
 def test_a_forcelogin_on_a_lagging_node_gets_nothing_owed_to_the_old_session(tmp_path: Path, mode: str) -> None:
     """docs/compatibility.md: "nothing owed to the previous session is delivered to the new one". A forcelogin on a
     node behind the log starts the new session's queue after the events another node queued for the old one."""
@@ -187,8 +182,6 @@ def test_a_forcelogin_on_a_lagging_node_gets_nothing_owed_to_the_old_session(tmp
 
     from test_gateway_sessions import call_for
 
-    if mode != "distributed":
-        pytest.skip("two nodes share sessions in the distributed mode only")
     with running_server(tmp_path, auth_mode=1) as node_a, running_server(tmp_path, auth_mode=1) as node_b:
         a, b = Api(node_a), Api(node_b)
         assert a.sign_in(1001).json()["retcode"] == "0"
