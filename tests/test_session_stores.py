@@ -205,3 +205,44 @@ def test_redis_sessions_of_the_earlier_version_keep_their_sessions_and_their_que
             assert msgspec.json.decode(store.take_agent_event(1001).event) == queue[0]
         finally:
             store.close()
+
+
+class _FailingOnce:
+    """The real SQLite session store, whose next `put_sessions` fails once when armed (a disk or network error)."""
+
+    def __init__(self, inner: SessionStore) -> None:
+        self.inner = inner
+        self.fail_next = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def put_sessions(self, sessions: Any) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise OSError("injected: the session store is not writable")
+        self.inner.put_sessions(sessions)
+
+
+def test_a_rotation_whose_write_failed_is_written_by_the_next_flush(tmp_path: Path) -> None:
+    import asyncio
+
+    from ccdata.api.auth.gateway import Sessions
+    from ccdata.config import Gateway
+    from ccdata.store.sqlite_sessions import SqliteSessionStore
+
+    async def scenario() -> None:
+        store = _FailingOnce(SqliteSessionStore(tmp_path / "sessions.db"))
+        sessions = Sessions(Gateway(), lambda: 1_700_000_000_000, store)  # type: ignore[arg-type]
+        await sessions.load()
+        session = sessions.open(1001, 1, cursor=0)
+        assert await sessions.save(session)
+        store.fail_next = True
+        sessions.rotate_now(session)
+        assert not await sessions.save(session)  # logged; the client still gets the new GUID
+        assert store.inner.load_session(1001).guid != session.guid
+        await sessions.flush()
+        assert store.inner.load_session(1001).guid == session.guid  # what a restart or another node reads
+        await sessions.shut()
+
+    asyncio.run(scenario())

@@ -59,7 +59,8 @@ class Sessions:
         self.store = store
         # One thread: the store sees the writes in the order they were made, so a later one is a later state.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-sessions")
-        self._dirty: set[int] = set()
+        self._dirty: set[int] = set()  # heartbeats to write behind
+        self._unsaved: set[int] = set()  # sessions whose write-through failed: written again by the flusher
         self._loop: asyncio.AbstractEventLoop | None = None  # the server's, for wake-ups from other threads
         # Agents whose session this node closed and is signing out: stored until then, but not to be resumed.
         self.closing: set[int] = set()
@@ -163,7 +164,7 @@ class Sessions:
             f"save the session of agent {session.agent_id}", self.store.put_sessions, [_stored(session)]
         ):
             return True
-        self._dirty.add(session.agent_id)
+        self._unsaved.add(session.agent_id)
         return False
 
     def forget(self, agent_id: int) -> asyncio.Future[bool]:
@@ -202,7 +203,14 @@ class Sessions:
         return self._submit(f"drop the events of agent {agent_id}", self.store.skip_agent_events, agent_id, up_to)
 
     async def flush(self) -> None:
-        """Write the heartbeats of the dirty sessions still open, in one call."""
+        """Write again the sessions whose write failed (a sign-in or a rotation), then the heartbeats of the dirty
+        sessions still open, in one call each."""
+        unsaved, self._unsaved = self._unsaved, set()
+        whole = [self.by_agent[a] for a in sorted(unsaved) if a in self.by_agent]
+        if whole and not await self._submit(
+            f"save {len(whole)} sessions again", self.store.put_sessions, [_stored(s) for s in whole]
+        ):
+            self._unsaved.update(s.agent_id for s in whole)
         dirty, self._dirty = self._dirty, set()
         polls = {a: self.by_agent[a].last_poll for a in sorted(dirty) if a in self.by_agent}
         if polls and not await self._submit(f"save {len(polls)} heartbeats", self.store.record_polls, polls):
