@@ -159,6 +159,10 @@ class Pipeline:
         self._snapshot_wall = time.monotonic()
         self.replayed = self.rebuild()
 
+    async def log_end(self) -> int:
+        """The log's last position, whoever appended it (here: this pipeline, the store's only writer)."""
+        return self.seq
+
     def rebuild(self) -> int:
         """Rebuild live state from the snapshot and the log after it; return how many events were replayed."""
         snapshot = self.store.load_snapshot()

@@ -238,24 +238,20 @@ class Gateway:
         """Queue an agent event that no contract event causes (a reminder) for the agent's next poll: after the
         events of the log position this node has applied (the node whose timer it is tells it, no other)."""
         event = {"eventType": event_type, "workNo": str(agent_id), "content": content}
-        key = self.service.pipeline.seq * KEY_SPAN + KEY_SPAN - 1
-        self.sessions.queue([QueuedEvent(agent_id, key, _encode(event))])
+        self.sessions.queue([QueuedEvent(agent_id, self.position_key(), _encode(event))])
 
-    def _position_key(self) -> int:
-        """The last key of the log position this node has applied: a session opened now is owed what comes after."""
-        return self.service.pipeline.seq * KEY_SPAN + KEY_SPAN - 1
+    def position_key(self) -> int:
+        """The last key of the log position this node has applied (what its live state shows)."""
+        return _last_key(self.service.pipeline.seq)
 
     async def _log_end_key(self) -> int:
         """The last key of the log's end (a cluster node may be behind it): a session opened now is owed nothing
         queued before, whichever node queues it."""
-        seq = self.service.pipeline.seq
-        event_log = getattr(self.service.pipeline, "event_log", None)
-        if event_log is not None:
-            try:
-                seq = max(seq, await event_log.last_seq())
-            except Exception:  # the log out of reach: the sign-in's event fails on its own
-                log.warning("gateway: the log's end is out of reach; the session starts at this node's position")
-        return seq * KEY_SPAN + KEY_SPAN - 1
+        try:
+            return _last_key(await self.service.pipeline.log_end())
+        except Exception:  # the log out of reach: the sign-in's event fails on its own
+            log.warning("gateway: the log's end is out of reach; the session starts at this node's position")
+            return self.position_key()
 
     def _agent_events(self, e: ev.Event, records: list[Record]) -> list[tuple[int, dict[str, Any]]]:
         """Right after `e` was applied: the agent events of workbench agents (every node derives the same ones
@@ -434,3 +430,8 @@ class Gateway:
 
 
 _encode = msgspec.json.Encoder().encode
+
+
+def _last_key(seq: int) -> int:
+    """The last agent-event key of a log position (its reminders' place)."""
+    return seq * KEY_SPAN + KEY_SPAN - 1

@@ -177,7 +177,7 @@ class AgentStates:
         if agent is None:
             return error("100-006")
         # Up to the log position the answer shows: what another node queued after it is still to come.
-        await self.gw.sessions.skip(agent_id, self.gw._position_key())
+        await self.gw.sessions.skip(agent_id, self.gw.position_key())
         return success(self._sync_info(agent))
 
     def _sync_info(self, agent: Agent) -> dict[str, Any]:

@@ -128,6 +128,10 @@ class ClusterPipeline(Pipeline):
         self._recorded = self.store.position()
         return 0
 
+    async def log_end(self) -> int:
+        """The shared log's last position (other nodes append too: this node's replica may be behind it)."""
+        return max(self.seq, await self.event_log.last_seq())
+
     async def start(self) -> None:
         """Catch up with the log as it is now (counted as replayed). The server then runs `background()`."""
         self._applied_event, self._recorded_event, self._apply_lock = asyncio.Event(), asyncio.Event(), asyncio.Lock()
