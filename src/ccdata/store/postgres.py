@@ -80,7 +80,7 @@ def where(url: str) -> str:
     return f"postgresql://{host}:{info.get('port') or 5432}/{info.get('dbname') or info.get('user') or ''}"
 
 
-def _unavailable(method: Callable[P, R]) -> Callable[P, R]:
+def unavailable(method: Callable[P, R]) -> Callable[P, R]:
     """A server that cannot be reached, or refuses the work for now, is `StoreUnavailable`, as SQLite's lock."""
 
     @functools.wraps(method)
@@ -203,7 +203,7 @@ class PostgresStore:
             holder = {}
         return holder if isinstance(holder, dict) else {}
 
-    @_unavailable
+    @unavailable
     def update(self, url: str | None = None) -> None:
         """Say where the lease holder serves (what a refused second writer is told), as `WriterLock.update`."""
         self._holder["url"] = url
@@ -239,7 +239,7 @@ class PostgresStore:
 
     # --- the event log ---
 
-    @_unavailable
+    @unavailable
     def stored_events(self, event_ids: Sequence[str]) -> dict[str, bytes]:
         if not event_ids:
             return {}
@@ -253,7 +253,7 @@ class PostgresStore:
             # The connection was cut (a server restart, a failover): a read is safely asked again on a new one.
             return dict(self._write_connection().execute(query, args).fetchall())
 
-    @_unavailable
+    @unavailable
     def commit(self, batch: Batch) -> int:
         with self._write_lock:
             conn = self._write_connection()
@@ -318,18 +318,18 @@ class PostgresStore:
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"{self.where}: {_first_line(exc)}") from exc
 
-    @_unavailable
+    @unavailable
     def last_seq(self) -> int:
         return self._read_one("SELECT coalesce(max(seq), 0) FROM event_log")
 
-    @_unavailable
+    @unavailable
     def position(self) -> int:
         """The shared log's position the records are complete up to (0 until a batch carries one)."""
         return self._read_one("SELECT seq FROM record_position WHERE id = 1")
 
     # --- snapshots ---
 
-    @_unavailable
+    @unavailable
     def save_snapshot(self, snapshot: Snapshot) -> None:
         with self._write_lock:
             self._write_connection().execute(
@@ -338,7 +338,7 @@ class PostgresStore:
                 snapshot,
             )
 
-    @_unavailable
+    @unavailable
     def load_snapshot(self) -> Snapshot | None:
         with self._pool.connection() as conn:
             row = conn.execute("SELECT seq, version, blob FROM snapshot WHERE id = 1").fetchone()
@@ -346,13 +346,13 @@ class PostgresStore:
 
     # --- facts about the store itself ---
 
-    @_unavailable
+    @unavailable
     def meta(self, key: str) -> str | None:
         with self._pool.connection() as conn:
             row = conn.execute("SELECT value FROM store_meta WHERE key = %s", (key,)).fetchone()
         return None if row is None else row[0]
 
-    @_unavailable
+    @unavailable
     def set_meta(self, key: str, value: str) -> None:
         with self._write_lock:
             self._set_meta(self._write_connection(), key, value)
@@ -367,7 +367,7 @@ class PostgresStore:
 
     # --- records ---
 
-    @_unavailable
+    @unavailable
     def track_rows(self, cc_id: int, vdn: int, call_id: str, month: str) -> list[TrackRow]:
         number = _month_number(month)
         query = (
@@ -377,7 +377,7 @@ class PostgresStore:
         with self._pool.connection() as conn:
             return [TrackRow(*row) for row in conn.execute(query, (number, cc_id, call_id, vdn))]
 
-    @_unavailable
+    @unavailable
     def find_track_rows(self, cc_id: int, call_id: str) -> list[TrackRow]:
         query = f"SELECT {_TRACK_COLUMNS} FROM call_track WHERE cc_id = %s AND call_id = %s ORDER BY month, " + (
             _TRACK_ORDER.removeprefix("ORDER BY ")
@@ -385,13 +385,13 @@ class PostgresStore:
         with self._pool.connection() as conn:
             return [TrackRow(*row) for row in conn.execute(query, (cc_id, call_id))]
 
-    @_unavailable
+    @unavailable
     def call_results(self, cc_id: int, call_id: str) -> list[CallResult]:
         query = f"SELECT {_RESULT_COLUMNS} FROM call_result WHERE cc_id = %s AND call_id = %s ORDER BY arrived_at"
         with self._pool.connection() as conn:
             return [CallResult(*row) for row in conn.execute(query, (cc_id, call_id))]
 
-    @_unavailable
+    @unavailable
     def call_results_released_since(self, cc_id: int, since: int) -> Iterator[CallResult]:
         query = (
             f"SELECT {_RESULT_COLUMNS} FROM call_result WHERE cc_id = %s AND log_date >= %s ORDER BY log_date, call_id"
@@ -400,7 +400,7 @@ class PostgresStore:
             rows = conn.execute(query, (cc_id, since)).fetchall()
         return (CallResult(*row) for row in rows)
 
-    @_unavailable
+    @unavailable
     def search_call_results(self, query: CallResultQuery) -> tuple[int, list[CallResult]]:
         condition, args = call_result_condition(query, "%s")
         with self._pool.connection() as conn, conn.transaction():
@@ -440,7 +440,7 @@ class PostgresStore:
                 after = rows[-1][-2:]  # arrived_at, written of the last row
                 yield [row[:-2] for row in rows] if fields else [CallResult(*row[:-2]) for row in rows]
 
-    @_unavailable
+    @unavailable
     def count_call_results(self, cc_id: int, begin: int, end: int, vdn: int | None = None) -> int:
         query = (
             "SELECT count(*) FROM call_result WHERE cc_id = %s AND vdn = %s AND arrived_at >= %s AND arrived_at < %s"
@@ -490,12 +490,12 @@ class PostgresStore:
             found.append(vdn)
         return found
 
-    @_unavailable
+    @unavailable
     def _read_all(self, query: str, args: Sequence[object]) -> list[tuple]:
         with self._pool.connection() as conn:
             return conn.execute(query, args).fetchall()
 
-    @_unavailable
+    @unavailable
     def agent_operations(
         self, cc_id: int, agent_id: int, begin: int, end: int, operate_type: int | None = None
     ) -> list[AgentOperation]:
@@ -512,7 +512,7 @@ class PostgresStore:
             rows = conn.execute(sql + " ORDER BY begin_at, end_at, operation_id", args)
             return [AgentOperation(*row) for row in rows]
 
-    @_unavailable
+    @unavailable
     def rejected_inputs(self, limit: int = 100) -> list[RejectedInput]:
         with self._pool.connection() as conn:
             rows = conn.execute(
@@ -520,7 +520,7 @@ class PostgresStore:
             )
             return [RejectedInput(*row) for row in rows]
 
-    @_unavailable
+    @unavailable
     def count(self, what: str) -> int:
         return self._read_one(f"SELECT count(*) FROM {_TABLES[what]}")
 

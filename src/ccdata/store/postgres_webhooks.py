@@ -25,17 +25,16 @@ cost is two columns, one UPDATE per round instead of a SELECT, and one idle conn
 
 from __future__ import annotations
 
-import functools
 import secrets
 import threading
-from collections.abc import Callable, Sequence
-from typing import Final, ParamSpec, TypeVar
+from collections.abc import Sequence
+from typing import Final
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from ccdata.store.ports import DeadLetter, Delivery, StoreUnavailable
-from ccdata.store.postgres import where
+from ccdata.store.postgres import unavailable, where
 from ccdata.store.postgres_schema import migrate
 
 CLAIMERS_LOCK: Final = 0x63636477  # the advisory locks' first key: "ccdw", a live dispatcher's (second: its number)
@@ -68,23 +67,6 @@ _REPLAY: Final = """WITH moved AS (
 )
 INSERT INTO webhook_outbox (id, webhook, kind, vdn, seq, data, attempts, next_at, last_error)
 SELECT id, webhook, kind, vdn, seq, data, 0, 0, last_error FROM moved"""
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _unavailable(method: Callable[P, R]) -> Callable[P, R]:
-    """A server out of reach is `StoreUnavailable`, as for the record store (the dispatcher's task is restarted)."""
-
-    @functools.wraps(method)
-    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except psycopg.OperationalError as exc:
-            text = str(exc).strip().splitlines()
-            raise StoreUnavailable(f"{args[0].where}: {text[0] if text else type(exc).__name__}") from exc  # type: ignore[attr-defined]
-
-    return guarded
 
 
 class PostgresWebhookStore:
@@ -136,7 +118,7 @@ class PostgresWebhookStore:
                 number = secrets.randbelow(2**31 - 1) + 1  # another dispatcher's number (or our old one's session)
             self._number, self._alive = number, conn
 
-    @_unavailable
+    @unavailable
     def due(self, webhook: str, now_ms: int, limit: int = 100, claim_ms: int = 300_000) -> list[Delivery]:
         """The deliveries of `webhook` whose attempt is due and that no live claim holds, oldest first, claimed by
         this dispatcher for `claim_ms` (or until it reports on them, or dies)."""
@@ -148,7 +130,7 @@ class PostgresWebhookStore:
         with self._pool.connection() as conn:
             return sorted(Delivery(*row) for row in conn.execute(_CLAIM, args))
 
-    @_unavailable
+    @unavailable
     def next_due(self, webhook: str) -> int | None:
         """When the earliest pending delivery of `webhook` is due (wall ms), or None if none is pending; one that a
         live dispatcher claims not before its claim runs out (its claimer reports before: then it is due at its
@@ -157,13 +139,13 @@ class PostgresWebhookStore:
             row = conn.execute(_NEXT_DUE, {"webhook": webhook, "claimers": CLAIMERS_LOCK}).fetchone()
             return row[0]  # type: ignore[index]
 
-    @_unavailable
+    @unavailable
     def delivered(self, ids: Sequence[int]) -> None:
         """Acknowledged deliveries are gone, whoever claims them now (they are delivered)."""
         with self._pool.connection() as conn:
             conn.execute("DELETE FROM webhook_outbox WHERE id = ANY(%s)", (list(ids),))
 
-    @_unavailable
+    @unavailable
     def retry_later(self, delivery_id: int, attempts: int, next_at: int, error: str) -> None:
         query = (
             "UPDATE webhook_outbox SET attempts = %s, next_at = %s, last_error = %s, "
@@ -172,27 +154,27 @@ class PostgresWebhookStore:
         with self._pool.connection() as conn:
             conn.execute(query, (attempts, next_at, error[:500], delivery_id, self.name))
 
-    @_unavailable
+    @unavailable
     def bury(self, delivery_id: int, attempts: int, now_ms: int, error: str) -> None:
         """Move a delivery that failed its last attempt to the dead letters, in one statement."""
         args = {"id": delivery_id, "me": self.name, "attempts": attempts, "now": now_ms, "error": error[:500]}
         with self._pool.connection() as conn:
             conn.execute(_BURY, args)
 
-    @_unavailable
+    @unavailable
     def dead(self, limit: int = 1000) -> list[DeadLetter]:
         query = f"SELECT {_OUTBOX}, died_at FROM webhook_dead ORDER BY id LIMIT %s"
         with self._pool.connection() as conn:
             return [DeadLetter(Delivery(*row[:-1]), row[-1]) for row in conn.execute(query, (limit,))]
 
-    @_unavailable
+    @unavailable
     def replay(self, ids: Sequence[int] | None = None) -> int:
         """Put dead letters (those of `ids`, or all) back in the outbox, due now, attempts from zero; how many."""
         where, args = ("", ()) if ids is None else ("WHERE id = ANY(%s)", (list(ids),))
         with self._pool.connection() as conn:
             return conn.execute(_REPLAY.format(where=where), args).rowcount
 
-    @_unavailable
+    @unavailable
     def pending(self) -> dict[str, int]:
         """Deliveries waiting, per webhook."""
         with self._pool.connection() as conn:
