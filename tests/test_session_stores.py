@@ -81,7 +81,7 @@ def test_skipped_events_are_gone_and_later_ones_still_come(sessions: tuple[Sessi
     store, _ = sessions
     store.put_sessions([session(1001, cursor=0)])
     store.push_agent_events([event(1001, k) for k in (10, 11, 12)])
-    store.skip_agent_events(1001)
+    store.skip_agent_events(1001, 12)  # as of the position of key 12: every one queued so far
     store.push_agent_events([event(1001, 11), event(1001, 13)])
     assert store.take_agent_event(1001) == event(1001, 13)
     assert store.take_agent_event(1001) is None

@@ -309,9 +309,9 @@ class SessionStore(Protocol):
         agent signed in again, maybe on another node), and nothing is taken."""
         ...
 
-    def skip_agent_events(self, agent_id: int, up_to: int | None = None) -> None:
-        """Drop the agent's queued events (a workbench that rebuilt itself from `syncagentinfo`): those keyed up to
-        `up_to` (the cursor moved there; later ones stay queued), or all of them."""
+    def skip_agent_events(self, agent_id: int, up_to: int) -> None:
+        """Drop the agent's queued events keyed up to `up_to` (a workbench that rebuilt itself from
+        `syncagentinfo`, as of that log position): the cursor moves there; later ones stay queued."""
         ...
 
     def close(self) -> None: ...

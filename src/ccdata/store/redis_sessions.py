@@ -61,20 +61,15 @@ redis.call('HSET', KEYS[1], 'cursor', next[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', next[2])
 return next[1]
 """
-# KEYS: session, queue. ARGV: the last key to drop ('': every queued one).
+# KEYS: session, queue. ARGV: the last key to drop.
 _SKIP: Final = """
 local cursor = redis.call('HGET', KEYS[1], 'cursor')
 if not cursor then return 0 end
-if ARGV[1] ~= '' then
-  if tonumber(ARGV[1]) > tonumber(cursor) then
-    cursor = ARGV[1]
-    redis.call('HSET', KEYS[1], 'cursor', cursor)
-  end
-  return redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cursor)
+if tonumber(ARGV[1]) > tonumber(cursor) then
+  cursor = ARGV[1]
+  redis.call('HSET', KEYS[1], 'cursor', cursor)
 end
-local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-if #last > 0 and tonumber(last[2]) > tonumber(cursor) then redis.call('HSET', KEYS[1], 'cursor', last[2]) end
-return redis.call('DEL', KEYS[2])
+return redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cursor)
 """
 
 
@@ -174,8 +169,8 @@ class RedisSessionStore:
         key, _, event = member.partition(b" ")
         return QueuedEvent(agent_id, int(key), event)
 
-    def skip_agent_events(self, agent_id: int, up_to: int | None = None) -> None:
-        self._run("skip", [([self._session(agent_id), self._queue(agent_id)], ["" if up_to is None else up_to])])
+    def skip_agent_events(self, agent_id: int, up_to: int) -> None:
+        self._run("skip", [([self._session(agent_id), self._queue(agent_id)], [up_to])])
 
     def _run(self, script: str, calls: list[tuple[list[str], list[object]]]) -> None:
         """The script once per (keys, args), all in one MULTI/EXEC: all of them or none."""

@@ -10,9 +10,10 @@ write (a few rows, one sync) can delay a pipeline commit by that long.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -66,20 +67,33 @@ class SqliteSessionStore:
         self._lock = threading.Lock()
         with self._lock:
             self._db.executescript(_SCHEMA)
-            self._upgrade()
+        self._upgrade()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the lock: all of it or none."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def _upgrade(self) -> None:
         """A file of an earlier version: its sessions gain a cursor, their queued events move to the queue."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(gateway_session)")}
         if "cursor" in columns:
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        self._db.execute("ALTER TABLE gateway_session ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0")
-        for agent_id, events in self._db.execute("SELECT agent_id, events FROM gateway_session").fetchall():
-            queued = [(agent_id, key, msgspec.json.encode(e)) for key, e in enumerate(msgspec.json.decode(events), 1)]
-            self._db.executemany("INSERT INTO gateway_agent_event VALUES (?, ?, ?)", queued)
-        self._db.execute("UPDATE gateway_session SET events = '[]'")
-        self._db.execute("COMMIT")
+        with self._transaction() as db:
+            db.execute("ALTER TABLE gateway_session ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0")
+            for agent_id, events in db.execute("SELECT agent_id, events FROM gateway_session").fetchall():
+                queued = [
+                    (agent_id, key, msgspec.json.encode(e)) for key, e in enumerate(msgspec.json.decode(events), 1)
+                ]
+                db.executemany("INSERT INTO gateway_agent_event VALUES (?, ?, ?)", queued)
+            db.execute("UPDATE gateway_session SET events = '[]'")
 
     def load_sessions(self) -> list[StoredSession]:
         with self._lock:
@@ -114,15 +128,8 @@ class SqliteSessionStore:
             self._write((_PUSH, [(e.agent_id, e.key, e.event, e.agent_id, e.key) for e in events]))
 
     def take_agent_event(self, agent_id: int, guid: str | None = None) -> QueuedEvent | bool | None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                taken = self._take(agent_id, guid)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return taken
+        with self._transaction():
+            return self._take(agent_id, guid)
 
     def _take(self, agent_id: int, guid: str | None) -> QueuedEvent | bool | None:
         session = self._db.execute(
@@ -143,29 +150,15 @@ class SqliteSessionStore:
         self._db.execute("DELETE FROM gateway_agent_event WHERE agent_id = ? AND key <= ?", (agent_id, key))
         return QueuedEvent(agent_id, key, bytes(event))
 
-    def skip_agent_events(self, agent_id: int, up_to: int | None = None) -> None:
-        if up_to is not None:
-            moved = ("UPDATE gateway_session SET cursor = max(cursor, ?) WHERE agent_id = ?", [(up_to, agent_id)])
-            self._write(moved, (_TRIM, [(agent_id, agent_id)]))
-            return
-        self._write(
-            ("""UPDATE gateway_session SET cursor = max(cursor,
-                 coalesce((SELECT max(key) FROM gateway_agent_event WHERE agent_id = ?1), 0)) WHERE agent_id = ?1""",
-             [(agent_id,)]),
-            ("DELETE FROM gateway_agent_event WHERE agent_id = ?", [(agent_id,)]),
-        )  # fmt: skip
+    def skip_agent_events(self, agent_id: int, up_to: int) -> None:
+        moved = ("UPDATE gateway_session SET cursor = max(cursor, ?) WHERE agent_id = ?", [(up_to, agent_id)])
+        self._write(moved, (_TRIM, [(agent_id, agent_id)]))
 
     def _write(self, *statements: tuple[str, Iterable[tuple[object, ...]]]) -> None:
         """Statements over many rows, in one transaction: all of it or none."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, rows in statements:
-                    self._db.executemany(sql, rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            for sql, rows in statements:
+                db.executemany(sql, rows)
 
     def close(self) -> None:
         with self._lock:

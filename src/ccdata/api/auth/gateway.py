@@ -199,7 +199,7 @@ class Sessions:
             log.exception("gateway sessions: could not take an event of agent %s", agent_id)
             return None  # an empty poll: the event stays queued for the next one
 
-    def skip(self, agent_id: int, up_to: int | None = None) -> asyncio.Future[bool]:
+    def skip(self, agent_id: int, up_to: int) -> asyncio.Future[bool]:
         return self._submit(f"drop the events of agent {agent_id}", self.store.skip_agent_events, agent_id, up_to)
 
     async def flush(self) -> None:
