@@ -134,6 +134,7 @@ class Pipeline:
     """
 
     writer = True  # it writes its own records (a cluster node only while it holds the lease)
+    shared_log = False  # other processes append to its log too (cluster nodes): its replica may be behind the log
 
     def __init__(
         self,

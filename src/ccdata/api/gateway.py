@@ -149,7 +149,7 @@ class Gateway:
 
     async def start(self) -> None:
         """Bring back the last run's sessions, agreeing with the engine, before the first request."""
-        shared = getattr(self.service.pipeline, "event_log", None) is not None  # other nodes sign agents in
+        shared = self.service.pipeline.shared_log  # other nodes sign agents in
         for session in await self.sessions.load():
             agent = self.agent(session.agent_id)
             untouched = agent is None or (not agent.signed_in and agent.last_at < session.issued_at)
@@ -410,7 +410,7 @@ class Gateway:
         for session in self.sessions.expired():
             # Another node may have the agent's polls: the store's heartbeat decides.
             fresh = await self.sessions.refresh(session.agent_id)
-            if fresh is None or fresh not in self.sessions.expired():
+            if fresh is None or not self.sessions.lapsed(fresh):
                 continue
             # Closed at once, but stored until the agent is signed out: a restart in between signs it out then.
             self.sessions.close(session.agent_id)

@@ -94,6 +94,8 @@ class _Output(NamedTuple):
 
 
 class ClusterPipeline(Pipeline):
+    shared_log = True
+
     def __init__(
         self,
         store: Store,

@@ -146,8 +146,10 @@ class Sessions:
 
     def expired(self) -> list[Session]:
         """Sessions whose agent has not polled within the heartbeat timeout."""
-        now = self.clock()
-        return [s for s in self.by_agent.values() if now - s.last_poll > self.settings.heartbeat_timeout_ms]
+        return [s for s in self.by_agent.values() if self.lapsed(s)]
+
+    def lapsed(self, session: Session) -> bool:
+        return self.clock() - session.last_poll > self.settings.heartbeat_timeout_ms
 
     # --- the session store ---
 
