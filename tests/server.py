@@ -318,34 +318,45 @@ class Api:
         return body
 
 
-class _Node:
-    """A distributed node without a server, driven from the test's thread: its loop runs in a thread of its own,
-    with the node's background work (log follower, record writer) as a server runs it."""
+class Node:
+    """A distributed node without a server, on the caller's event loop: started, its background work (log
+    follower, record writer) runs as a server runs it."""
 
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
         self.tasks: list[asyncio.Task[Any]] = []
-        self.run(self._start())
 
-    def run(self, work: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result(60)
-
-    async def _start(self) -> None:
+    async def start(self) -> None:
         await self.service.start()
         self.tasks = [asyncio.create_task(body()) for body in self.service.background().values()]
 
-    async def _stop(self) -> None:
+    async def stop(self) -> None:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.service.stop()
 
-    def stop(self) -> None:
+    @property
+    def engine(self) -> Any:
+        return self.service.engine
+
+
+class _Node(Node):
+    """A `Node` driven from the test's thread: its loop runs in a thread of its own."""
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(service)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.run(super().start())
+
+    def run(self, work: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(60)
+
+    def stop(self) -> None:  # type: ignore[override]  (synchronous: from the test's thread)
         try:
-            self.run(self._stop())
+            self.run(super().stop())
         finally:
             self.service.store.close()
             self.loop.call_soon_threadsafe(self.loop.stop)

@@ -17,7 +17,7 @@ from ccdata import config as configuration
 from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.service import Service
 from ccdata.store.sqlite import SqliteStore
-from server import TEST_CONFIG
+from server import TEST_CONFIG, Node
 
 
 class ThreadLease:
@@ -35,26 +35,6 @@ class ThreadLease:
         if self.held:
             self.held = False
             self.lock.release()
-
-
-class Node:
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def start(self) -> None:
-        await self.service.start()
-        self.tasks = [asyncio.create_task(body()) for body in self.service.background().values()]
-
-    async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.service.stop()
-
-    @property
-    def engine(self) -> Any:
-        return self.service.engine
 
 
 def config(tmp: Path) -> configuration.Config:

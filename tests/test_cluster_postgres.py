@@ -13,7 +13,8 @@ from backends import postgres_database
 from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.service import Service
 from ccdata.store.postgres import PostgresStore
-from test_cluster import NATS_URL, Node, call, config, login
+from server import Node
+from test_cluster import NATS_URL, call, config, login
 
 
 async def pg_node(tmp: Path, stream_name: str, url: str) -> Node:

@@ -16,8 +16,8 @@ from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.domain.push import KINDS
 from ccdata.service import Service
 from ccdata.store.sqlite import SqliteStore
-from server import TEST_CONFIG
-from test_cluster import NATS_URL, Node, ThreadLease, call, login
+from server import TEST_CONFIG, Node
+from test_cluster import NATS_URL, ThreadLease, call, login
 
 HOOK = '\n[[webhooks]]\nname = "crm"\nurl = "http://127.0.0.1:9/"\nsecret = "12345678"\n'
 

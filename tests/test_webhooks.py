@@ -36,8 +36,8 @@ from ccdata.store.ports import Batch, LoggedEvent, OutboxEntry, WebhookStore
 from ccdata.store.postgres import PostgresStore
 from ccdata.store.sqlite import SqliteStore
 from processes import ccdata, start_serve
-from server import TEST_CONFIG, Api, running_server
-from test_cluster import NATS_URL, Node, call, login
+from server import TEST_CONFIG, Api, Node, running_server
+from test_cluster import NATS_URL, call, login
 from test_http_cms_monitoring import traffic
 
 SECRET = "hook-secret-1"
