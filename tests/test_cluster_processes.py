@@ -17,9 +17,8 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-import redis
 
-from backends import REDIS_URL, postgres_database
+from backends import REDIS_URL, postgres_database, redis_prefix
 from ccdata import config as configuration
 from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.service import Service
@@ -284,9 +283,5 @@ def test_a_workbench_signs_in_on_one_node_and_polls_others_through_kills(
 @pytest.fixture
 def redis_keys(deployment: str) -> Iterator[str]:
     """The deployment's Redis keys (its sessions and agent-event queues), removed afterwards."""
-    client = redis.Redis.from_url(REDIS_URL)
-    yield deployment
-    keys = list(client.scan_iter(match=f"{deployment}:*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    with redis_prefix(deployment):
+        yield deployment
