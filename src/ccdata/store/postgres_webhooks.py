@@ -25,6 +25,7 @@ cost is two columns, one UPDATE per round instead of a SELECT, and one idle conn
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 from collections.abc import Sequence
@@ -185,5 +186,9 @@ class PostgresWebhookStore:
         self._pool.close()
         with self._alive_lock:
             if self._alive is not None:
+                # Released before the close returns: closing the socket alone leaves the server's backend holding
+                # the lock until it notices, so another dispatcher could still see these claims as alive.
+                with contextlib.suppress(psycopg.Error):
+                    self._alive.execute("SELECT pg_advisory_unlock(%s, %s)", (CLAIMERS_LOCK, self._number))
                 self._alive.close()
                 self._alive = None
