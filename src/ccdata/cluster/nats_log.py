@@ -4,30 +4,42 @@ One stream per deployment, file storage, subject `<stream>.events`. Each event i
 is the event's id, so JetStream drops a repeat within its duplicate window (and answers with the original's
 sequence); the engine drops repeats older than that. Publishes wait for JetStream's ack: an event is in the log,
 on disk, before anyone is told it was taken. Every node reads the stream in order from a position with an
-ordered consumer (no server-side state, recreated by the client after a reconnect).
+ordered consumer (an ephemeral push consumer without acks, checked for gaps and recreated from the last position
+after one, after missed heartbeats or after a reconnect).
+
+Appends and the follower go through `nats_wire.WireConnection` (per read of the socket, not per message: see
+there why); the stream's creation and information and single reads go through nats-py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, NamedTuple
 
 import msgspec
 import nats
-from nats.aio.msg import Msg
-from nats.errors import ConnectionClosedError, NoServersError, OutboundBufferLimitError
+from nats.errors import NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import api
 from nats.js.errors import NotFoundError
 
+from ccdata.cluster.nats_wire import Message, WireConnection, WireError, publish_frame, status_of
 from ccdata.store.ports import StoreUnavailable
 
 log = logging.getLogger("ccdata.cluster")
 
 DUPLICATE_WINDOW_S = 120.0  # JetStream's own dedup; the engine's window covers what is older
 ACK_TIMEOUT_S = 30.0  # an append whose acks have not all come by then is StoreUnavailable (retried: deduplicated)
+HEARTBEAT_S = 5.0  # the follower's consumer sends one when idle; three missed and the consumer is made anew
+API_TIMEOUT_S = 5.0
+START_HINT = (
+    "start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- "
+    "-a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server"
+)
 
 
 class _Ack(msgspec.Struct):
@@ -57,6 +69,10 @@ class Appended(NamedTuple):
     duplicate: bool  # JetStream had this id already: the message at `seq` may differ (an id conflict)
 
 
+class _Reset(Exception):
+    """The follower's consumer missed something (a gap, heartbeats, its connection): make a new one."""
+
+
 class NatsEventLog:
     """`EventLog` on a JetStream stream. `connect` before use; `close` after."""
 
@@ -66,9 +82,11 @@ class NatsEventLog:
         self.subject = f"{stream}.events"
         self._nc: nats.NATS | None = None
         self._js: nats.js.JetStreamContext | None = None
-        self._inbox = ""  # the prefix of the reply subjects acks come back to: `<inbox>.<append>.<index>`
+        self._wire: WireConnection | None = None
+        self._wire_lock = asyncio.Lock()
+        self._inbox = b""  # the prefix of the reply subjects acks come back to: `<inbox>.<append>.<index>`
         self._appends = 0
-        self._waiting: dict[str, _Acks] = {}  # by append number
+        self._waiting: dict[bytes, _Acks] = {}  # by append number
 
     async def connect(self) -> None:
         if self._nc is not None:
@@ -76,13 +94,8 @@ class NatsEventLog:
         try:
             self._nc = await nats.connect(self.url, max_reconnect_attempts=-1, connect_timeout=5)
         except (NoServersError, OSError, NatsTimeout) as exc:
-            raise StoreUnavailable(
-                f"NATS at {self.url} is not reachable ({exc}); start it with: start-stop-daemon --start --oknodo "
-                "--background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server"
-            ) from exc
+            raise StoreUnavailable(f"NATS at {self.url} is not reachable ({exc}); {START_HINT}") from exc
         self._js = self._nc.jetstream()
-        self._inbox = self._nc.new_inbox()
-        await self._nc.subscribe(f"{self._inbox}.*.*", cb=self._ack_arrived, pending_msgs_limit=-1)
         config = api.StreamConfig(
             name=self.stream,
             subjects=[self.subject],
@@ -95,6 +108,22 @@ class NatsEventLog:
         except NotFoundError:
             await self._js.add_stream(config)
             log.info("created JetStream stream %s (file storage)", self.stream)
+        await self._connection()
+
+    async def _connection(self) -> WireConnection:
+        """The lean connection of the hot paths, opened again if it was lost."""
+        async with self._wire_lock:
+            if self._wire is None or not self._wire.is_open:
+                try:
+                    wire = await WireConnection.open(self.url, name=f"ccdata {self.stream}")
+                except WireError as exc:
+                    raise StoreUnavailable(f"{exc}; {START_HINT}") from exc
+                self._inbox = wire.new_inbox().encode()
+                wire.subscribe(f"{self._inbox.decode()}.*.*", self._acks_arrived)
+                if self._wire is not None:
+                    log.warning("connected to NATS again at %s", self.url)
+                self._wire = wire
+            return self._wire
 
     @property
     def js(self) -> nats.js.JetStreamContext:
@@ -103,27 +132,29 @@ class NatsEventLog:
         return self._js
 
     async def append(self, events: Sequence[tuple[str, bytes]]) -> list[Appended]:
-        """Publish events in order and wait for every ack (pipelined: one round trip for the batch).
-
-        Core publishes with a reply subject per event, the acks decoded straight into `_Ack` on one subscription:
-        nats-py's `publish_async` costs a semaphore, a future, a callback, `json.loads` and a dataclass per event
-        (and, given a stall timeout, a task switch per event that makes its flusher write each message alone)."""
+        """Publish events in order and wait for every ack (pipelined: one write and one round trip for the batch)."""
         if not events:
             return []
-        nc = self._nc
-        if nc is None:
-            raise RuntimeError("the event log is not connected")
+        wire = await self._connection()
         self._appends += 1
-        key = str(self._appends)
+        key = str(self._appends).encode()
         waiting = _Acks(len(events), asyncio.get_running_loop().create_future())
         self._waiting[key] = waiting
-        prefix = f"{self._inbox}.{key}."
+        subject, prefix = self.subject.encode(), self._inbox + b"." + key + b"."
+        frames = b"".join(
+            publish_frame(subject, b"%s%d" % (prefix, index), body, b"NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n" % (
+                event_id.encode(),
+            ))
+            for index, (event_id, body) in enumerate(events)
+        )  # fmt: skip
         try:
-            for index, (event_id, body) in enumerate(events):
-                await nc.publish(self.subject, body, reply=f"{prefix}{index}", headers={"Nats-Msg-Id": event_id})
-            await asyncio.wait_for(waiting.done, ACK_TIMEOUT_S)
-        except (ConnectionClosedError, NatsTimeout, TimeoutError, OutboundBufferLimitError) as exc:
-            raise StoreUnavailable(f"the event log did not acknowledge: {exc!r}") from exc
+            await wire.write(frames)
+            assert wire.closed is not None
+            await asyncio.wait([waiting.done, wire.closed], timeout=ACK_TIMEOUT_S, return_when="FIRST_COMPLETED")
+            if not waiting.done.done():
+                raise StoreUnavailable(f"the event log did not acknowledge {waiting.missing} of {len(events)} events")
+        except WireError as exc:
+            raise StoreUnavailable(f"the event log did not acknowledge: {exc}") from exc
         finally:
             del self._waiting[key]
         appended = []
@@ -134,25 +165,29 @@ class NatsEventLog:
             appended.append(Appended(ack.seq, ack.duplicate))
         return appended
 
-    async def _ack_arrived(self, message: Msg) -> None:
-        key, _, index = message.subject[len(self._inbox) + 1 :].partition(".")
-        waiting = self._waiting.get(key)
-        if waiting is None:
-            return  # an append that gave up (timed out) already
-        if message.data:
-            try:
-                ack = _decode_ack(message.data)
-            except msgspec.DecodeError:
-                ack = _Ack(error={"description": f"an unreadable ack: {message.data[:200]!r}"})
-        else:  # a status without a body: 503, no responders (JetStream off, or no stream for the subject)
-            status = (message.headers or {}).get("Status", "no ack")
-            ack = _Ack(error={"description": f"status {status} from {self.url} (is JetStream enabled?)"})
-        position = int(index)
-        if waiting.acks[position] is None:
-            waiting.acks[position] = ack
+    def _acks_arrived(self, messages: list[Message]) -> None:
+        for message in messages:
+            _, key, index = message.subject.rsplit(b".", 2)
+            waiting = self._waiting.get(key)
+            if waiting is None:
+                continue  # an append that gave up (timed out) already
+            position = int(index)
+            if waiting.acks[position] is not None:
+                continue
+            waiting.acks[position] = self._ack(message)
             waiting.missing -= 1
             if waiting.missing == 0 and not waiting.done.done():
                 waiting.done.set_result(None)
+
+    def _ack(self, message: Message) -> _Ack:
+        if message.payload:
+            try:
+                return _decode_ack(message.payload)
+            except msgspec.DecodeError:
+                return _Ack(error={"description": f"an unreadable ack: {message.payload[:200]!r}"})
+        # A status without a body: 503, no responders (JetStream off, or no stream for the subject).
+        status, _ = status_of(message.headers)
+        return _Ack(error={"description": f"status {status or 'none'} from {self.url} (is JetStream enabled?)"})
 
     async def body_at(self, seq: int) -> bytes:
         message = await self.js.get_msg(self.stream, seq)
@@ -171,41 +206,115 @@ class NatsEventLog:
     async def follow_batches(self, after: int) -> AsyncIterator[list[tuple[int, bytes]]]:
         """As `follow`, in lists of what has arrived since the last one was taken (one, or thousands in a burst).
 
-        A callback subscription that only appends: nats-py's message iterator costs a task and an `asyncio.wait`
-        per message, several times the engine's own work on an event."""
-        arrived: list[tuple[int, bytes]] = []
-        ready = asyncio.Event()
-
-        async def take(message: Msg) -> None:
-            tokens = (message.reply or "").split(".")  # $JS.ACK.<stream>.<consumer>.<delivered>.<seq>.…
-            seq = int(tokens[5]) if len(tokens) == 9 else message.metadata.sequence.stream  # else the v2 form
-            arrived.append((seq, message.data))
-            ready.set()
-
-        subscription = await self.js.subscribe(
-            self.subject,
-            cb=take,
-            ordered_consumer=True,
-            config=api.ConsumerConfig(deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1),
-            pending_msgs_limit=-1,
-            pending_bytes_limit=-1,
-        )
-        try:
-            while True:
-                await ready.wait()
-                ready.clear()
-                batch, arrived = arrived, []
-                if batch:
+        An ordered consumer: every message is checked to follow the one before (the consumer's own sequence);
+        a gap, three missed heartbeats or a lost connection make a new consumer from the last position taken."""
+        last = after
+        while True:
+            try:
+                async for batch in self._consume(last):
+                    last = batch[-1][0]
                     yield batch
+            except (_Reset, StoreUnavailable) as exc:
+                log.warning("the event log's follower starts again after %d: %s", last, exc)
+                await asyncio.sleep(0.2 if isinstance(exc, _Reset) else 1.0)
+
+    async def _consume(self, after: int) -> AsyncIterator[list[tuple[int, bytes]]]:
+        wire = await self._connection()
+        follower = _Follower(wire)
+        deliver = wire.new_inbox()
+        sid = wire.subscribe(deliver, follower.arrived)
+        try:
+            await self._create_consumer(wire, deliver, after)
+            while True:
+                yield await follower.next_batch()
         finally:
-            await subscription.unsubscribe()
+            wire.unsubscribe(sid)  # the server removes an ephemeral consumer without interest by itself
+
+    async def _create_consumer(self, wire: WireConnection, deliver: str, after: int) -> None:
+        config = {"deliver_subject": deliver, "deliver_policy": "by_start_sequence", "opt_start_seq": after + 1,
+                  "ack_policy": "none", "max_deliver": 1, "flow_control": True, "filter_subject": self.subject,
+                  "idle_heartbeat": int(HEARTBEAT_S * 1e9), "mem_storage": True, "num_replicas": 1}  # fmt: skip
+        request = msgspec.json.encode({"stream_name": self.stream, "config": config})
+        try:
+            answer = msgspec.json.decode(await wire.request(f"$JS.API.CONSUMER.CREATE.{self.stream}", request,
+                                                            API_TIMEOUT_S))  # fmt: skip
+        except WireError as exc:
+            raise StoreUnavailable(f"could not follow the event log: {exc}") from exc
+        if "error" in answer:
+            raise StoreUnavailable(f"could not follow the event log: {answer['error'].get('description')}")
 
     async def delete(self) -> None:
         """Remove the stream and everything in it (tests; `ccdata` never calls this on its own)."""
         await self.js.delete_stream(self.stream)
 
     async def close(self) -> None:
+        if self._wire is not None:
+            self._wire.close()
+            self._wire = None
         if self._nc is not None:
             await self._nc.drain()
             self._nc = None
             self._js = None
+
+
+class _Follower:
+    """What one consumer has delivered and not been taken yet; the checks of an ordered consumer."""
+
+    def __init__(self, wire: WireConnection) -> None:
+        self.wire = wire
+        self.arrivals: list[tuple[int, bytes]] = []
+        self.delivered = 0  # the consumer's sequence of the last message
+        self.ready = asyncio.Event()
+        self.heard = time.monotonic()
+        self.broken: str | None = None
+        assert wire.closed is not None
+        wire.closed.add_done_callback(lambda _: self._break("the connection to NATS was lost"))
+
+    def arrived(self, messages: list[Message]) -> None:
+        self.heard = time.monotonic()
+        for message in messages:
+            if message.reply.startswith(b"$JS.ACK."):
+                tokens = message.reply.split(b".")  # $JS.ACK.[<domain>.<hash>.]<stream>.<consumer>.<n>.<seq>.<cseq>…
+                at = 5 if len(tokens) == 9 else 7
+                seq, consumer_seq = int(tokens[at]), int(tokens[at + 1])
+                if consumer_seq != self.delivered + 1:
+                    self._break(f"a gap in the consumer's sequence ({self.delivered} then {consumer_seq})")
+                    return
+                self.delivered = consumer_seq
+                self.arrivals.append((seq, message.payload))
+            else:
+                self._status(message)
+        self.ready.set()
+
+    def _status(self, message: Message) -> None:
+        """Flow control and heartbeats (status 100) of the consumer."""
+        status, fields = status_of(message.headers)
+        if status != 100:
+            return
+        with contextlib.suppress(WireError):
+            if message.reply:  # a flow control request: an empty answer lets the server go on
+                self.wire.send(publish_frame(message.reply, b"", b""))
+            stalled = fields.get(b"Nats-Consumer-Stalled")
+            if stalled:
+                self.wire.send(publish_frame(stalled, b"", b""))
+        last = fields.get(b"Nats-Last-Consumer")
+        if last is not None and int(last) != self.delivered:
+            self._break(f"the consumer delivered {int(last)}, this node has {self.delivered}")
+
+    def _break(self, why: str) -> None:
+        self.broken = why
+        self.ready.set()
+
+    async def next_batch(self) -> list[tuple[int, bytes]]:
+        while not self.arrivals:
+            if self.broken is not None:
+                raise _Reset(self.broken)
+            if not self.wire.is_open:
+                raise _Reset("the connection to NATS was lost")
+            self.ready.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ready.wait(), HEARTBEAT_S)
+            if not self.arrivals and time.monotonic() - self.heard > 3 * HEARTBEAT_S:
+                raise _Reset(f"no message nor heartbeat for {3 * HEARTBEAT_S:.0f} s")
+        batch, self.arrivals = self.arrivals, []
+        return batch

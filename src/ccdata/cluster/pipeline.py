@@ -108,7 +108,9 @@ class ClusterPipeline(Pipeline):
         self.event_log = event_log
         self.lease = lease
         self.writer = False  # this node holds the lease
-        self._outcomes: OrderedDict[int, Outcome] = OrderedDict()
+        # What each recent log position's event came to, for the node that appended it: a status alone, or a
+        # rejection's (status, code, reason) — no records, so the garbage collector has little here to walk.
+        self._outcomes: OrderedDict[int, str | tuple[str, str, str]] = OrderedDict()
         self._unwritten: deque[_Output] = deque()
         self._recorded = 0  # the record store's position, as last seen or written
         self._applied_event: asyncio.Event | None = None
@@ -184,7 +186,7 @@ class ClusterPipeline(Pipeline):
         event = events.decode(body)  # the log holds only events that decoded when they were appended
         outcome, logged_operations = operations.apply(self.engine, event)  # every node derives the same ones
         self.seq = seq
-        self._outcomes[seq] = outcome
+        self._outcomes[seq] = _verdict(outcome)
         if len(self._outcomes) > KEEP_OUTCOMES:
             self._outcomes.popitem(last=False)
         if outcome.status == ACCEPTED:
@@ -412,13 +414,13 @@ class ClusterPipeline(Pipeline):
             if ack.duplicate:  # JetStream had the id: the same event, or another one under a reused id
                 seen_again(position, event, body, await self.event_log.body_at(ack.seq), batch, report)
                 continue
-            outcome = self._outcomes.get(ack.seq)
-            if outcome is None or outcome.status == DUPLICATE:
+            verdict = self._outcomes.get(ack.seq)
+            if verdict is None or verdict == DUPLICATE:
                 report.duplicates += 1
-            elif outcome.status == ACCEPTED:
+            elif verdict == ACCEPTED:
                 report.accepted += 1
             else:
-                code, reason = outcome.reason_code or "rejected", outcome.reason or ""
+                _, code, reason = verdict
                 report.reject(RejectionNote(position, event.id, code, reason))  # stored by the record writer
 
     def _commit_once(self, batch: Batch) -> None:
@@ -426,6 +428,12 @@ class ClusterPipeline(Pipeline):
         self.store.commit(batch)
         if self.health.failing_since is not None:
             self.health.failing_since = None
+
+
+def _verdict(outcome: Outcome) -> str | tuple[str, str, str]:
+    if outcome.status in (ACCEPTED, DUPLICATE):
+        return outcome.status
+    return outcome.status, outcome.reason_code or "rejected", outcome.reason or ""
 
 
 def _merge(report: IngestReport, part: IngestReport) -> None:
