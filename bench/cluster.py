@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import os
 import re
@@ -47,7 +46,7 @@ from bench.realtime import _latency, signed
 from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.cluster.pipeline import ClusterPipeline
 from ccdata.domain.records import AgentOperation, CallResult, TrackRow
-from ccdata.pipeline import DEFAULT_BATCH
+from ccdata.pipeline import DEFAULT_BATCH, freeze_long_lived
 from ccdata.sim.synthetic import synthetic_events
 from ccdata.store.postgres import PostgresStore
 
@@ -97,7 +96,7 @@ async def node_ingest(lines: list[bytes]) -> tuple[float, tuple[list, ...]]:
             pipeline = ClusterPipeline(store, NatsEventLog(NATS_URL, name), lease=store)
             await pipeline.start()
             tasks = [asyncio.create_task(body()) for body in pipeline.background().values()]
-            gc.collect()
+            freeze_long_lived()  # as `ccdata serve` does once the node has caught up
             started = time.perf_counter()
             report = await pipeline.ingest_async(lines)
             seconds = time.perf_counter() - started

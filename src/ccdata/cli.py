@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from ccdata.cli_store import UserError, db_option, open_for_reading, open_for_wr
 from ccdata.domain.codes import DeviceType, reason_description
 from ccdata.domain.model import Call, Leg
 from ccdata.domain.records import TrackRow
-from ccdata.pipeline import IngestReport, Pipeline, SnapshotPolicy
+from ccdata.pipeline import IngestReport, Pipeline, SnapshotPolicy, freeze_long_lived
 from ccdata.store.ports import StoreUnavailable
 from ccdata.store.sqlite import SqliteStore
 
@@ -406,15 +405,12 @@ def _run_server(service: Any, live: Any, host: str, port: int, lock: Any, where:
         highlight=False,
         soft_wrap=True,
     )
-    # The live state built so far is long-lived: keep the cyclic collector from rescanning it on every full
-    # collection (those pauses were the server's p99 latency).
-    gc.collect()
-    gc.freeze()
     # The ingest's worker thread and the event loop share one interpreter: a loop that gave it away for a
     # socket wait gets it back within 0.5 ms instead of 5 (halves reads' p99 during an ingest, bench.hostile).
     sys.setswitchinterval(0.0005)
     try:
-        app = create_app(service, live=live, sessions=sessions)
+        # The process is the server's own: what the start built is frozen out of the cyclic collector's reach.
+        app = create_app(service, live=live, sessions=sessions, started=freeze_long_lived)
         uvicorn.run(
             app, host=host, port=port, log_level="warning", log_config=None, **server_options(service.config.limits)
         )

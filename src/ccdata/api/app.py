@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -54,9 +54,11 @@ def create_app(
     live: LiveSimulator | None = None,
     close_on_shutdown: bool = True,
     sessions: SessionStore | None = None,
+    started: Callable[[], None] | None = None,
 ) -> Starlette:
     """The application; with `live`, the simulator runs beside it and the data follows the simulator's clock.
-    `sessions` keeps the gateway's sessions across restarts (default: beside the service's store)."""
+    `sessions` keeps the gateway's sessions across restarts (default: beside the service's store); `started` is
+    called once the service has built or caught up its live state, before the first request."""
     gateway = Gateway(
         service, sessions if sessions is not None else session_store_beside(service.store), simulated=live is not None
     )
@@ -71,6 +73,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.start()
+        if started is not None:
+            started()
         if live is not None:
             live.started()
         health = service.health

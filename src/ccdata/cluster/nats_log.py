@@ -42,6 +42,9 @@ START_HINT = (
 )
 
 
+_ID_HEADER = len(b"NATS/1.0\r\nNats-Msg-Id: \r\n\r\n")  # the header block's length without the id
+
+
 class _Ack(msgspec.Struct):
     """JetStream's answer to a publish (`PubAck`), or its error."""
 
@@ -140,13 +143,14 @@ class NatsEventLog:
         key = str(self._appends).encode()
         waiting = _Acks(len(events), asyncio.get_running_loop().create_future())
         self._waiting[key] = waiting
-        subject, prefix = self.subject.encode(), self._inbox + b"." + key + b"."
+        # HPUB <subject> <reply> <header bytes> <total bytes>, the header block, the body: one format per event.
+        head = b"HPUB %s %s.%s." % (self.subject.encode(), self._inbox, key)
+        ids = [event_id.encode() for event_id, _ in events]
         frames = b"".join(
-            publish_frame(subject, b"%s%d" % (prefix, index), body, b"NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n" % (
-                event_id.encode(),
-            ))
-            for index, (event_id, body) in enumerate(events)
-        )  # fmt: skip
+            b"%s%d %d %d\r\nNATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n%s\r\n"
+            % (head, index, _ID_HEADER + len(ids[index]), _ID_HEADER + len(ids[index]) + len(body), ids[index], body)
+            for index, (_, body) in enumerate(events)
+        )
         try:
             await wire.write(frames)
             assert wire.closed is not None

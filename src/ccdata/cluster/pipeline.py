@@ -116,6 +116,9 @@ class ClusterPipeline(Pipeline):
         self._applied_event: asyncio.Event | None = None
         self._recorded_event: asyncio.Event | None = None
         self._apply_lock: asyncio.Lock | None = None
+        # The events this node is appending, decoded already, by body: the replica takes them from here rather
+        # than decoding them a second time when the log delivers them (the same bytes decode to the same event).
+        self._decoded: dict[bytes, events.Event] = {}
         self._write_lock = threading.Lock()
         super().__init__(store, on_committed=on_committed, snapshot_policy=snapshot_policy)
 
@@ -183,7 +186,7 @@ class ClusterPipeline(Pipeline):
                     await asyncio.sleep(0)  # requests in between slices
 
     def _apply_logged(self, seq: int, body: bytes) -> None:
-        event = events.decode(body)  # the log holds only events that decoded when they were appended
+        event = self._decoded.pop(body, None) or events.decode(body)  # the log holds only events that decoded
         outcome, logged_operations = operations.apply(self.engine, event)  # every node derives the same ones
         self.seq = seq
         self._outcomes[seq] = _verdict(outcome)
@@ -348,9 +351,14 @@ class ClusterPipeline(Pipeline):
                 _merge(report, part)
                 fresh = self._not_known(prepared, report)
                 if fresh:
-                    appended = await self._append([(event.id, body) for _, event, body in fresh])
-                    last = max(a.seq for a in appended)
-                    await self._applied(last)
+                    self._decoded.update((body, event) for _, event, body in fresh)
+                    try:
+                        appended = await self._append([(event.id, body) for _, event, body in fresh])
+                        last = max(a.seq for a in appended)
+                        await self._applied(last)
+                    finally:
+                        for _, _, body in fresh:  # those the log did not deliver: duplicates, or an append given up
+                            self._decoded.pop(body, None)
                     await self._outcomes_of(fresh, appended, prepared.batch, report)
                     await self._recorded_up_to(previous)  # one chunk ahead of the writer at most
                     previous = max(previous, last)
