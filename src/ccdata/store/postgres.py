@@ -595,12 +595,28 @@ def _split(
 
 def _insert(conn: psycopg.Connection, table: str, columns: str, rows: Sequence[Sequence[object]]) -> None:
     if len(rows) >= COPY_FROM_ROWS:
-        with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        # Binary, the columns' types given: psycopg then dumps each value with one fixed C dumper instead of
+        # looking one up per value and formatting text (a third of the record writer's interpreter time).
+        types = _copy_types(conn, table, columns)
+        with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
     elif rows:
         marks = ", ".join(["%s"] * len(rows[0]))
         conn.cursor().executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+_COPY_TYPES: dict[tuple[str, str], list[int]] = {}
+
+
+def _copy_types(conn: psycopg.Connection, table: str, columns: str) -> list[int]:
+    """The type OIDs of a table's columns, as the server says (built-in types: the same on every server)."""
+    key = (table, columns)
+    if key not in _COPY_TYPES:
+        description = conn.execute(f"SELECT {columns} FROM {table} LIMIT 0").description or []
+        _COPY_TYPES[key] = [column.type_code for column in description]
+    return _COPY_TYPES[key]
 
 
 def _write_outbox(conn: psycopg.Connection, outbox: list[OutboxEntry], events: list[tuple]) -> None:
