@@ -491,11 +491,6 @@ async def through_a_relay(stream: str) -> Any:
             await asyncio.wait_for(reader.close(), 5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after missed heartbeats the follower makes its new consumer on the same silent connection "
-    "(WireConnection never PINGs; NatsEventLog._connection reopens only a connection that is closed), forever",
-)
 def test_the_follower_leaves_a_connection_gone_silent(fast_heartbeats: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nats_log, "API_TIMEOUT_S", 1.0)
     with nats_stream() as stream:
@@ -515,11 +510,6 @@ async def follower_on_a_silent_connection(stream: str) -> None:
             await follower.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an append that timed out on a silent connection leaves it in use: every later append waits "
-    "ACK_TIMEOUT_S on it and fails again (NatsEventLog._connection reopens only a closed connection)",
-)
 def test_an_append_after_a_timeout_on_a_silent_connection_goes_through(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nats_log, "ACK_TIMEOUT_S", 1.0)
     with nats_stream() as stream:
@@ -621,11 +611,6 @@ def test_user_and_password_from_the_url(tmp_path: Path) -> None:
         run(authorized(server.url("u:p@ss:w"), refused=server.url("u:wrong")))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a percent-encoded password (needed for '/', '%', '#', '?') is unquoted by WireConnection.open "
-    "but sent still encoded by nats-py in NatsEventLog.connect: NATS refuses it (and connect retries forever)",
-)
 def test_a_percent_encoded_password_from_the_url(tmp_path: Path) -> None:
     with own_server(tmp_path, "--user", "u", "--pass", "p/ss%w") as server:
         url = server.url("u:p%2Fss%25w")
@@ -657,11 +642,6 @@ async def authorized(url: str, refused: str) -> None:
     assert time.monotonic() - started < 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: NatsEventLog.connect() retries a refused authorization forever (nats.connect with "
-    "max_reconnect_attempts=-1) instead of raising StoreUnavailable",
-)
 def test_a_wrong_password_fails_the_event_logs_connect_loudly(tmp_path: Path) -> None:
     with own_server(tmp_path, "--user", "u", "--pass", "p") as server:
         run(connect_refused(server.url("u:wrong"), "Authorization Violation"), timeout_s=6)
@@ -722,11 +702,6 @@ def test_an_unreachable_server_fails_the_lean_connection_at_once() -> None:
     run(unreachable(), timeout_s=8)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: NatsEventLog.connect() to an unreachable NATS retries forever (nats.connect with "
-    "max_reconnect_attempts=-1) instead of raising StoreUnavailable with the command that starts NATS",
-)
 def test_an_unreachable_server_fails_the_event_logs_connect_with_how_to_start_it() -> None:
     url = f"nats://127.0.0.1:{free_port()}"
     run(connect_refused(url, f"NATS at {url} is not reachable", "start it with:", "nats-server"), timeout_s=6)

@@ -22,12 +22,18 @@ from typing import Any, NamedTuple
 
 import msgspec
 import nats
-from nats.errors import NoServersError
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import api
 from nats.js.errors import NotFoundError
 
-from ccdata.cluster.nats_wire import Message, WireConnection, WireError, publish_frame, status_of
+from ccdata.cluster.nats_wire import (
+    Message,
+    Unreachable,
+    WireConnection,
+    WireError,
+    publish_frame,
+    server_of,
+    status_of,
+)
 from ccdata.store.ports import StoreUnavailable
 
 log = logging.getLogger("ccdata.cluster")
@@ -36,6 +42,8 @@ DUPLICATE_WINDOW_S = 120.0  # JetStream's own dedup; the engine's window covers 
 ACK_TIMEOUT_S = 30.0  # an append whose acks have not all come by then is StoreUnavailable (retried: deduplicated)
 HEARTBEAT_S = 5.0  # the follower's consumer sends one when idle; three missed and the consumer is made anew
 API_TIMEOUT_S = 5.0
+ADMIN_CONNECT_S = 10.0
+PING_TIMEOUT_S = 2.0
 START_HINT = (
     "start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- "
     "-a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server"
@@ -94,10 +102,8 @@ class NatsEventLog:
     async def connect(self) -> None:
         if self._nc is not None:
             return
-        try:
-            self._nc = await nats.connect(self.url, max_reconnect_attempts=-1, connect_timeout=5)
-        except (NoServersError, OSError, NatsTimeout) as exc:
-            raise StoreUnavailable(f"NATS at {self.url} is not reachable ({exc}); {START_HINT}") from exc
+        await self._connection()  # first: it fails at once, saying why (unreachable, refused, TLS)
+        self._nc = await self._admin_connection()
         self._js = self._nc.jetstream()
         config = api.StreamConfig(
             name=self.stream,
@@ -113,20 +119,54 @@ class NatsEventLog:
             log.info("created JetStream stream %s (file storage)", self.stream)
         await self._connection()
 
+    async def _admin_connection(self) -> nats.NATS:
+        """nats-py, for the rare requests: it reconnects by itself once connected, but its first connect would
+        retry a refusal or an unreachable server forever, so that one is bounded in time."""
+        try:
+            server = server_of(self.url)
+        except WireError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        errors: list[Exception] = []
+
+        async def failed(exc: Exception) -> None:
+            errors.append(exc)
+
+        try:
+            return await asyncio.wait_for(
+                nats.connect(server.where, user=server.user, password=server.password, token=server.token,
+                             max_reconnect_attempts=-1, connect_timeout=5, error_cb=failed),
+                ADMIN_CONNECT_S,
+            )  # fmt: skip
+        except (TimeoutError, OSError, nats.errors.Error) as exc:
+            why = errors[-1] if errors else exc
+            raise StoreUnavailable(f"NATS at {server.where} is not reachable ({why!r}); {START_HINT}") from exc
+
     async def _connection(self) -> WireConnection:
         """The lean connection of the hot paths, opened again if it was lost."""
         async with self._wire_lock:
             if self._wire is None or not self._wire.is_open:
                 try:
                     wire = await WireConnection.open(self.url, name=f"ccdata {self.stream}")
-                except WireError as exc:
+                except Unreachable as exc:
                     raise StoreUnavailable(f"{exc}; {START_HINT}") from exc
+                except WireError as exc:
+                    raise StoreUnavailable(str(exc)) from exc
                 self._inbox = wire.new_inbox().encode()
                 wire.subscribe(f"{self._inbox.decode()}.*.*", self._acks_arrived)
                 if self._wire is not None:
                     log.warning("connected to NATS again at %s", self.url)
                 self._wire = wire
             return self._wire
+
+    async def _check(self, wire: WireConnection) -> None:
+        """After a wait that came to nothing: a connection that does not answer a PING is closed, so that the next
+        use opens a new one (a network that drops packets without closing the connection looks like this)."""
+        if wire.is_open:
+            try:
+                await wire.ping(PING_TIMEOUT_S)
+            except WireError as exc:
+                log.warning("closing the connection to NATS at %s: %s", wire.where, exc)
+                wire.close()
 
     @property
     def js(self) -> nats.js.JetStreamContext:
@@ -156,7 +196,11 @@ class NatsEventLog:
             assert wire.closed is not None
             await asyncio.wait([waiting.done, wire.closed], timeout=ACK_TIMEOUT_S, return_when="FIRST_COMPLETED")
             if not waiting.done.done():
-                raise StoreUnavailable(f"the event log did not acknowledge {waiting.missing} of {len(events)} events")
+                why = wire.error or "the connection was lost" if wire.closed.done() else f"{ACK_TIMEOUT_S:.0f} s"
+                await self._check(wire)
+                raise StoreUnavailable(
+                    f"the event log did not acknowledge {waiting.missing} of {len(events)} events ({why})"
+                )
         except WireError as exc:
             raise StoreUnavailable(f"the event log did not acknowledge: {exc}") from exc
         finally:
@@ -220,6 +264,8 @@ class NatsEventLog:
                     yield batch
             except (_Reset, StoreUnavailable) as exc:
                 log.warning("the event log's follower starts again after %d: %s", last, exc)
+                if self._wire is not None:
+                    await self._check(self._wire)
                 await asyncio.sleep(0.2 if isinstance(exc, _Reset) else 1.0)
 
     async def _consume(self, after: int) -> AsyncIterator[list[tuple[int, bytes]]]:

@@ -30,8 +30,42 @@ CONNECT_TIMEOUT_S = 5.0
 MAX_CONTROL_LINE = 4096  # the server's own limit on a protocol line
 
 
+class Server(NamedTuple):
+    """Where a `nats://[user:password@|token@]host:port` URL points, its credentials decoded."""
+
+    host: str
+    port: int
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The URL without its credentials: for messages and logs."""
+        return f"nats://{self.host}:{self.port}"
+
+
+def server_of(url: str) -> Server:
+    parts = urlsplit(url if "://" in url else f"nats://{url}")
+    if parts.scheme != "nats":
+        raise WireError(
+            f"{parts.scheme}://{parts.hostname}:{parts.port or 4222}: only plain nats:// is supported for the event "
+            "log (no TLS: see docs/deploy.md)"
+        )
+    server = Server(parts.hostname or "127.0.0.1", parts.port or 4222)
+    if parts.username and parts.password is not None:
+        return server._replace(user=unquote(parts.username), password=unquote(parts.password))
+    if parts.username:
+        return server._replace(token=unquote(parts.username))
+    return server
+
+
 class WireError(Exception):
     """The connection is gone, or the server refused something; the message says which."""
+
+
+class Unreachable(WireError):
+    """No connection could be made (nothing listens there, or nothing answers)."""
 
 
 class Message(NamedTuple):
@@ -62,6 +96,7 @@ class WireConnection(asyncio.Protocol):
         self._writable.set()
         self.closed: asyncio.Future[None] | None = None  # done, with the reason, once the connection is gone
         self.error: str | None = None  # the last -ERR the server sent
+        self.where = ""  # the server's URL, without credentials
         self._inbox = f"_INBOX.{secrets.token_hex(11)}"
         self._requests: dict[bytes, asyncio.Future[bytes]] = {}
         self._request_ids = itertools.count(1)
@@ -71,31 +106,30 @@ class WireConnection(asyncio.Protocol):
     @classmethod
     async def open(cls, url: str, *, name: str = "ccdata") -> WireConnection:
         """Connect, say who we are (CONNECT with headers), and wait for the server's PONG."""
-        parts = urlsplit(url if "://" in url else f"nats://{url}")
-        if parts.scheme not in ("nats", ""):
-            raise WireError(f"{url}: only plain nats:// is supported for the event log (no TLS: see docs/deploy.md)")
+        server = server_of(url)
         loop = asyncio.get_running_loop()
         connection = cls()
+        connection.where = server.where
         connection._info = loop.create_future()
         connection.closed = loop.create_future()
         try:
             await asyncio.wait_for(
-                loop.create_connection(lambda: connection, parts.hostname or "127.0.0.1", parts.port or 4222),
+                loop.create_connection(lambda: connection, server.host, server.port),
                 CONNECT_TIMEOUT_S,
             )
             info = await asyncio.wait_for(asyncio.shield(connection._info), CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
             connection.close()
-            raise WireError(f"NATS at {url} is not reachable ({exc!r})") from exc
+            raise Unreachable(f"NATS at {server.where} is not reachable ({exc!r})") from exc
         if info.get("tls_required"):
             connection.close()
-            raise WireError(f"NATS at {url} requires TLS, which the event log's connection does not speak")
+            raise WireError(f"NATS at {server.where} requires TLS, which the event log's connection does not speak")
         options: dict[str, Any] = {"verbose": False, "pedantic": False, "headers": True, "no_responders": True,
                                    "protocol": 1, "lang": "python-ccdata", "version": "1", "name": name}  # fmt: skip
-        if parts.username and parts.password is not None:
-            options |= {"user": unquote(parts.username), "pass": unquote(parts.password)}
-        elif parts.username:
-            options["auth_token"] = unquote(parts.username)
+        if server.user is not None:
+            options |= {"user": server.user, "pass": server.password}
+        elif server.token is not None:
+            options["auth_token"] = server.token
         connection.send(b"CONNECT " + json.dumps(options).encode() + b"\r\n")
         try:
             await connection.ping(CONNECT_TIMEOUT_S)
