@@ -250,6 +250,69 @@ async def duplicates(stream: str) -> None:
         await log.close()
 
 
+# --- appends on a log that a follower of its own follows: acked by the follower, the last by JetStream ---
+
+
+def test_a_followed_log_asks_an_ack_of_the_last_event_only_and_still_knows_every_place() -> None:
+    with nats_stream() as stream:
+        run(fenced_appends(stream), timeout_s=40)
+
+
+async def fenced_appends(stream: str) -> None:
+    log = await connected(NATS_URL, stream)
+    first = await log.append(events("before", 3))  # nobody follows yet: every event asks for its ack
+    assert [a.seq for a in first] == [1, 2, 3]
+    assert "Ccdata-Append" not in await stored_headers(log, 2)
+    follower = Follower(log, 0)
+    await follower.until(3, 10)
+    batch = [*events("a", 4), ("before-1", b"again"), *events("b", 3)]  # a repeat in the middle
+    appended = await log.append(batch)
+    assert [(a.seq, a.duplicate) for a in appended] == [
+        (4, False), (5, False), (6, False), (7, False), (2, True), (8, False), (9, False), (10, False)
+    ]  # fmt: skip
+    assert "Ccdata-Append" in await stored_headers(log, 5)  # the follower told where it landed
+    last_repeated = [*events("c", 2), ("a-0", b"again")]  # the fence itself a repeat: the stream's end is asked
+    appended = await log.append(last_repeated)
+    assert [(a.seq, a.duplicate) for a in appended] == [(11, False), (12, False), (4, True)]
+    items = await follower.until(12, 10)
+    assert [seq for seq, _ in items] == list(range(1, 13))
+    await follower.nothing_more(12)
+    await follower.stop()
+    await log.close()
+
+
+async def stored_headers(log: NatsEventLog, seq: int) -> dict[str, str]:
+    message = await log.js.get_msg(log.stream, seq)
+    return dict(message.headers or {})
+
+
+def test_two_followed_logs_appending_the_same_events_each_learn_one_place_for_each() -> None:
+    with nats_stream() as stream:
+        run(two_nodes_same_events(stream), timeout_s=40)
+
+
+async def two_nodes_same_events(stream: str) -> None:
+    """Two nodes take the same feed at once (a retry sent to another node): each event lands once, and of the two
+    appends that carried it exactly one is told it landed, the other that it is a repeat, at the same place."""
+    one, two = await connected(NATS_URL, stream), await connected(NATS_URL, stream)
+    await one.append(events("warm", 1))
+    followers = [Follower(one, 0), Follower(two, 0)]
+    for follower in followers:
+        await follower.until(1, 10)
+    batch = events("same", 500)
+    first, second = await asyncio.gather(one.append(batch), two.append(batch))
+    for a, b in zip(first, second, strict=True):
+        assert a.seq == b.seq
+        assert a.duplicate != b.duplicate
+    for follower in followers:
+        items = await follower.until(501, 10)
+        assert sorted(body for _, body in items[1:]) == sorted(body for _, body in batch)
+        await follower.nothing_more(501)
+        await follower.stop()
+    await one.close()
+    await two.close()
+
+
 # --- 3: messages split across socket reads ---
 
 

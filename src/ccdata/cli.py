@@ -20,7 +20,7 @@ from ccdata.cli_store import UserError, db_option, open_for_reading, open_for_wr
 from ccdata.domain.codes import DeviceType, reason_description
 from ccdata.domain.model import Call, Leg
 from ccdata.domain.records import TrackRow
-from ccdata.pipeline import IngestReport, Pipeline, SnapshotPolicy, freeze_long_lived
+from ccdata.pipeline import IngestReport, Pipeline, SnapshotPolicy, settle_collector
 from ccdata.store.ports import StoreUnavailable
 from ccdata.store.sqlite import SqliteStore
 
@@ -409,8 +409,8 @@ def _run_server(service: Any, live: Any, host: str, port: int, lock: Any, where:
     # socket wait gets it back within 0.5 ms instead of 5 (halves reads' p99 during an ingest, bench.hostile).
     sys.setswitchinterval(0.0005)
     try:
-        # The process is the server's own: what the start built is frozen out of the cyclic collector's reach.
-        app = create_app(service, live=live, sessions=sessions, started=freeze_long_lived)
+        # The process is the server's own: the collector is set for it once the start has built live state.
+        app = create_app(service, live=live, sessions=sessions, started=settle_collector)
         uvicorn.run(
             app, host=host, port=port, log_level="warning", log_config=None, **server_options(service.config.limits)
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, NamedTuple
@@ -50,9 +51,6 @@ START_HINT = (
 )
 
 
-_ID_HEADER = len(b"NATS/1.0\r\nNats-Msg-Id: \r\n\r\n")  # the header block's length without the id
-
-
 class _Ack(msgspec.Struct):
     """JetStream's answer to a publish (`PubAck`), or its error."""
 
@@ -65,14 +63,22 @@ _decode_ack = msgspec.json.Decoder(_Ack).decode
 
 
 class _Acks:
-    """The acks one `append` waits for, by index."""
+    """Where the events of one `append` landed, by index, as acks and a follower report them."""
 
-    __slots__ = ("acks", "done", "missing")
+    __slots__ = ("acks", "done", "fence", "missing")
 
     def __init__(self, count: int, done: asyncio.Future[None]) -> None:
         self.acks: list[_Ack | None] = [None] * count
         self.missing = count
-        self.done = done
+        self.done = done  # every event's place known
+        self.fence: asyncio.Future[_Ack] | None = None  # the ack of the last event, when only it asks for one
+
+    def fill(self, index: int, ack: _Ack) -> None:
+        if self.acks[index] is None:
+            self.acks[index] = ack
+            self.missing -= 1
+            if self.missing == 0 and not self.done.done():
+                self.done.set_result(None)
 
 
 class Appended(NamedTuple):
@@ -96,8 +102,13 @@ class NatsEventLog:
         self._wire: WireConnection | None = None
         self._wire_lock = asyncio.Lock()
         self._inbox = b""  # the prefix of the reply subjects acks come back to: `<inbox>.<append>.<index>`
+        self._tag = secrets.token_hex(8).encode()  # this log's appends in the `Ccdata-Append` header
         self._appends = 0
         self._waiting: dict[bytes, _Acks] = {}  # by append number
+        self._following = 0  # followers running on this log
+        self._delivered = 0  # the last position a follower has received
+        self._known_end = 0  # the last position an ack has told
+        self._progress_waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     async def connect(self) -> None:
         if self._nc is not None:
@@ -175,36 +186,93 @@ class NatsEventLog:
         return self._js
 
     async def append(self, events: Sequence[tuple[str, bytes]]) -> list[Appended]:
-        """Publish events in order and wait for every ack (pipelined: one write and one round trip for the batch)."""
+        """Publish events in order; the position of each in the log (or of the earlier event with its id).
+
+        While a follower of this log is caught up, only the last event asks for JetStream's ack (the fence: once
+        it is answered, the stream has taken or dropped every event before it) and the follower tells where the
+        others landed, from a header naming this append: an ack per event was a message to receive and decode
+        per event, a fifth of a node's interpreter time (docs/performance.md §11). Otherwise, and for an event the
+        follower did not see (JetStream dropped it as a repeat), every event asks for its ack."""
         if not events:
             return []
         wire = await self._connection()
-        self._appends += 1
-        key = str(self._appends).encode()
-        waiting = _Acks(len(events), asyncio.get_running_loop().create_future())
-        self._waiting[key] = waiting
-        # HPUB <subject> <reply> <header bytes> <total bytes>, the header block, the body: one format per event.
-        head = b"HPUB %s %s.%s." % (self.subject.encode(), self._inbox, key)
-        ids = [event_id.encode() for event_id, _ in events]
-        frames = b"".join(
-            b"%s%d %d %d\r\nNATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n%s\r\n"
-            % (head, index, _ID_HEADER + len(ids[index]), _ID_HEADER + len(ids[index]) + len(body), ids[index], body)
-            for index, (_, body) in enumerate(events)
-        )
+        if self._following and self._delivered >= self._known_end:
+            return await self._append_fenced(wire, events)
+        return await self._append_acked(wire, events)
+
+    async def _append_acked(self, wire: WireConnection, events: Sequence[tuple[str, bytes]]) -> list[Appended]:
+        key, waiting = self._expect(len(events))
         try:
-            await wire.write(frames)
-            assert wire.closed is not None
-            await asyncio.wait([waiting.done, wire.closed], timeout=ACK_TIMEOUT_S, return_when="FIRST_COMPLETED")
-            if not waiting.done.done():
-                why = wire.error or "the connection was lost" if wire.closed.done() else f"{ACK_TIMEOUT_S:.0f} s"
-                await self._check(wire)
-                raise StoreUnavailable(
-                    f"the event log did not acknowledge {waiting.missing} of {len(events)} events ({why})"
-                )
-        except WireError as exc:
-            raise StoreUnavailable(f"the event log did not acknowledge: {exc}") from exc
+            await self._publish(wire, key, events, acked=range(len(events)), tagged=False)
+            await self._until(wire, waiting.done, "every event's ack", lambda: waiting.missing)
         finally:
             del self._waiting[key]
+        return self._appended(waiting)
+
+    async def _append_fenced(self, wire: WireConnection, events: Sequence[tuple[str, bytes]]) -> list[Appended]:
+        key, waiting = self._expect(len(events))
+        waiting.fence = asyncio.get_running_loop().create_future()
+        try:
+            await self._publish(wire, key, events, acked=range(len(events) - 1, len(events)), tagged=True)
+            fence = await self._until(wire, waiting.fence, "the last event's ack", lambda: waiting.missing)
+            if fence.error is not None:
+                raise StoreUnavailable(f"the event log refused an event: {fence.error.get('description', fence.error)}")
+            # Everything this append got into the stream is at or before the fence, or before the stream's end if
+            # the fence itself was a repeat: the follower has seen it all once it is there.
+            end = fence.seq if not fence.duplicate else await self._stream_end(wire)
+            await self._until(wire, self._delivered_to(end), f"the follower at {end}", lambda: waiting.missing)
+        finally:
+            del self._waiting[key]
+        missing = [index for index, ack in enumerate(waiting.acks) if ack is None]
+        if missing:  # dropped as repeats of earlier events: their acks say of which
+            again = await self._append_acked(wire, [events[i] for i in missing])
+            for index, appended in zip(missing, again, strict=True):
+                waiting.acks[index] = _Ack(appended.seq, appended.duplicate)
+        return self._appended(waiting)
+
+    def _expect(self, count: int) -> tuple[bytes, _Acks]:
+        self._appends += 1
+        key = str(self._appends).encode()
+        waiting = _Acks(count, asyncio.get_running_loop().create_future())
+        self._waiting[key] = waiting
+        return key, waiting
+
+    async def _publish(
+        self, wire: WireConnection, key: bytes, events: Sequence[tuple[str, bytes]], acked: range, tagged: bool
+    ) -> None:
+        """One write: per event an HPUB with its id (and, `tagged`, this append's tag for the follower:
+        `<log>.<append>.<index>`), with a reply subject for those in `acked`."""
+        subject, tag = self.subject.encode(), b"%s.%s." % (self._tag, key)
+        reply = b" %s.%s." % (self._inbox, key)
+        frames = []
+        for index, (event_id, body) in enumerate(events):
+            if tagged:
+                headers = b"NATS/1.0\r\nNats-Msg-Id: %s\r\nCcdata-Append: %s%d\r\n\r\n" % (
+                    event_id.encode(),
+                    tag,
+                    index,
+                )
+            else:
+                headers = b"NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n" % event_id.encode()
+            to = b"%s%s%d" % (subject, reply, index) if index in acked else subject
+            frames.append(b"HPUB %s %d %d\r\n%s%s\r\n" % (to, len(headers), len(headers) + len(body), headers, body))
+        try:
+            await wire.write(b"".join(frames))
+        except WireError as exc:
+            raise StoreUnavailable(f"the event log did not take the events: {exc}") from exc
+
+    async def _until(self, wire: WireConnection, waiter: asyncio.Future[Any], what: str, missing: Any) -> Any:
+        """`waiter`'s result, or StoreUnavailable when the connection is lost or ACK_TIMEOUT_S pass first."""
+        assert wire.closed is not None
+        await asyncio.wait([waiter, wire.closed], timeout=ACK_TIMEOUT_S, return_when="FIRST_COMPLETED")
+        if not waiter.done():
+            waiter.cancel()
+            why = wire.error or ("the connection was lost" if wire.closed.done() else f"{ACK_TIMEOUT_S:.0f} s")
+            await self._check(wire)
+            raise StoreUnavailable(f"the event log did not acknowledge {missing()} events (waiting for {what}): {why}")
+        return waiter.result()
+
+    def _appended(self, waiting: _Acks) -> list[Appended]:
         appended = []
         for ack in waiting.acks:
             assert ack is not None
@@ -219,13 +287,53 @@ class NatsEventLog:
             waiting = self._waiting.get(key)
             if waiting is None:
                 continue  # an append that gave up (timed out) already
-            position = int(index)
-            if waiting.acks[position] is not None:
-                continue
-            waiting.acks[position] = self._ack(message)
-            waiting.missing -= 1
-            if waiting.missing == 0 and not waiting.done.done():
-                waiting.done.set_result(None)
+            ack = self._ack(message)
+            if ack.seq > self._known_end:
+                self._known_end = ack.seq
+            if waiting.fence is not None:
+                if not waiting.fence.done():
+                    waiting.fence.set_result(ack)
+                if ack.error is not None or ack.duplicate:  # the follower sees neither
+                    waiting.fill(int(index), ack)
+            else:
+                waiting.fill(int(index), ack)
+
+    def _landed(self, key: bytes, index: int, seq: int) -> None:
+        """A follower saw an event of one of this log's appends at `seq`."""
+        waiting = self._waiting.get(key)
+        if waiting is not None:
+            waiting.fill(index, _Ack(seq))
+
+    def _delivered_to(self, seq: int) -> asyncio.Future[None]:
+        """Done once a follower of this log has received everything up to `seq`."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._delivered >= seq:
+            waiter.set_result(None)
+        else:
+            self._progress_waiters.append((seq, waiter))
+        return waiter
+
+    def _delivered_up_to(self, seq: int) -> None:
+        self._delivered = seq
+        if self._progress_waiters:
+            waiting = []
+            for end, waiter in self._progress_waiters:
+                if waiter.done():
+                    continue
+                if end <= seq:
+                    waiter.set_result(None)
+                else:
+                    waiting.append((end, waiter))
+            self._progress_waiters = waiting
+
+    async def _stream_end(self, wire: WireConnection) -> int:
+        try:
+            answer = msgspec.json.decode(await wire.request(f"$JS.API.STREAM.INFO.{self.stream}", b"", API_TIMEOUT_S))
+        except WireError as exc:
+            raise StoreUnavailable(f"the event log did not answer: {exc}") from exc
+        if "error" in answer:
+            raise StoreUnavailable(f"the event log did not answer: {answer['error'].get('description')}")
+        return int(answer["state"]["last_seq"])
 
     def _ack(self, message: Message) -> _Ack:
         if message.payload:
@@ -270,13 +378,17 @@ class NatsEventLog:
 
     async def _consume(self, after: int) -> AsyncIterator[list[tuple[int, bytes]]]:
         wire = await self._connection()
-        follower = _Follower(wire)
+        follower = _Follower(wire, self)
         deliver = wire.new_inbox()
         sid = wire.subscribe(deliver, follower.arrived)
         try:
             await self._create_consumer(wire, deliver, after)
-            while True:
-                yield await follower.next_batch()
+            self._following += 1
+            try:
+                while True:
+                    yield await follower.next_batch()
+            finally:
+                self._following -= 1
         finally:
             wire.unsubscribe(sid)  # the server removes an ephemeral consumer without interest by itself
 
@@ -310,8 +422,10 @@ class NatsEventLog:
 class _Follower:
     """What one consumer has delivered and not been taken yet; the checks of an ordered consumer."""
 
-    def __init__(self, wire: WireConnection) -> None:
+    def __init__(self, wire: WireConnection, event_log: NatsEventLog) -> None:
         self.wire = wire
+        self.log = event_log
+        self.tag = event_log._tag + b"."
         self.arrivals: list[tuple[int, bytes]] = []
         self.delivered = 0  # the consumer's sequence of the last message
         self.ready = asyncio.Event()
@@ -332,8 +446,14 @@ class _Follower:
                     return
                 self.delivered = consumer_seq
                 self.arrivals.append((seq, message.payload))
+                at = message.headers.find(b"Ccdata-Append: ")
+                if at > 0 and message.headers.startswith(self.tag, at + 15):  # one of this log's appends
+                    _, key, index = message.headers[at + 15 : message.headers.find(b"\r", at)].split(b".")
+                    self.log._landed(key, int(index), seq)
             else:
                 self._status(message)
+        if self.arrivals and self.arrivals[-1][0] > self.log._delivered:
+            self.log._delivered_up_to(self.arrivals[-1][0])
         self.ready.set()
 
     def _status(self, message: Message) -> None:
