@@ -189,6 +189,7 @@ def ingest(count: int) -> dict:
         sys.setswitchinterval(switch)
     node, bare = statistics.median(node_rates), statistics.median(bare_rates)
     return {"events": count, "node_eps": node, "bare_eps": bare, "rounds": [round(r) for r in node_rates],
+            "bare_rounds": [round(r) for r in bare_rates],
             "ratio": statistics.median(n / b for n, b in zip(node_rates, bare_rates, strict=True))}  # fmt: skip
 
 
@@ -371,8 +372,9 @@ def section(ing: dict, lg: dict, rd: dict) -> str:
         "this machine, each run on a stream and a database of its own.",
         "",
         f"**Ingest**: {ing['events']:,} synthetic events through one node's `ClusterPipeline` (decode, append to the",
-        "stream with the ack of each, the node's replica engine applying the log, the record writer's commits with",
-        "the log position), timed until the ingest is answered (applied and recorded); against the bare work on the",
+        "stream, each event's place known from JetStream's ack or the node's follower, the node's replica engine",
+        "applying the log, the record writer's commits with the log position), timed until the ingest is answered",
+        "(applied and recorded); against the bare work on the",
         "same data: the same bodies published under the same message ids (acked, pipelined, 5,000 at a time) and the",
         "same rows (log entries, call track, call results, agent operations) COPYed into PostgreSQL, one transaction",
         f"per 5,000 events. Medians of {ROUNDS} alternating rounds.",
@@ -382,7 +384,10 @@ def section(ing: dict, lg: dict, rd: dict) -> str:
         f"| events/s | {ing['node_eps']:,.0f} | {ing['bare_eps']:,.0f} | {ing['ratio']:.2f} | ≥ 30,000 and ≥ 0.5 | "
         f"30,000: {verdict(ing['node_eps'] >= 30_000)}; 0.5: {verdict(ing['ratio'] >= 0.5)} |",
         "",
-        f"Node rounds: {', '.join(f'{r:,}' for r in ing['rounds'])} events/s.",
+        f"Rounds (events/s): node {', '.join(f'{r:,}' for r in ing['rounds'])}; bare "
+        f"{', '.join(f'{r:,}' for r in ing['bare_rounds'])}. This machine's speed varies from minute to minute (a",
+        "virtual machine on a shared host): the same code gave between 24,000 and 30,300 events/s within an hour, the",
+        "bare work moving with it; the ratio, measured in alternating rounds, is the steadier figure.",
         "",
         f"**Replica lag**: {lg['published']:,} events published at {lg['rate']:,} events/s for {lg['seconds']:.0f} s",
         "(what a node's ingest appends, 10 every 5 ms); node B, a `ccdata serve` process (also the record writer),",
@@ -419,32 +424,40 @@ def section(ing: dict, lg: dict, rd: dict) -> str:
 
 
 NOTES = """\
-Notes (profiled with cProfile on the event loop, `time.thread_time` and per-statement timers on the record writer's
-thread, at 50,000 and 200,000 events):
+Notes (profiled with py-spy on the whole process, holding the interpreter lock, and with cProfile on the event
+loop, at 100,000 and 200,000 events):
 
-- Before this benchmark a node took 2,700 events/s (50,000 events). What was found and changed, in
-  `cluster/nats_log.py`, `cluster/pipeline.py` and `store/postgres.py`:
+- Before this benchmark a node took 2,700 events/s (50,000 events); 18,550 on 2026-12-07 before the second round
+  of work below. What was found and changed, in `cluster/nats_log.py`, `cluster/nats_wire.py`,
+  `cluster/pipeline.py`, `pipeline.py` and `store/postgres.py`:
   - nats-py's `publish_async` with a stall timeout waits for its semaphore through `asyncio.wait_for`: a task
     switch per event, so its flusher wrote every message in a socket write of its own (8,400 publishes/s alone).
-    The log now publishes plainly with a reply subject per event and decodes the acks on one subscription with
-    msgspec (no future, semaphore, `json.loads` or dataclass per event): 55,000-69,000 acked publishes/s alone.
-  - The replica read the log through nats-py's message iterator, a task and an `asyncio.wait` per message, then
-    took a lock and paused the GC per message. It now takes what has arrived in batches (a callback subscription)
-    and applies it in slices of 200 under one lock, telling the waiters once per slice.
-  - The record writer's commits grew slower with the store: psycopg prepares a statement run five times and
-    PostgreSQL kept a generic plan made while `call_result` was empty, so each evaluation's UPDATE by primary
-    key became a sequential scan (3.5 ms a row, 23 s of a 200,000-event ingest). The write connection now
-    re-plans each statement (`plan_cache_mode = force_custom_plan`) and a batch's evaluations are one UPDATE.
-    This also concerned `ccdata ingest --store postgresql://…` (same store code).
-  - An ingest overlaps its steps: the next chunk is decoded (and its ids looked up) while the current one is
-    appended, and the record writer commits chunk N while chunk N+1 goes into the log (the answer still waits
-    until everything is recorded).
-- What is left: one Python process does everything per event the bare baseline does not: it receives every
-  event twice more (its ack and its delivery to the replica, each through nats-py's pure-Python parser, about a
-  third of the event loop's time), applies it in the engine (a quarter), and the record writer thread contends
-  with the loop for the interpreter while PostgreSQL works on the same two cores. The 30,000 events/s goal would
-  need that work spread over processes (the replica apart from the ingest, or several ingesting nodes) or a
-  compiled NATS client; on this shared two-core machine the bare baseline itself stays under 30,000.
+  - nats-py handles each received message on its own (a regular-expression parse, a header parse, a `Msg`, a
+    queue and a coroutine call): with an ack and a replica delivery per event that was half of the node's
+    interpreter time. The appends and the follower now go through `nats_wire.WireConnection`, a small
+    connection of ccdata's own that speaks the documented client protocol and hands each subscription what one
+    read of the socket brought (one HPUB write per append; the ordered consumer's checks done by the log:
+    consumer sequence, flow control, heartbeats, a new consumer after a gap or a lost connection). nats-py stays
+    for the stream's creation and information and single reads.
+  - While the node's follower is caught up, an append asks JetStream's ack of its last event only; the follower
+    tells where the others landed (a `Ccdata-Append` header naming the append): one message per event fewer to
+    receive, and for the server to send (about 5 % in alternating rounds).
+  - The replica took the ingest's events decoded again from the log: it now takes the decoded ones it appended.
+    The outcomes kept for the ingest held every record: now a status.
+  - The cyclic garbage collector: about a quarter of the node's time. `ccdata serve` (and this benchmark) freezes
+    what the start built and collects the youngest generation every 50,000 allocations instead of 700: the
+    events' records live until stored, and a small threshold walked and promoted them several times.
+  - The record writer's COPY is binary with the columns' types given (a fixed C dumper per column instead of a
+    lookup and text formatting per value): a third of its interpreter time.
+  - Earlier: the replica applies what arrived in slices of 200 under one lock; the record writer's connection
+    re-plans each statement (`plan_cache_mode = force_custom_plan`: a generic plan made while `call_result` was
+    empty turned each evaluation's UPDATE into a sequential scan) and a batch's evaluations are one UPDATE; an
+    ingest decodes the next chunk while the current one is appended, and the record writer commits chunk N while
+    chunk N+1 goes into the log.
+- What is left, per event, in one interpreter: the engine's apply with the agent operation log (about a third),
+  receiving the deliveries (a sixth), decoding and the id lookup ahead, the record writer's batches, the append's
+  frames. The node's Python process is then near one core and NATS with PostgreSQL take most of the other: on this
+  two-core machine the node runs at the bare work's own pace, so the figure moves with the machine.
 - The replica lag is mostly transport: the bare subscriber's figures are the floor; node B adds its apply, the
   stream's push and its own record writer's commits on the same cores.
 """
