@@ -2,8 +2,9 @@
 
 One stream per deployment, file storage, subject `<stream>.events`. Each event is one message whose `Nats-Msg-Id`
 is the event's id, so JetStream drops a repeat within its duplicate window (and answers with the original's
-sequence); the engine drops repeats older than that. Publishes wait for JetStream's ack: an event is in the log,
-on disk, before anyone is told it was taken. Every node reads the stream in order from a position with an
+sequence); the engine drops repeats older than that. An append is answered once JetStream has stored every event
+(its ack, or, on a log its own follower follows, the last event's ack and the follower's deliveries): an event is
+in the log, on disk, before anyone is told it was taken. Every node reads the stream in order from a position with an
 ordered consumer (an ephemeral push consumer without acks, checked for gaps and recreated from the last position
 after one, after missed heartbeats or after a reconnect).
 
@@ -128,7 +129,6 @@ class NatsEventLog:
         except NotFoundError:
             await self._js.add_stream(config)
             log.info("created JetStream stream %s (file storage)", self.stream)
-        await self._connection()
 
     async def _admin_connection(self) -> nats.NATS:
         """nats-py, for the rare requests: it reconnects by itself once connected, but its first connect would
