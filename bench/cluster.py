@@ -374,8 +374,8 @@ def section(ing: dict, lg: dict, rd: dict) -> str:
         f"**Ingest**: {ing['events']:,} synthetic events through one node's `ClusterPipeline` (decode, append to the",
         "stream, each event's place known from JetStream's ack or the node's follower, the node's replica engine",
         "applying the log, the record writer's commits with the log position), timed until the ingest is answered",
-        "(applied and recorded); against the bare work on the",
-        "same data: the same bodies published under the same message ids (acked, pipelined, 5,000 at a time) and the",
+        "(applied and recorded); against the bare work on the same data: the same bodies published under the same",
+        "message ids with nats-py (acked, pipelined, 5,000 at a time) and the",
         "same rows (log entries, call track, call results, agent operations) COPYed into PostgreSQL, one transaction",
         f"per 5,000 events. Medians of {ROUNDS} alternating rounds.",
         "",
@@ -385,9 +385,9 @@ def section(ing: dict, lg: dict, rd: dict) -> str:
         f"30,000: {verdict(ing['node_eps'] >= 30_000)}; 0.5: {verdict(ing['ratio'] >= 0.5)} |",
         "",
         f"Rounds (events/s): node {', '.join(f'{r:,}' for r in ing['rounds'])}; bare "
-        f"{', '.join(f'{r:,}' for r in ing['bare_rounds'])}. This machine's speed varies from minute to minute (a",
-        "virtual machine on a shared host): the same code gave between 24,000 and 30,300 events/s within an hour, the",
-        "bare work moving with it; the ratio, measured in alternating rounds, is the steadier figure.",
+        f"{', '.join(f'{r:,}' for r in ing['bare_rounds'])}.",
+        "This machine's speed varies by a quarter from one hour to the next (a virtual machine on a shared host):",
+        "the bare work moves with it, and the ratio, measured in alternating rounds, is the steadier figure.",
         "",
         f"**Replica lag**: {lg['published']:,} events published at {lg['rate']:,} events/s for {lg['seconds']:.0f} s",
         "(what a node's ingest appends, 10 every 5 ms); node B, a `ccdata serve` process (also the record writer),",
@@ -454,6 +454,10 @@ loop, at 100,000 and 200,000 events):
     empty turned each evaluation's UPDATE into a sequential scan) and a batch's evaluations are one UPDATE; an
     ingest decodes the next chunk while the current one is appended, and the record writer commits chunk N while
     chunk N+1 goes into the log.
+- Run to run: on 2026-12-07 the same code gave, in a slow hour (10:00 UTC), node 24,432 events/s against bare
+  23,906 (ratio 1.02), reads 4,951 and 8,451 req/s; in a fast one (10:33 UTC), the figures above. The code of the
+  session's start read 5,421 and 10,089 req/s beside this code's 5,758 and 9,687 (two rounds each, one after the
+  other): the reads' drop from the 7,112 and 16,240 of an earlier day is the host's.
 - What is left, per event, in one interpreter: the engine's apply with the agent operation log (about a third),
   receiving the deliveries (a sixth), decoding and the id lookup ahead, the record writer's batches, the append's
   frames. The node's Python process is then near one core and NATS with PostgreSQL take most of the other: on this
