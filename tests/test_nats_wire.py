@@ -24,7 +24,7 @@ import pytest
 import uvloop
 
 from backends import NATS_URL, nats_stream
-from ccdata.cluster import nats_log
+from ccdata.cluster import nats_log, nats_wire
 from ccdata.cluster.nats_log import NatsEventLog
 from ccdata.cluster.nats_wire import Message, WireConnection, WireError, publish_frame, status_of
 from ccdata.store.ports import StoreUnavailable
@@ -377,6 +377,9 @@ class RecordingTransport:
     def close(self) -> None:
         self.closed = True
 
+    def abort(self) -> None:
+        self.closed = True
+
 
 def recorded_stream() -> tuple[bytes, dict[str, list[Message]], int]:
     """A server's bytes as recorded: MSG and HMSG (with and without a reply, headers, an empty payload, payloads
@@ -459,7 +462,9 @@ def test_the_parser_fails_a_protocol_line_too_long() -> None:
     connection = WireConnection()
     transport = RecordingTransport()
     connection.connection_made(transport)  # type: ignore[arg-type]
-    connection.data_received(b"INFO " + b"x" * 5000)  # no line end within the server's own limit
+    connection.data_received(b'INFO {"connect_urls": ["' + b"x" * 8000 + b'"]}\r\n')  # a large cluster's INFO
+    assert not transport.closed
+    connection.data_received(b"INFO " + b"x" * (nats_wire.MAX_CONTROL_LINE + 1))  # no line end: garbage
     assert transport.closed
     assert connection.error is not None and "longer than" in connection.error
 
@@ -587,6 +592,59 @@ async def append_on_a_silent_connection(stream: str) -> None:
             await appender.append([("two", b"2")])  # the timeout: loud, as it should be
         appended = await append_retrying(appender, [("two", b"2")], timeout_s=4)  # then a new connection
         assert [a.seq for a in appended] == [2]
+
+
+def test_an_append_to_a_server_that_stopped_reading_fails_in_time_and_the_next_goes_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that takes no more bytes (stopped, or its machine hung): the append fails within the write
+    timeout instead of waiting for TCP to give up, and the connection is dropped at once, so the next append
+    after the server is back opens a new one."""
+    monkeypatch.setattr(nats_wire, "WRITE_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(nats_log, "ACK_TIMEOUT_S", 1.0)
+    with own_server(tmp_path) as server:
+        run(append_to_a_stopped_server(server), timeout_s=40)
+
+
+async def append_to_a_stopped_server(server: OwnServer) -> None:
+    log = await connected(server.url(), "stopped")
+    await log.append(events("warm", 1))
+    assert server.process is not None
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await log.append(events("big", 20_000, size=lambda i: 1000))  # more than the sockets' buffers hold
+        assert time.monotonic() - started < 10
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    appended = await append_retrying(log, events("after", 3), timeout_s=10)
+    assert not any(a.duplicate for a in appended)
+    await log.close()
+
+
+def test_a_slow_follower_holds_a_window_of_the_stream_not_all_of_it() -> None:
+    """Flow control is answered once the messages before it are taken: while the node applies slowly (a long
+    catch-up), the server waits, and the follower holds about a window of the stream, not the whole backlog."""
+    with nats_stream() as stream:
+        run(slow_follower(stream), timeout_s=60)
+
+
+async def slow_follower(stream: str) -> None:
+    log = await connected(NATS_URL, stream)
+    total = 40_000
+    for start in range(0, total, 5_000):
+        await log.append(events(f"e{start}", 5_000, size=lambda i: 1000))  # 40 MB
+    taken = 0
+    async with contextlib.aclosing(log.follow_batches(0)) as batches:
+        async for batch in batches:
+            taken += len(batch)
+            await asyncio.sleep(0.3)  # applying slowly
+            if taken > 2_000:
+                break
+        received = log._delivered
+    assert received < total / 2, f"{received} of {total} received while {taken} were taken"
+    await log.close()
 
 
 # --- 5: the server restarts ---

@@ -177,7 +177,7 @@ class NatsEventLog:
                 await wire.ping(PING_TIMEOUT_S)
             except WireError as exc:
                 log.warning("closing the connection to NATS at %s: %s", wire.where, exc)
-                wire.close()
+                wire.abort()
 
     @property
     def js(self) -> nats.js.JetStreamContext:
@@ -267,7 +267,7 @@ class NatsEventLog:
         await asyncio.wait([waiter, wire.closed], timeout=ACK_TIMEOUT_S, return_when="FIRST_COMPLETED")
         if not waiter.done():
             waiter.cancel()
-            why = wire.error or ("the connection was lost" if wire.closed.done() else f"{ACK_TIMEOUT_S:.0f} s")
+            why = (wire.error or "the connection was lost") if wire.closed.done() else f"{ACK_TIMEOUT_S:.0f} s"
             await self._check(wire)
             raise StoreUnavailable(f"the event log did not acknowledge {missing()} events (waiting for {what}): {why}")
         return waiter.result()
@@ -370,7 +370,7 @@ class NatsEventLog:
                 async for batch in self._consume(last):
                     last = batch[-1][0]
                     yield batch
-            except (_Reset, StoreUnavailable) as exc:
+            except (_Reset, StoreUnavailable, WireError) as exc:
                 log.warning("the event log's follower starts again after %d: %s", last, exc)
                 if self._wire is not None:
                     await self._check(self._wire)
@@ -380,7 +380,11 @@ class NatsEventLog:
         wire = await self._connection()
         follower = _Follower(wire, self)
         deliver = wire.new_inbox()
-        sid = wire.subscribe(deliver, follower.arrived)
+        try:
+            sid = wire.subscribe(deliver, follower.arrived)
+        except WireError as exc:
+            follower.forget()
+            raise StoreUnavailable(f"could not follow the event log: {exc}") from exc
         try:
             await self._create_consumer(wire, deliver, after)
             self._following += 1
@@ -391,6 +395,7 @@ class NatsEventLog:
                 self._following -= 1
         finally:
             wire.unsubscribe(sid)  # the server removes an ephemeral consumer without interest by itself
+            follower.forget()
 
     async def _create_consumer(self, wire: WireConnection, deliver: str, after: int) -> None:
         config = {"deliver_subject": deliver, "deliver_policy": "by_start_sequence", "opt_start_seq": after + 1,
@@ -431,8 +436,19 @@ class _Follower:
         self.ready = asyncio.Event()
         self.heard = time.monotonic()
         self.broken: str | None = None
+        # Flow control requests not answered yet: answered once the messages before them are taken, so that the
+        # server waits while the node applies what it has (a catch-up holds a batch, not the whole stream).
+        self.flow_control: list[bytes] = []
         assert wire.closed is not None
-        wire.closed.add_done_callback(lambda _: self._break("the connection to NATS was lost"))
+        wire.closed.add_done_callback(self._connection_lost)
+
+    def _connection_lost(self, _: object) -> None:
+        self._break("the connection to NATS was lost")
+
+    def forget(self) -> None:
+        """Done with: the connection need not tell it anything more."""
+        assert self.wire.closed is not None
+        self.wire.closed.remove_done_callback(self._connection_lost)
 
     def arrived(self, messages: list[Message]) -> None:
         self.heard = time.monotonic()
@@ -463,8 +479,11 @@ class _Follower:
             return
         with contextlib.suppress(WireError):
             if message.reply:  # a flow control request: an empty answer lets the server go on
-                self.wire.send(publish_frame(message.reply, b"", b""))
-            stalled = fields.get(b"Nats-Consumer-Stalled")
+                if self.arrivals:
+                    self.flow_control.append(message.reply)
+                else:
+                    self.wire.send(publish_frame(message.reply, b"", b""))
+            stalled = fields.get(b"Nats-Consumer-Stalled")  # a heartbeat saying it waits for an answer
             if stalled:
                 self.wire.send(publish_frame(stalled, b"", b""))
         last = fields.get(b"Nats-Last-Consumer")
@@ -487,4 +506,8 @@ class _Follower:
             if not self.arrivals and time.monotonic() - self.heard > 3 * HEARTBEAT_S:
                 raise _Reset(f"no message nor heartbeat for {3 * HEARTBEAT_S:.0f} s")
         batch, self.arrivals = self.arrivals, []
+        if self.flow_control:
+            with contextlib.suppress(WireError):  # a lost connection is found on the next call
+                self.wire.send(b"".join(publish_frame(reply, b"", b"") for reply in self.flow_control))
+            self.flow_control = []
         return batch

@@ -27,7 +27,8 @@ from urllib.parse import unquote, urlsplit
 log = logging.getLogger("ccdata.cluster")
 
 CONNECT_TIMEOUT_S = 5.0
-MAX_CONTROL_LINE = 4096  # the server's own limit on a protocol line
+MAX_CONTROL_LINE = 1 << 20  # a protocol line (an INFO of a large cluster included) longer than this is garbage
+WRITE_TIMEOUT_S = 30.0  # a server that reads nothing for this long is given up
 
 
 class Server(NamedTuple):
@@ -96,6 +97,7 @@ class WireConnection(asyncio.Protocol):
         self._writable.set()
         self.closed: asyncio.Future[None] | None = None  # done, with the reason, once the connection is gone
         self.error: str | None = None  # the last -ERR the server sent
+        self._connecting = True  # until the PONG after CONNECT: an -ERR then is a refusal
         self.where = ""  # the server's URL, without credentials
         self._inbox = f"_INBOX.{secrets.token_hex(11)}"
         self._requests: dict[bytes, asyncio.Future[bytes]] = {}
@@ -134,8 +136,9 @@ class WireConnection(asyncio.Protocol):
         try:
             await connection.ping(CONNECT_TIMEOUT_S)
         except WireError:
-            connection.close()
+            connection.abort()
             raise
+        connection._connecting = False
         connection.subscribe(f"{connection._inbox}.*", connection._answer)
         return connection
 
@@ -143,9 +146,16 @@ class WireConnection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.close()
 
+    def abort(self) -> None:
+        """Closed now, what is still buffered dropped: for a server that stopped reading (`close` would wait to
+        flush it first, and the connection would stay open meanwhile)."""
+        if self._transport is not None:
+            self._transport.abort()
+
     @property
     def is_open(self) -> bool:
-        return self.closed is not None and not self.closed.done()
+        closing = self._transport is None or self._transport.is_closing()
+        return self.closed is not None and not self.closed.done() and not closing
 
     # --- asyncio.Protocol ---
 
@@ -157,8 +167,9 @@ class WireConnection(asyncio.Protocol):
         for waiter in [*self._pongs, *self._requests.values(), self._info, self.closed]:
             if waiter is not None and not waiter.done():
                 waiter.set_exception(reason)
-        if self.closed is not None and self.closed.done():
-            self.closed.exception()  # retrieved: nobody has to
+        for future in (self.closed, self._info):  # retrieved: nobody has to
+            if future is not None and future.done() and not future.cancelled():
+                future.exception()
         self._pongs.clear()
         self._requests.clear()
         self._writable.set()  # writers wake up and find the connection gone
@@ -208,16 +219,17 @@ class WireConnection(asyncio.Protocol):
         elif line.startswith(b"-ERR"):
             self.error = line[5:].decode(errors="replace").strip("' ")
             log.warning("NATS said: %s", self.error)
-            for waiter in self._pongs:  # a refused CONNECT (authorization) fails the PING that follows it
-                if not waiter.done():
-                    waiter.set_exception(WireError(f"NATS refused: {self.error}"))
-            self._pongs.clear()
+            if self._connecting:  # a refused CONNECT (authorization) fails the PING that follows it
+                for waiter in self._pongs:
+                    if not waiter.done():
+                        waiter.set_exception(WireError(f"NATS refused: {self.error}"))
+                self._pongs.clear()
         # +OK (verbose mode only) and anything unknown: nothing to do
 
     def _fail(self, why: str) -> None:
         log.error("closing the NATS connection: %s", why)
         self.error = why
-        self.close()
+        self.abort()
 
     # --- writing ---
 
@@ -231,7 +243,11 @@ class WireConnection(asyncio.Protocol):
         """Frames already encoded (`publish_frame`); waits while the socket's buffer is full."""
         self.send(data)
         if not self._writable.is_set():
-            await self._writable.wait()
+            try:
+                await asyncio.wait_for(self._writable.wait(), WRITE_TIMEOUT_S)
+            except TimeoutError:
+                self.abort()
+                raise WireError(f"NATS read nothing of what was sent for {WRITE_TIMEOUT_S:.0f} s") from None
 
     async def ping(self, timeout_s: float) -> None:
         """Until the server has read everything written before (its PONG)."""

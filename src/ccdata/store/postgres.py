@@ -596,7 +596,9 @@ def _split(
 def _insert(conn: psycopg.Connection, table: str, columns: str, rows: Sequence[Sequence[object]]) -> None:
     if len(rows) >= COPY_FROM_ROWS:
         # Binary, the columns' types given: psycopg then dumps each value with one fixed C dumper instead of
-        # looking one up per value and formatting text (a third of the record writer's interpreter time).
+        # looking one up per value and formatting text (a third of the record writer's interpreter time). Stricter
+        # than the INSERT below: a value must be of its column's Python type (int, str, bytes or None), as the
+        # records are (tests/test_store_postgres.py stores batches of every kind above COPY_FROM_ROWS).
         types = _copy_types(conn, table, columns)
         with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
