@@ -250,6 +250,20 @@ async def duplicates(stream: str) -> None:
         await log.close()
 
 
+def test_ids_that_differ_by_blanks_at_their_ends_are_different_events() -> None:
+    """NATS trims header values: " a", "a " and "a" must still be three events, "~61" a fourth."""
+    with nats_stream() as stream:
+        run(blank_ended_ids(stream), timeout_s=20)
+
+
+async def blank_ended_ids(stream: str) -> None:
+    log = await connected(NATS_URL, stream)
+    batch = [("a", b"1"), (" a", b"2"), ("a ", b"3"), ("~61", b"4"), ("~", b"5")]
+    assert [(a.seq, a.duplicate) for a in await log.append(batch)] == [(n, False) for n in range(1, 6)]
+    assert [(a.seq, a.duplicate) for a in await log.append(batch)] == [(n, True) for n in range(1, 6)]
+    await log.close()
+
+
 # --- appends on a log that a follower of its own follows: acked by the follower, the last by JetStream ---
 
 

@@ -87,6 +87,15 @@ class Appended(NamedTuple):
     duplicate: bool  # JetStream had this id already: the message at `seq` may differ (an id conflict)
 
 
+def message_id(event_id: str) -> bytes:
+    """The `Nats-Msg-Id` of an event: its id, unless NATS would read it otherwise. Header values lose their
+    leading and trailing blanks, so " a" would be taken for a repeat of "a": such ids (and those starting with
+    "~", to keep the mapping one to one) go as "~" and their UTF-8 in hex."""
+    if event_id != event_id.strip() or event_id.startswith("~"):
+        return b"~" + event_id.encode().hex().encode()
+    return event_id.encode()
+
+
 class _Reset(Exception):
     """The follower's consumer missed something (a gap, heartbeats, its connection): make a new one."""
 
@@ -248,12 +257,12 @@ class NatsEventLog:
         for index, (event_id, body) in enumerate(events):
             if tagged:
                 headers = b"NATS/1.0\r\nNats-Msg-Id: %s\r\nCcdata-Append: %s%d\r\n\r\n" % (
-                    event_id.encode(),
+                    message_id(event_id),
                     tag,
                     index,
                 )
             else:
-                headers = b"NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n" % event_id.encode()
+                headers = b"NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n" % message_id(event_id)
             to = b"%s%s%d" % (subject, reply, index) if index in acked else subject
             frames.append(b"HPUB %s %d %d\r\n%s%s\r\n" % (to, len(headers), len(headers) + len(body), headers, body))
         try:
