@@ -796,35 +796,72 @@ async def connect_refused(url: str, *said: str) -> None:
 # --- 7: TLS and an unreachable server ---
 
 
-def test_a_tls_url_is_refused_with_a_clear_message() -> None:
+def test_an_unknown_scheme_is_refused_with_a_clear_message() -> None:
     async def refused() -> None:
-        with pytest.raises(WireError, match=r"only plain nats:// is supported.*no TLS"):
-            await WireConnection.open("tls://127.0.0.1:4222")
-        log = NatsEventLog("tls://127.0.0.1:4222", "never-made")
+        with pytest.raises(WireError, match=r"nats://host:port or tls://host:port"):
+            await WireConnection.open("http://127.0.0.1:4222")
+        log = NatsEventLog("ws://127.0.0.1:4222", "never-made")
         try:
-            with pytest.raises(StoreUnavailable, match=r"only plain nats:// is supported.*no TLS"):
+            with pytest.raises(StoreUnavailable, match=r"nats://host:port or tls://host:port"):
                 await log.connect()
         finally:
             await log.close()
 
-    with nats_stream():  # the shared server is there: the refusal is the URL's, not a missing server
-        run(refused(), timeout_s=10)
+    run(refused(), timeout_s=10)
 
 
-def test_a_server_that_requires_tls_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[OwnServer, Path]]:
+    """A NATS server that requires TLS, with a self-signed certificate for 127.0.0.1 (and the certificate)."""
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
     with own_server(tmp_path, "--tls", "--tlscert", str(cert), "--tlskey", str(key)) as server:
+        yield server, cert
 
-        async def refused() -> None:
-            with pytest.raises(WireError, match="requires TLS, which the event log's connection does not speak"):
-                await WireConnection.open(server.url())
 
-        run(refused(), timeout_s=10)
+def test_a_tls_server_is_used_over_tls_with_a_trusted_certificate(
+    tls_server: tuple[OwnServer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, cert = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the system's trust store, as an operator would extend it
+    url = server.url().replace("nats://", "tls://")
+
+    async def over_tls() -> None:
+        log = await connected(url, "secure")
+        follower = Follower(log, 0)
+        try:
+            expected = await append_all(log, [events("tls", 300), events("tls2", 300)])
+            assert await follower.until(600, 10) == expected
+        finally:
+            await follower.stop()
+            await log.close()
+
+    run(over_tls(), timeout_s=30)
+
+
+def test_a_tls_server_with_an_untrusted_certificate_is_refused(tls_server: tuple[OwnServer, Path]) -> None:
+    server, _ = tls_server
+    url = server.url().replace("nats://", "tls://")
+
+    async def refused() -> None:
+        with pytest.raises(WireError, match=r"no TLS with NATS at tls://127.0.0.1:\d+: .*CERTIFICATE_VERIFY_FAILED"):
+            await WireConnection.open(url)
+
+    run(refused(), timeout_s=10)
+
+
+def test_a_server_that_requires_tls_asked_for_without_it_says_to_use_tls(tls_server: tuple[OwnServer, Path]) -> None:
+    server, _ = tls_server
+
+    async def refused() -> None:
+        with pytest.raises(WireError, match=r"requires TLS: give its URL as tls://127.0.0.1:"):
+            await WireConnection.open(server.url())
+
+    run(refused(), timeout_s=10)
 
 
 def test_an_unreachable_server_fails_the_lean_connection_at_once() -> None:

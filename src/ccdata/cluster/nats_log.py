@@ -154,6 +154,7 @@ class NatsEventLog:
         try:
             return await asyncio.wait_for(
                 nats.connect(server.where, user=server.user, password=server.password, token=server.token,
+                             tls=server.tls_context(), tls_hostname=server.host if server.tls else None,
                              max_reconnect_attempts=-1, connect_timeout=5, error_cb=failed),
                 ADMIN_CONNECT_S,
             )  # fmt: skip

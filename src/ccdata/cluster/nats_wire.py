@@ -5,9 +5,10 @@ event), and nats-py handles each on its own: a regular-expression parse, a heade
 coroutine call per message — over half of a node's interpreter time in a profile of the ingest benchmark
 (docs/performance.md §11). This connection speaks the documented client protocol
 (https://docs.nats.io/reference/reference-protocols/nats-protocol) and hands each subscription what one read of
-the socket brought, as a list of raw messages, for the caller to take apart only as far as it needs. It does no
-reconnecting: a lost connection fails what waits on it, and the event log opens a new one (an append is retried,
-deduplicated by its message ids; a follower resumes from the last position it applied).
+the socket brought, as a list of raw messages, for the caller to take apart only as far as it needs. TLS with
+`tls://` (after the server's INFO, as the protocol has it), credentials from the URL. It does no reconnecting: a
+lost connection fails what waits on it, and the event log opens a new one (an append is retried, deduplicated by
+its message ids; a follower resumes from the last position it applied).
 
 nats-py stays for everything else (the stream's creation and information, reading one message): those are rare.
 """
@@ -20,6 +21,7 @@ import itertools
 import json
 import logging
 import secrets
+import ssl
 from collections.abc import Callable
 from typing import Any, NamedTuple, cast
 from urllib.parse import unquote, urlsplit
@@ -32,10 +34,11 @@ WRITE_TIMEOUT_S = 30.0  # a server that reads nothing for this long is given up
 
 
 class Server(NamedTuple):
-    """Where a `nats://[user:password@|token@]host:port` URL points, its credentials decoded."""
+    """Where a `nats://` or `tls://[user:password@|token@]host:port` URL points, its credentials decoded."""
 
     host: str
     port: int
+    tls: bool = False
     user: str | None = None
     password: str | None = None
     token: str | None = None
@@ -43,17 +46,18 @@ class Server(NamedTuple):
     @property
     def where(self) -> str:
         """The URL without its credentials: for messages and logs."""
-        return f"nats://{self.host}:{self.port}"
+        return f"{'tls' if self.tls else 'nats'}://{self.host}:{self.port}"
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """For `tls://`: the system's trusted certificates (or those of `SSL_CERT_FILE`), host names checked."""
+        return ssl.create_default_context() if self.tls else None
 
 
 def server_of(url: str) -> Server:
     parts = urlsplit(url if "://" in url else f"nats://{url}")
-    if parts.scheme != "nats":
-        raise WireError(
-            f"{parts.scheme}://{parts.hostname}:{parts.port or 4222}: only plain nats:// is supported for the event "
-            "log (no TLS: see docs/deploy.md)"
-        )
-    server = Server(parts.hostname or "127.0.0.1", parts.port or 4222)
+    if parts.scheme not in ("nats", "tls"):
+        raise WireError(f"{parts.scheme}://…: the event log's URL is nats://host:port or tls://host:port")
+    server = Server(parts.hostname or "127.0.0.1", parts.port or 4222, tls=parts.scheme == "tls")
     if parts.username and parts.password is not None:
         return server._replace(user=unquote(parts.username), password=unquote(parts.password))
     if parts.username:
@@ -123,9 +127,12 @@ class WireConnection(asyncio.Protocol):
         except (OSError, TimeoutError) as exc:
             connection.close()
             raise Unreachable(f"NATS at {server.where} is not reachable ({exc!r})") from exc
-        if info.get("tls_required"):
+        context = server.tls_context()
+        if info.get("tls_required") and context is None:
             connection.close()
-            raise WireError(f"NATS at {server.where} requires TLS, which the event log's connection does not speak")
+            raise WireError(f"NATS at {server.where} requires TLS: give its URL as tls://{server.host}:{server.port}")
+        if context is not None:
+            await connection._start_tls(loop, context, server)
         options: dict[str, Any] = {"verbose": False, "pedantic": False, "headers": True, "no_responders": True,
                                    "protocol": 1, "lang": "python-ccdata", "version": "1", "name": name}  # fmt: skip
         if server.user is not None:
@@ -141,6 +148,21 @@ class WireConnection(asyncio.Protocol):
         connection._connecting = False
         connection.subscribe(f"{connection._inbox}.*", connection._answer)
         return connection
+
+    async def _start_tls(self, loop: asyncio.AbstractEventLoop, context: ssl.SSLContext, server: Server) -> None:
+        """TLS from here on (NATS sends its INFO in the clear, then expects the handshake)."""
+        assert self._transport is not None
+        try:
+            transport = await asyncio.wait_for(
+                loop.start_tls(self._transport, self, context, server_hostname=server.host), CONNECT_TIMEOUT_S
+            )
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError: a certificate not trusted, say
+            self.abort()
+            raise WireError(f"no TLS with NATS at {server.where}: {exc}") from exc
+        if transport is None:
+            self.abort()
+            raise WireError(f"no TLS with NATS at {server.where}: the connection closed during the handshake")
+        self._transport = cast(asyncio.Transport, transport)
 
     def close(self) -> None:
         if self._transport is not None:
