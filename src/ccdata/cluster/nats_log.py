@@ -111,6 +111,7 @@ class NatsEventLog:
         self._js: nats.js.JetStreamContext | None = None
         self._wire: WireConnection | None = None
         self._wire_lock = asyncio.Lock()
+        self._where = url  # the server, without credentials, once connected (for messages)
         self._inbox = b""  # the prefix of the reply subjects acks come back to: `<inbox>.<append>.<index>`
         self._tag = secrets.token_hex(8).encode()  # this log's appends in the `Ccdata-Append` header
         self._appends = 0
@@ -172,10 +173,11 @@ class NatsEventLog:
                     raise StoreUnavailable(f"{exc}; {START_HINT}") from exc
                 except WireError as exc:
                     raise StoreUnavailable(str(exc)) from exc
+                self._where = wire.where
                 self._inbox = wire.new_inbox().encode()
                 wire.subscribe(f"{self._inbox.decode()}.*.*", self._acks_arrived)
                 if self._wire is not None:
-                    log.warning("connected to NATS again at %s", self.url)
+                    log.warning("connected to NATS again at %s", wire.where)
                 self._wire = wire
             return self._wire
 
@@ -252,8 +254,7 @@ class NatsEventLog:
     ) -> None:
         """One write: per event an HPUB with its id (and, `tagged`, this append's tag for the follower:
         `<log>.<append>.<index>`), with a reply subject for those in `acked`."""
-        subject, tag = self.subject.encode(), b"%s.%s." % (self._tag, key)
-        reply = b" %s.%s." % (self._inbox, key)
+        subject, tag, reply = self.subject.encode(), b"%s.%s." % (self._tag, key), b"%s.%s." % (self._inbox, key)
         frames = []
         for index, (event_id, body) in enumerate(events):
             if tagged:
@@ -264,8 +265,7 @@ class NatsEventLog:
                 )
             else:
                 headers = b"NATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n" % message_id(event_id)
-            to = b"%s%s%d" % (subject, reply, index) if index in acked else subject
-            frames.append(b"HPUB %s %d %d\r\n%s%s\r\n" % (to, len(headers), len(headers) + len(body), headers, body))
+            frames.append(publish_frame(subject, b"%s%d" % (reply, index) if index in acked else b"", body, headers))
         try:
             await wire.write(b"".join(frames))
         except WireError as exc:
@@ -353,7 +353,7 @@ class NatsEventLog:
                 return _Ack(error={"description": f"an unreadable ack: {message.payload[:200]!r}"})
         # A status without a body: 503, no responders (JetStream off, or no stream for the subject).
         status, _ = status_of(message.headers)
-        return _Ack(error={"description": f"status {status or 'none'} from {self.url} (is JetStream enabled?)"})
+        return _Ack(error={"description": f"status {status or 'none'} from {self._where} (is JetStream enabled?)"})
 
     async def body_at(self, seq: int) -> bytes:
         message = await self.js.get_msg(self.stream, seq)

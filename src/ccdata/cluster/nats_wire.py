@@ -103,7 +103,7 @@ class WireConnection(asyncio.Protocol):
         self.error: str | None = None  # the last -ERR the server sent
         self._connecting = True  # until the PONG after CONNECT: an -ERR then is a refusal
         self.where = ""  # the server's URL, without credentials
-        self._inbox = f"_INBOX.{secrets.token_hex(11)}"
+        self._inbox = self.new_inbox()
         self._requests: dict[bytes, asyncio.Future[bytes]] = {}
         self._request_ids = itertools.count(1)
 
@@ -345,16 +345,11 @@ def _message(buffer: bytes, at: int, end: int, arrived: dict[bytes, list[Message
 
 
 def publish_frame(subject: bytes, reply: bytes, payload: bytes, headers: bytes = b"") -> bytes:
-    """One PUB or HPUB, ready to write (`headers` a whole header block, as `header_block` makes)."""
+    """One PUB or HPUB, ready to write (`headers` a whole header block: b"NATS/1.0\\r\\nName: value\\r\\n\\r\\n")."""
     to = b"%s %s" % (subject, reply) if reply else subject
     if headers:
         return b"HPUB %s %d %d\r\n%s%s\r\n" % (to, len(headers), len(headers) + len(payload), headers, payload)
     return b"PUB %s %d\r\n%s\r\n" % (to, len(payload), payload)
-
-
-def header_block(**headers: str) -> bytes:
-    lines = "".join(f"{name.replace('_', '-')}: {value}\r\n" for name, value in headers.items())
-    return f"NATS/1.0\r\n{lines}\r\n".encode()
 
 
 def status_of(headers: bytes) -> tuple[int, dict[bytes, bytes]]:

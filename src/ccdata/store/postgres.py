@@ -598,7 +598,7 @@ def _insert(conn: psycopg.Connection, table: str, columns: str, rows: Sequence[S
         # Binary, the columns' types given: psycopg then dumps each value with one fixed C dumper instead of
         # looking one up per value and formatting text (a third of the record writer's interpreter time). Stricter
         # than the INSERT below: a value must be of its column's Python type (int, str, bytes or None), as the
-        # records are (tests/test_store_postgres.py stores batches of every kind above COPY_FROM_ROWS).
+        # records are (the distributed tests store simulated traffic of every record kind through here).
         types = _copy_types(conn, table, columns)
         with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
